@@ -1,0 +1,1 @@
+"""AdsVideo: an AI ad-video studio."""

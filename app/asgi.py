@@ -1,0 +1,102 @@
+"""The Litestar application factory (`uvicorn --factory app.asgi:create_app`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+
+from app import db
+from app.config import ROOT, Settings, get_settings
+from app.controllers.health import HealthController
+from app.controllers.pages import PagesController
+from app.web.auth import AuthMiddleware
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.templating import template_config
+
+log = logging.getLogger("adsvideo")
+
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def _lifespan(settings: Settings):
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        import tasks
+        from tasks.broker import start_embedded_worker
+
+        engine = db.current_engine()
+        embedded = not settings.redis_url
+        # The embedded worker runs actors on its own event loop; a pool is tied to one loop, so
+        # in that mode every query opens its own connection.
+        if not embedded:
+            await db.start_pool(engine)
+        worker = start_embedded_worker(tasks.broker) if embedded else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop(timeout=5_000)
+            await db.close_pool(engine)
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for `settings` (default: the environment)."""
+    settings = settings or get_settings()
+    settings.check_production()
+    db.enable_wal(settings.database_url)
+
+    session_store = (
+        RedisStore.with_client(url=settings.redis_url, namespace="adsvideo-sessions")
+        if settings.redis_url
+        else MemoryStore()
+    )
+    session = ServerSideSessionConfig(
+        store="sessions",
+        key="adsvideo_session",
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )
+    static = create_static_files_router(
+        path="/static",
+        directories=[ROOT / "static"],
+        name="static",
+        cache_control=CacheControlHeader(max_age=86400, public=True),
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[PagesController, HealthController, static],
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
+        middleware=[
+            session.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/"]),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_samesite="lax",
+            cookie_secure=settings.is_production,
+            exclude=["/api/", "/_emulators/"],
+        ),
+        stores={"sessions": session_store},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[_lifespan(settings)],
+        debug=settings.debug,
+        openapi_config=None,
+    )

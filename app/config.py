@@ -1,0 +1,140 @@
+"""Settings from the environment (and `.env`), validated once and cached."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Values shipped in .env.example and used by development; production refuses them.
+DEV_SECRET_KEY = "dev-secret-key-change-me-0123456789abcdef"
+DEV_JWT_SECRET_KEY = "dev-jwt-secret-change-me-0123456789abcdef"
+KNOWN_DEFAULT_SECRETS = {
+    "",
+    DEV_SECRET_KEY,
+    DEV_JWT_SECRET_KEY,
+    "change-me",
+    "changeme",
+    "secret",
+    "your-jwt-secret",
+    "your-secret-key",
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every variable of DESIGN.md §3, with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    debug: bool = False
+    secret_key: str = DEV_SECRET_KEY
+    jwt_secret_key: str = DEV_JWT_SECRET_KEY
+    jwt_access_ttl: int = Field(default=15 * 60, gt=0, description="seconds")
+    jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="seconds")
+
+    database_url: str = "sqlite:///./aivideo.db"
+    redis_url: str | None = None
+
+    google_client_id: str | None = None
+    google_client_secret: str | None = None
+    google_redirect_uri: str | None = None
+
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    use_mock_sora: bool = False
+    runwayml_api_secret: str | None = None
+    use_mock_runway: bool = False
+    # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
+    mock_generation_seconds: float = Field(default=6.0, ge=0)
+
+    media_root: Path = Path("./uploads")
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # The address people reach the app at; emulators mounted in-process are reached through it.
+    public_url: str | None = None
+
+    signup_credits: int = Field(default=100, ge=0)
+    max_upload_mb: int = Field(default=10, gt=0)
+    # A job with no progress event for this long is re-enqueued by the reconciler.
+    job_stale_seconds: int = Field(default=300, gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgres://", "postgresql://")):
+            raise ValueError("DATABASE_URL must start with sqlite:///, postgres:// or postgresql://")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def use_google_emulator(self) -> bool:
+        return not self.google_client_id
+
+    @property
+    def use_sora_emulator(self) -> bool:
+        return self.use_mock_sora or (not self.openai_api_key and not self.is_production)
+
+    @property
+    def use_runway_emulator(self) -> bool:
+        return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def check_production(self) -> None:
+        """Refuse to run in production with unsafe secrets or an emulator in the path."""
+        if not self.is_production:
+            return
+        for name in ("secret_key", "jwt_secret_key"):
+            value = getattr(self, name)
+            if value in KNOWN_DEFAULT_SECRETS or len(value) < 32:
+                raise ConfigError(
+                    f"{name.upper()} must be set to a random value of at least 32 characters in production"
+                )
+        if self.use_google_emulator:
+            raise ConfigError("GOOGLE_CLIENT_ID is not set: production would sign people in with the emulator")
+        if not self.google_client_secret:
+            raise ConfigError("GOOGLE_CLIENT_SECRET must be set in production")
+        if self.use_mock_sora:
+            raise ConfigError("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
+        if self.use_mock_runway:
+            raise ConfigError("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The one settings instance (tests call `get_settings.cache_clear()` after changing the env)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Domain rules and all database access."""

@@ -1,0 +1,1 @@
+"""Litestar glue: templating, htmx helpers, guards and error handlers (no business rules)."""

@@ -1,0 +1,103 @@
+"""Error handlers: JSON `{detail, code, status_code}` under /api, an error page or fragment elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.errors import AppError
+
+log = logging.getLogger("adsvideo.errors")
+
+CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+TITLES = {
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Page not found",
+    500: "Something went wrong",
+}
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    parts = []
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            key = item.get("key") or item.get("source") or ""
+            message = item.get("message", "")
+            parts.append(f"{key}: {message}" if key else message)
+    return "; ".join(p for p in parts if p) or str(exc.detail or "Invalid request.")
+
+
+def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
+    """(status, code, detail, headers) for any exception."""
+    if isinstance(exc, AppError):
+        return exc.status_code, exc.code, exc.detail, {}
+    if isinstance(exc, ValidationException):
+        return 422, "validation_error", _validation_detail(exc), {}
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "Error")
+        return status, CODES.get(status, "error"), detail, dict(exc.headers or {})
+    log.exception("unhandled error", exc_info=exc)
+    return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.", {}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def handle_exception(request: Request, exc: Exception) -> Response:
+    status, code, detail, headers = describe(exc)
+    if is_api(request):
+        return Response(
+            {"detail": detail, "code": code, "status_code": status}, status_code=status, headers=headers
+        )
+    htmx = request.headers.get("hx-request") == "true"
+    if status == 401:
+        login = f"/auth/login?next={quote(_next_path(request), safe='/')}"
+        if htmx:
+            return Response(None, status_code=204, headers={"HX-Redirect": login})
+        return Redirect(login)
+    context = {"status": status, "code": code, "detail": detail, "title": TITLES.get(status, "Error")}
+    if htmx:
+        # Show the message in the toast area instead of swapping an error page into the target.
+        return Template(
+            "partials/_toast.html",
+            context={"level": "error", "message": detail},
+            status_code=status,
+            headers={"HX-Retarget": "#toasts", "HX-Reswap": "beforeend", **headers},
+        )
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    return Template(template, context=context, status_code=status, headers=headers)
+
+
+def _next_path(request: Request) -> str:
+    current = request.headers.get("hx-current-url")
+    if current:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+EXCEPTION_HANDLERS = {Exception: handle_exception}

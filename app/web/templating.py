@@ -1,0 +1,67 @@
+"""Jinja setup: one environment, used by Litestar for pages and directly for fragments sent over SSE."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from app.config import ROOT
+
+
+def _time_ago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return ""
+
+
+def _date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _number(value: int | None) -> str:
+    return f"{value or 0:,}"
+
+
+@lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """`/static/<path>?v=<content hash>`: files can be cached long because a change changes the URL."""
+    file = ROOT / "static" / path
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "0"
+    return f"/static/{path}?v={digest}"
+
+
+@lru_cache
+def jinja_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(time_ago=_time_ago, date=_date, number=_number)
+    env.globals["static_url"] = static_url
+    return env
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(jinja_env()))
+
+
+def render(template_name: str, **context: Any) -> str:
+    """Render a template outside a request (SSE fragments); callers pass everything it needs."""
+    return jinja_env().get_template(template_name).render(**context)

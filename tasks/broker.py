@@ -1,0 +1,54 @@
+"""The Dramatiq broker: Redis when REDIS_URL is set, otherwise in-process with a worker inside the web app.
+
+Import this module before any actor module: actors bind to the broker current at declaration,
+and `configure()` re-binds the already declared ones when tests switch brokers.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq import Broker, Worker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from app.config import get_settings
+
+
+def build_broker(redis_url: str | None) -> Broker:
+    """RedisBroker for `redis_url`, else the in-process StubBroker; both run async actors."""
+    if redis_url:
+        # Retries and TimeLimit are in Dramatiq's default middleware; AsyncIO runs `async def` actors.
+        broker: Broker = RedisBroker(url=redis_url, heartbeat_timeout=30_000)
+    else:
+        broker = StubBroker(fail_fast_default=False)
+        broker.emit_after("process_boot")
+    broker.add_middleware(AsyncIO())
+    return broker
+
+
+def configure(redis_url: str | None) -> Broker:
+    """Make a fresh broker current and move every declared actor onto it."""
+    previous = dramatiq.get_broker() if _has_broker() else None
+    broker = build_broker(redis_url)
+    dramatiq.set_broker(broker)
+    if previous is not None:
+        for name in previous.get_declared_actors():
+            actor = previous.get_actor(name)
+            actor.broker = broker
+            broker.declare_actor(actor)
+    return broker
+
+
+def _has_broker() -> bool:
+    return dramatiq.broker.global_broker is not None
+
+
+def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
+    """The in-process worker of the embedded default; it starts and stops with the web app."""
+    worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker
+
+
+broker = configure(get_settings().redis_url)
