@@ -32,16 +32,19 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        import tasks
-        from tasks.broker import start_embedded_worker
+        import tasks  # noqa: F401  (declares every actor)
+        from tasks.broker import ensure, start_embedded_worker
 
+        broker = ensure(settings.redis_url)
         engine = db.current_engine()
         embedded = not settings.redis_url
-        # The embedded worker runs actors on its own event loop; a pool is tied to one loop, so
-        # in that mode every query opens its own connection.
-        if not embedded:
+        # A connection pool belongs to one event loop. The embedded worker runs actors on a loop of
+        # its own, and tests drive the app from another thread, so the pool is only used where the
+        # web process is the database's sole user on its loop.
+        use_pool = not embedded and settings.app_env != "test"
+        if use_pool:
             await db.start_pool(engine)
-        worker = start_embedded_worker(tasks.broker) if embedded else None
+        worker = start_embedded_worker(broker) if embedded else None
         try:
             yield
         finally:
@@ -50,6 +53,18 @@ def _lifespan(settings: Settings):
             await db.close_pool(engine)
 
     return lifespan
+
+
+def session_config(settings: Settings) -> ServerSideSessionConfig:
+    """Server-side sessions (a Redis store when REDIS_URL is set, so every web process shares them)."""
+    return ServerSideSessionConfig(
+        store="sessions",
+        key="adsvideo_session",
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -63,14 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.redis_url
         else MemoryStore()
     )
-    session = ServerSideSessionConfig(
-        store="sessions",
-        key="adsvideo_session",
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=settings.is_production,
-    )
+    session = session_config(settings)
     static = create_static_files_router(
         path="/static",
         directories=[ROOT / "static"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -137,4 +138,6 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     """The one settings instance (tests call `get_settings.cache_clear()` after changing the env)."""
-    return Settings()
+    # ADSVIDEO_ENV_FILE="" turns the .env file off (the test suite does, so a developer's .env can't leak in).
+    env_file = os.environ.get("ADSVIDEO_ENV_FILE", ".env") or None
+    return Settings(_env_file=env_file)

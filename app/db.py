@@ -50,11 +50,12 @@ def enable_wal(url: str) -> None:
 def bind_engine(engine: Engine) -> None:
     """Point every table (and piccolo_conf.DB, used by migrations) at `engine`."""
     import piccolo_conf
+    from piccolo.apps.migrations.tables import Migration
 
     from app.tables import ALL_TABLES
 
     piccolo_conf.DB = engine
-    for table in ALL_TABLES:
+    for table in [*ALL_TABLES, Migration]:
         table._meta.db = engine
 
 

@@ -27,8 +27,20 @@ def build_broker(redis_url: str | None) -> Broker:
     return broker
 
 
+_current_url: str | None = None
+
+
+def ensure(redis_url: str | None) -> Broker:
+    """The current broker if it already serves `redis_url`, else a fresh one."""
+    if _has_broker() and redis_url == _current_url:
+        return dramatiq.get_broker()
+    return configure(redis_url)
+
+
 def configure(redis_url: str | None) -> Broker:
     """Make a fresh broker current and move every declared actor onto it."""
+    global _current_url
+    _current_url = redis_url
     previous = dramatiq.get_broker() if _has_broker() else None
     broker = build_broker(redis_url)
     dramatiq.set_broker(broker)
@@ -51,4 +63,4 @@ def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
     return worker
 
 
-broker = configure(get_settings().redis_url)
+ensure(get_settings().redis_url)

@@ -1,0 +1,144 @@
+"""Test harness: real SQLite and PostgreSQL databases, real Redis, the app behind Litestar's test client.
+
+The environment is fixed here, before anything imports the app (settings are cached on first use).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="adsvideo-tests-"))
+for _name in (
+    "REDIS_URL", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_REDIRECT_URI", "OPENAI_API_KEY",
+    "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "PUBLIC_URL", "ALLOWED_ORIGINS",
+):
+    os.environ.pop(_name, None)
+os.environ.update(
+    ADSVIDEO_ENV_FILE="",
+    APP_ENV="test",
+    DATABASE_URL=f"sqlite:///{_TMP}/bootstrap.db",
+    MEDIA_ROOT=str(_TMP / "media"),
+    MOCK_GENERATION_SECONDS="0",
+    USE_MOCK_SORA="true",
+    USE_MOCK_RUNWAY="true",
+)
+
+import asyncio  # noqa: E402
+
+import asyncpg  # noqa: E402
+import pytest  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from app import db  # noqa: E402
+from app.config import get_settings  # noqa: E402
+from app.migrate import migrate  # noqa: E402
+from tests.services import POSTGRES_URL, require  # noqa: E402
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _migrate_into(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    engine = db.make_engine(url)
+    db.bind_engine(engine)
+    await migrate()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template() -> Path:
+    """A SQLite file with every migration applied, copied for each test."""
+    path = _TMP / "template.db"
+    asyncio.run(_migrate_into(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    """A migrated PostgreSQL database used as the TEMPLATE of each test's database."""
+    require("postgres")
+    name = f"adsvideo_tmpl_{os.getpid()}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await _migrate_into(_with_database(POSTGRES_URL, name))
+        await db.close_pool(db.current_engine())
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(_drop_database(name))
+
+
+async def _drop_database(name: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", None) or os.environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database for this test. Parametrize indirectly with "sqlite"/"postgres"."""
+    backend = _backend(request)
+    if backend == "sqlite":
+        path = tmp_path / "app.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"adsvideo_t_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield _with_database(POSTGRES_URL, name)
+    asyncio.run(_drop_database(name))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Settings for this test: its own database and media folder; the tables bound to that database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    db.bind_engine(db.make_engine(database_url))
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def app(settings):
+    from app.asgi import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app, settings):
+    """The app behind Litestar's async test client (lifespan runs: the embedded worker is up)."""
+    from app.asgi import session_config
+
+    async with AsyncTestClient(app=app, session_config=session_config(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,48 @@
+"""A message travels through each broker to a real worker: in-process, and Redis through a real server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from dramatiq import Worker
+
+from tasks import broker as broker_module
+from tasks import system
+from tests.services import REDIS_URL, require
+
+
+def _run_ping(redis_url: str | None) -> str:
+    broker = broker_module.configure(redis_url)
+    worker = Worker(broker, worker_timeout=100)
+    worker.start()
+    token = uuid.uuid4().hex
+    try:
+        system.ping.send(token)
+        broker.join(system.ping.queue_name, timeout=10_000)
+        worker.join()
+    finally:
+        worker.stop()
+        broker_module.configure(None)
+    return token
+
+
+def test_in_process_broker_runs_the_actor():
+    token = _run_ping(None)
+    assert token in system.RECEIVED
+
+
+@pytest.mark.redis
+def test_redis_broker_runs_the_actor(monkeypatch):
+    require("redis")
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        token = _run_ping(REDIS_URL)
+    finally:
+        get_settings.cache_clear()
+    assert token in system.RECEIVED
+    assert redis.Redis.from_url(REDIS_URL).get(f"adsvideo:ping:{token}") == b"1"

@@ -1,0 +1,56 @@
+"""Migrations create every table, with the seed's columns, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import db
+from app.tables import ALL_TABLES
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+SEED_COLUMNS = {
+    "users": {"id", "google_id", "email", "name", "avatar_url", "credits", "subscription_plan",
+              "subscription_status", "subscription_start_date", "subscription_end_date", "created_at",
+              "updated_at", "is_admin"},
+    "videos": {"id", "user_id", "prompt", "model", "reference_image_url", "video_url", "poster_url", "status",
+               "duration", "resolution", "error_message", "created_at", "updated_at", "provider",
+               "provider_job_id", "progress", "step", "credits_charged", "attempts", "completed_at"},
+    "showcase_videos": {"id", "title", "description", "category", "video_url", "poster_url", "is_featured",
+                        "order", "created_at", "updated_at"},
+    "trial_images": {"id", "title", "image_url", "category", "order", "is_active", "created_at", "updated_at"},
+    "credit_transactions": {"id", "user_id", "delta", "reason", "video_id", "balance_after", "created_at"},
+    "refresh_tokens": {"id", "jti", "user_id", "family", "expires_at", "revoked_at", "replaced_by"},
+    "uploads": {"id", "user_id", "storage_key", "content_type", "width", "height", "bytes", "sha256"},
+    "video_events": {"id", "video_id", "step", "message", "progress", "created_at"},
+}
+
+
+async def _columns(table: str) -> set[str]:
+    engine = db.current_engine()
+    if db.is_postgres(engine):
+        rows = await engine.run_ddl(
+            f"SELECT column_name AS name FROM information_schema.columns WHERE table_name = '{table}'"
+        )
+    else:
+        rows = await engine.run_ddl(f'PRAGMA table_info("{table}")')
+    return {row["name"] for row in rows}
+
+
+async def test_every_table_has_the_seed_columns(settings):
+    for table, expected in SEED_COLUMNS.items():
+        assert expected <= await _columns(table), table
+    assert {t._meta.tablename for t in ALL_TABLES} == set(SEED_COLUMNS)
+
+
+async def test_the_ledger_allows_one_refund_per_charge(settings):
+    from app.tables import CreditTransactions, Users, Videos
+
+    user = Users(email="a@example.com", name="A")
+    await user.save()
+    video = Videos(user=user.id, prompt="p", model="sora-2", duration=4, resolution="1280x720")
+    await video.save()
+    row = dict(user=user.id, delta=100, reason="refund", video=video.id, charge_seq=1, balance_after=100)
+    await CreditTransactions(**row).save()
+    with pytest.raises(Exception, match="(?i)unique"):
+        await CreditTransactions(**row).save()
