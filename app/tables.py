@@ -47,7 +47,7 @@ class LedgerReason(str, Enum):
 
 class Users(Table, tablename="users"):
     id = Serial(primary_key=True)
-    google_id = Varchar(length=255, null=True, unique=True, index=True)
+    google_id = Varchar(length=255, null=True, default=None, unique=True, index=True)
     email = Varchar(length=320, unique=True, index=True)
     name = Varchar(length=255, default="")
     avatar_url = Varchar(length=1024, null=True, default=None)

@@ -65,7 +65,7 @@ class Videos(Table, tablename="videos", schema=None):
     )
 
 
-ID = "2026-11-24T00:30:12:087709"
+ID = "2026-11-24T00:34:01:057662"
 VERSION = "1.38.0"
 DESCRIPTION = "Create every table of DESIGN.md §4"
 
@@ -76,12 +76,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Users", tablename="users", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="TrialImages",
-        tablename="trial_images",
+        class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         schema=None,
         columns=None,
     )
@@ -101,12 +97,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="Uploads", tablename="uploads", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="ShowcaseVideos",
-        tablename="showcase_videos",
+        class_name="VideoEvents",
+        tablename="video_events",
         schema=None,
         columns=None,
     )
@@ -116,15 +108,23 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="VideoEvents",
-        tablename="video_events",
+        class_name="Users", tablename="users", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Uploads", tablename="uploads", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="TrialImages",
+        tablename="trial_images",
         schema=None,
         columns=None,
     )
 
     manager.add_column(
-        table_class_name="Users",
-        tablename="users",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -143,286 +143,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="google_id",
-        db_column_name="google_id",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 255,
-            "default": "",
-            "null": True,
-            "primary_key": False,
-            "unique": True,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="email",
-        db_column_name="email",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 320,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 255,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="avatar_url",
-        db_column_name="avatar_url",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1024,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="credits",
-        db_column_name="credits",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="subscription_plan",
-        db_column_name="subscription_plan",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "free",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="subscription_status",
-        db_column_name="subscription_status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "active",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="subscription_start_date",
-        db_column_name="subscription_start_date",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="subscription_end_date",
-        db_column_name="subscription_end_date",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="is_admin",
-        db_column_name="is_admin",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Users",
-        tablename="users",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         column_name="title",
         db_column_name="title",
         column_class_name="Varchar",
@@ -443,10 +165,53 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
-        column_name="image_url",
-        db_column_name="image_url",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="description",
+        db_column_name="description",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="category",
+        db_column_name="category",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="video_url",
+        db_column_name="video_url",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -465,14 +230,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
-        column_name="storage_key",
-        db_column_name="storage_key",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="poster_url",
+        db_column_name="poster_url",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 255,
+            "length": 1024,
             "default": None,
             "null": True,
             "primary_key": False,
@@ -487,15 +252,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
-        column_name="category",
-        db_column_name="category",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="is_featured",
+        db_column_name="is_featured",
+        column_class_name="Boolean",
+        column_class=Boolean,
         params={
-            "length": 64,
-            "default": "",
+            "default": False,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -509,14 +273,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
-        column_name="order",
-        db_column_name="order",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="is_hero",
+        db_column_name="is_hero",
+        column_class_name="Boolean",
+        column_class=Boolean,
         params={
-            "default": 0,
+            "default": False,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -530,8 +294,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         column_name="is_active",
         db_column_name="is_active",
         column_class_name="Boolean",
@@ -551,8 +315,29 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
+        column_name="order",
+        db_column_name="order",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -572,8 +357,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TrialImages",
-        tablename="trial_images",
+        table_class_name="ShowcaseVideos",
+        tablename="showcase_videos",
         column_name="updated_at",
         db_column_name="updated_at",
         column_class_name="Timestamptz",
@@ -961,8 +746,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
+        table_class_name="VideoEvents",
+        tablename="video_events",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -981,14 +766,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="user",
-        db_column_name="user_id",
+        table_class_name="VideoEvents",
+        tablename="video_events",
+        column_name="video",
+        db_column_name="video_id",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Users,
+            "references": Videos,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -998,43 +783,21 @@ async def forwards():
             "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
-            "db_column_name": "user_id",
+            "db_column_name": "video_id",
             "secret": False,
         },
         schema=None,
     )
 
     manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="storage_key",
-        db_column_name="storage_key",
+        table_class_name="VideoEvents",
+        tablename="video_events",
+        column_name="step",
+        db_column_name="step",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 255,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="content_type",
-        db_column_name="content_type",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
+            "length": 32,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -1049,158 +812,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="width",
-        db_column_name="width",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="height",
-        db_column_name="height",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="bytes",
-        db_column_name="bytes",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="sha256",
-        db_column_name="sha256",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Uploads",
-        tablename="uploads",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="title",
-        db_column_name="title",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 255,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="description",
-        db_column_name="description",
+        table_class_name="VideoEvents",
+        tablename="video_events",
+        column_name="message",
+        db_column_name="message",
         column_class_name="Text",
         column_class=Text,
         params={
@@ -1218,139 +833,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="category",
-        db_column_name="category",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="video_url",
-        db_column_name="video_url",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1024,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="poster_url",
-        db_column_name="poster_url",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 1024,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="is_featured",
-        db_column_name="is_featured",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="is_hero",
-        db_column_name="is_hero",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="is_active",
-        db_column_name="is_active",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": True,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="order",
-        db_column_name="order",
+        table_class_name="VideoEvents",
+        tablename="video_events",
+        column_name="progress",
+        db_column_name="progress",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -1368,31 +854,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
+        table_class_name="VideoEvents",
+        tablename="video_events",
         column_name="created_at",
         db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ShowcaseVideos",
-        tablename="showcase_videos",
-        column_name="updated_at",
-        db_column_name="updated_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -1976,8 +1441,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
+        table_class_name="Users",
+        tablename="users",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -1996,43 +1461,19 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
-        column_name="video",
-        db_column_name="video_id",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Videos,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": "video_id",
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
-        column_name="step",
-        db_column_name="step",
+        table_class_name="Users",
+        tablename="users",
+        column_name="google_id",
+        db_column_name="google_id",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 32,
-            "default": "",
-            "null": False,
+            "length": 255,
+            "default": None,
+            "null": True,
             "primary_key": False,
-            "unique": False,
-            "index": False,
+            "unique": True,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -2042,13 +1483,36 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
-        column_name="message",
-        db_column_name="message",
-        column_class_name="Text",
-        column_class=Text,
+        table_class_name="Users",
+        tablename="users",
+        column_name="email",
+        db_column_name="email",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
+            "length": 320,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -2063,10 +1527,32 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
-        column_name="progress",
-        db_column_name="progress",
+        table_class_name="Users",
+        tablename="users",
+        column_name="avatar_url",
+        db_column_name="avatar_url",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1024,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="credits",
+        db_column_name="credits",
         column_class_name="Integer",
         column_class=Integer,
         params={
@@ -2084,10 +1570,524 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="VideoEvents",
-        tablename="video_events",
+        table_class_name="Users",
+        tablename="users",
+        column_name="subscription_plan",
+        db_column_name="subscription_plan",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "free",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="subscription_status",
+        db_column_name="subscription_status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "active",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="subscription_start_date",
+        db_column_name="subscription_start_date",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="subscription_end_date",
+        db_column_name="subscription_end_date",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="is_admin",
+        db_column_name="is_admin",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
         column_name="created_at",
         db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Users",
+        tablename="users",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="user",
+        db_column_name="user_id",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Users,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": "user_id",
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="storage_key",
+        db_column_name="storage_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="content_type",
+        db_column_name="content_type",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="width",
+        db_column_name="width",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="height",
+        db_column_name="height",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="bytes",
+        db_column_name="bytes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="sha256",
+        db_column_name="sha256",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Uploads",
+        tablename="uploads",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="title",
+        db_column_name="title",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="image_url",
+        db_column_name="image_url",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 1024,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="storage_key",
+        db_column_name="storage_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="category",
+        db_column_name="category",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="order",
+        db_column_name="order",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="is_active",
+        db_column_name="is_active",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TrialImages",
+        tablename="trial_images",
+        column_name="updated_at",
+        db_column_name="updated_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
