@@ -19,11 +19,12 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.config import ROOT, Settings, get_settings
 from app.controllers.health import HealthController
-from app.controllers.media import PublicMediaController
+from app.controllers.media import OwnerMediaController, PublicMediaController
 from app.controllers.pages import PagesController
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
+from app.web.uploads import limited_router
 
 log = logging.getLogger("adsvideo")
 
@@ -68,6 +69,21 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
     )
 
 
+def studio_routes(settings: Settings) -> list:
+    """The studio: uploads (size-limited), /create, /videos and owner-only media."""
+    from app.controllers.api.uploads import UploadApiController
+    from app.controllers.studio import StudioController
+    from app.controllers.studio_uploads import StudioUploadController
+    from app.controllers.videos import VideosPagesController
+
+    return [
+        OwnerMediaController,
+        StudioController,
+        VideosPagesController,
+        limited_router(settings, [UploadApiController, StudioUploadController]),
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -88,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static],
+        route_handlers=[PagesController, HealthController, PublicMediaController, static, *studio_routes(settings)],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
