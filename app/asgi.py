@@ -18,6 +18,8 @@ from litestar.stores.redis import RedisStore
 
 from app import db
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.pages import PagesController
 from app.web.auth import AuthMiddleware
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, static],
+        route_handlers=[PagesController, HealthController, static, BillingController, AdminUsersController],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from app.db import is_postgres
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.tables import Users
 
 
@@ -25,3 +27,32 @@ async def get_user_or_404(user_id: int) -> Users:
     if user is None:
         raise NotFound("No such user.")
     return user
+
+
+async def set_plan_from_form(user_id: int, plan: str, end_date: str, grant: bool) -> Users:
+    """The admin form: a plan, an optional end date (YYYY-MM-DD, through that whole day, UTC)."""
+    from app.services import plans
+
+    user = await get_user_or_404(user_id)
+    end = None
+    text = (end_date or "").strip()
+    if text and plan != "free":
+        try:
+            day = datetime.strptime(text, "%Y-%m-%d")
+        except ValueError:
+            raise ValidationFailed("Enter the end date as YYYY-MM-DD.") from None
+        end = day.replace(hour=23, minute=59, second=59, tzinfo=timezone.utc)
+    return await plans.set_plan(user, plan, 1, end_date=end, grant=grant)
+
+
+async def grant_from_form(user_id: int, amount: str, reason: str) -> Users:
+    """The admin form: a whole number of credits (negative removes) and the reason the user will read."""
+    from app.services import billing
+
+    user = await get_user_or_404(user_id)
+    try:
+        value = int((amount or "").strip().replace(",", ""))
+    except ValueError:
+        raise ValidationFailed("Enter a whole number of credits, like 500 or -100.") from None
+    await billing.grant(user.id, value, reason)
+    return await get_user_or_404(user_id)
