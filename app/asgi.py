@@ -21,6 +21,7 @@ from app.config import ROOT, Settings, get_settings
 from app.controllers.admin import AdminUsersController
 from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
+from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
@@ -89,12 +90,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, static, BillingController, AdminUsersController],
+        route_handlers=[PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
             session.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/"]),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

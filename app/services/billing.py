@@ -203,8 +203,8 @@ def describe_entry(reason: str, video_id: int | None, note: str) -> str:
     if reason == LedgerReason.refund.value:
         return f"Refund for {video}"
     if reason == LedgerReason.plan_grant.value:
-        try:
-            title = plan_info(note).title
+        try:  # the note names the plan ("basic", or "basic plan" from the demo seed)
+            title = plan_info((note or "").split(" ")[0].lower()).title
         except ValidationFailed:
             title = "Plan"
         return f"{title} plan — monthly credits"
