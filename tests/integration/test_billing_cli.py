@@ -73,3 +73,32 @@ def test_set_plan_assigns_the_plan_and_its_grant():
     grants = sync(CreditTransactions.count().where(CreditTransactions.reason == "plan_grant"))
     assert grants == 1
     assert run(set_plan, "dee@example.com", "gold").exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_python_m_app_check_ledger_exits_non_zero_on_a_corrupted_balance(database_url, tmp_path):
+    """The real command, in its own process, against the test database."""
+    import os
+    import subprocess
+    import sys
+
+    asyncio.run(make_user(credits=100, email="good@example.com"))
+    bad = asyncio.run(make_user(credits=100, email="bad@example.com"))
+    env = {**os.environ, "DATABASE_URL": database_url, "ADSVIDEO_ENV_FILE": "", "MEDIA_ROOT": str(tmp_path)}
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "check-ledger"], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    ok = check()
+    assert ok.returncode == 0, ok.stderr
+    sync(Users.update({Users.credits: Users.credits + 1}).where(Users.id == bad.id))
+    broken = check()
+    assert broken.returncode != 0
+    assert "bad@example.com" in broken.stderr and "good@example.com" not in broken.stderr
+    assert "off by +1" in broken.stderr
