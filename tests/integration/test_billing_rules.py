@@ -279,3 +279,18 @@ def test_unknown_price_combinations_are_422_with_a_reason(model, duration, words
     with pytest.raises(ValidationFailed) as err:
         price_for(model, duration)
     assert err.value.status_code == 422 and words in err.value.detail
+
+
+@pytest.mark.parametrize(
+    ("reason", "video", "note", "words"),
+    [
+        ("signup", None, "Welcome credits", "Welcome credits"),
+        ("generation", 12, "", "Video #12"),
+        ("refund", 12, "", "Refund for video #12"),
+        ("plan_grant", None, "basic", "Basic plan — monthly credits"),
+        ("plan_grant", None, "pro plan", "Pro plan — monthly credits"),  # the demo seed's wording
+        ("admin", None, "Outage", "Adjustment by an administrator: Outage"),
+    ],
+)
+def test_ledger_reasons_in_words(reason, video, note, words):
+    assert billing.describe_entry(reason, video, note) == words
