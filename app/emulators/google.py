@@ -280,7 +280,7 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
                 name=data.get("name", ""),
             )
         name = (data.get("name") or "").strip()[:100] or name_from_email(email)
-        verified = data.get("email_verified", "on") in ("on", "true", "1")
+        verified = data.get("email_verified") in ("on", "true", "1")  # an unticked checkbox is not sent
         return signed_in(req, Account(email=email, name=name, email_verified=verified))
 
     @post("/token", status_code=200)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from app.config import get_settings
 from app.errors import Conflict, ValidationFailed
 from app.services import ledger
-from app.tables import LedgerReason, Users
+from app.tables import CreditTransactions, LedgerReason, Users
 
 NAME_MAX = 80
 AVATAR_URL_MAX = 1024
@@ -70,7 +70,19 @@ async def sign_in_google_user(identity: GoogleIdentity) -> tuple[Users, bool]:
     if changes:
         await Users.update(changes).where(Users.id == user.id)
         user = await get_user(user.id)
+    if Users.google_id in changes:
+        await _grant_signup_once(user.id)  # a pre-created row (create-admin) gets the grant on first sign-in
+        user = await get_user(user.id)
     return user, False
+
+
+async def _grant_signup_once(user_id: int) -> None:
+    grant = get_settings().signup_credits
+    already = await CreditTransactions.exists().where(
+        (CreditTransactions.user == user_id) & (CreditTransactions.reason == LedgerReason.signup.value)
+    )
+    if grant and not already:
+        await ledger.apply(user_id, grant, LedgerReason.signup, note="Welcome credits")
 
 
 async def _create(identity: GoogleIdentity, email: str) -> Users:
