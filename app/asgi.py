@@ -17,12 +17,14 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app import db
+from app.services import progress
 from app.config import ROOT, Settings, get_settings
 from app.controllers.account import AccountController
 from app.controllers.api.auth import ApiAuthController
 from app.controllers.api.users import UsersController
 from app.controllers.auth import AuthController
 from app.controllers.health import HealthController
+from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
 from app.emulators.mount import emulator_routes
 from app.web.auth import AuthMiddleware
@@ -52,9 +54,15 @@ def _lifespan(settings: Settings):
         if use_pool:
             await db.start_pool(engine)
         worker = start_embedded_worker(broker) if embedded else None
+        relay = None if embedded else progress.RedisRelay(settings.redis_url)
+        if relay is not None:
+            relay.start()
+        app.state.progress_relay = relay
         try:
             yield
         finally:
+            if relay is not None:
+                await relay.stop()
             if worker is not None:
                 worker.stop(timeout=5_000)
             await db.close_pool(engine)
@@ -97,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             PagesController,
             HealthController,
+            PublicMediaController,
             static,
             AuthController,
             AccountController,
@@ -108,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         middleware=[
             session.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/"]),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
