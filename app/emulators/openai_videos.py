@@ -43,9 +43,12 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, Response, Router, delete, get, post
+from litestar.handlers import asgi
+from litestar.params import FromPath
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import File
+from litestar.types import Receive, Scope, Send
 from PIL import Image, UnidentifiedImageError
 
 from app.emulators.openai_jobs import (
@@ -327,13 +330,13 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         })
 
     @get("/videos/{video_id:str}")
-    async def retrieve_video(request: Request, video_id: str) -> Response:
+    async def retrieve_video(request: Request, video_id: FromPath[str]) -> Response:
         await request_faults(request)
         job = find(video_id)
         return Response(_video(job, store), headers={"openai-poll-after-ms": str(store.poll_after_ms())})
 
     @delete("/videos/{video_id:str}", status_code=200)
-    async def delete_video(request: Request, video_id: str) -> Response:
+    async def delete_video(request: Request, video_id: FromPath[str]) -> Response:
         await request_faults(request)
         job = find(video_id)
         if store.view(job).status not in ("completed", "failed"):
@@ -343,7 +346,7 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         return Response({"id": video_id, "object": "video.deleted", "deleted": True})
 
     @post("/videos/{video_id:str}/remix", status_code=200)
-    async def remix_video(request: Request, video_id: str) -> Response:
+    async def remix_video(request: Request, video_id: FromPath[str]) -> Response:
         fields, _ = await _body(request)
         for name in fields:
             if name != "prompt":
@@ -357,7 +360,7 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
                             reference=source.reference, remixed_from=source.id)
 
     @get("/videos/{video_id:str}/content")
-    async def video_content(request: Request, video_id: str) -> Response | File:
+    async def video_content(request: Request, video_id: FromPath[str]) -> Response | File:
         await request_faults(request)
         variant = request.query_params.get("variant") or "video"
         if variant not in VARIANTS:
@@ -471,6 +474,21 @@ def standalone_app(*, generation_seconds: float, storage_dir: Path, api_key: str
     """The emulator with its routes under `/v1`, as on api.openai.com."""
     return AtPrefix(create_openai_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir,
                                            api_key=api_key))
+
+
+def mounted_routes(settings) -> list:
+    """The emulator mounted at `/_emulators/openai/v1` in the web app (development and tests only)."""
+
+    if not settings.use_sora_emulator or settings.is_production:
+        return []
+    emulator = create_openai_emulator(generation_seconds=settings.mock_generation_seconds,
+                                      storage_dir=Path(settings.media_root) / "_emulators" / "openai")
+
+    @asgi("/_emulators/openai/v1", is_mount=True, copy_scope=True, include_in_schema=False)
+    async def openai_videos_emulator(scope: Scope, receive: Receive, send: Send) -> None:
+        await emulator(scope, receive, send)
+
+    return [openai_videos_emulator]
 
 
 def main(argv: list[str] | None = None) -> None:
