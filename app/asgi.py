@@ -29,6 +29,7 @@ from app.controllers.health import HealthController
 from app.controllers.media import OwnerMediaController, PublicMediaController
 from app.controllers.pages import PagesController
 from app.emulators.mount import emulator_routes
+from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApiAuthController,
             UsersController,
             *emulator_routes(settings),
+            *openai_emulator_routes(settings),
             *studio_routes(settings),
         ],
         template_config=template_config(),
