@@ -19,6 +19,8 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static],
+        route_handlers=[PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
