@@ -18,6 +18,8 @@ from litestar.stores.redis import RedisStore
 
 from app import db
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
@@ -89,7 +91,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static, *openai_emulator_routes(settings)],
+        route_handlers=[
+            PagesController,
+            HealthController,
+            PublicMediaController,
+            static,
+            BillingController,
+            AdminUsersController,
+            *openai_emulator_routes(settings),
+        ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
