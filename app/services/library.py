@@ -118,7 +118,8 @@ def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
     """Each pipeline step with its state: done, current, failed or todo."""
     seen = {event.step for event in log}
     keys = [key for key, _ in STEPS]
-    current = video.step if video.step in keys else (log[-1].step if log and log[-1].step in keys else "queued")
+    reached = [event.step for event in log if event.step in keys]
+    current = video.step if video.step in keys else (reached[-1] if reached else "queued")
     index = keys.index(current)
     finished = video.status == VideoStatus.completed.value
     failed = video.status == VideoStatus.failed.value
