@@ -128,3 +128,20 @@ async def test_pages_need_sign_in(client, settings):
     for path in ("/videos", "/videos/1", "/create"):
         r = await client.get(path, follow_redirects=False)
         assert r.status_code in (302, 303, 307) and r.headers["location"].startswith("/auth/login?next=")
+
+
+async def test_the_live_block_polls_until_finished_and_carries_the_balance(client, settings):
+    user = await make_user(credits=300)
+    video = await make_video(user.id, status="processing", step="generating", progress=50)
+    await sign_in(client, user)
+    html = (await client.get(f"/videos/{video.id}")).text
+    assert f'hx-get="/videos/{video.id}/live" hx-trigger="every 2s"' in html
+    r = await client.get(f"/videos/{video.id}/live", headers=HX)
+    assert r.text.lstrip().startswith(f'<section id="video-live-{video.id}"') and "every 2s" in r.text
+    assert 'id="header-credits"' in r.text and ">300 credits<" in r.text
+    done = await make_video(user.id)
+    r = await client.get(f"/videos/{done.id}/live", headers=HX)
+    assert "<video" in r.text and "hx-trigger" not in r.text.split("</section>")[0].split(">")[0]
+    other = await make_user()
+    await sign_in(client, other)
+    assert (await client.get(f"/videos/{video.id}/live", headers=HX)).status_code == 404
