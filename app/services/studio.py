@@ -120,7 +120,7 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
     if model is not None:
         for seconds in model.durations:
             if seconds in PRICES[model.id]:
-                durations.append(Choice(str(seconds), f"{seconds} s · {price_for(model.id, seconds):,} credits"))
+                durations.append(Choice(str(seconds), f"{seconds} seconds"))
         for size in model.sizes:
             ok, reason = plans.allowed(user.subscription_plan, model.id, size) if info.can_generate else (True, "")
             label = plans.SIZE_NAMES.get(size, size)
