@@ -17,8 +17,12 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app import db
+from app.services import progress
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
+from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
 from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.auth import AuthMiddleware
@@ -46,9 +50,15 @@ def _lifespan(settings: Settings):
         if use_pool:
             await db.start_pool(engine)
         worker = start_embedded_worker(broker) if embedded else None
+        relay = None if embedded else progress.RedisRelay(settings.redis_url)
+        if relay is not None:
+            relay.start()
+        app.state.progress_relay = relay
         try:
             yield
         finally:
+            if relay is not None:
+                await relay.stop()
             if worker is not None:
                 worker.stop(timeout=5_000)
             await db.close_pool(engine)
@@ -88,12 +98,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, static, *openai_emulator_routes(settings)],
+        route_handlers=[
+            PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController,
+            *openai_emulator_routes(settings),
+        ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
             session.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/"]),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
