@@ -24,6 +24,7 @@ from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
+from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
@@ -97,7 +98,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController],
+        route_handlers=[
+            PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController,
+            *openai_emulator_routes(settings),
+        ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
