@@ -135,8 +135,3 @@ def phone_page(browser, live_server):
     yield tab
     context.close()
 
-
-def pytest_collection_modifyitems(config, items):
-    """Run browser tests last: Playwright's sync API leaves an event loop running in the main thread
-    for the rest of the session, and then every later `asyncio.run` (database fixtures, CLI tests) fails."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
