@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -53,6 +54,11 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
         return exc.status_code, exc.code, exc.detail, {}
     if isinstance(exc, ValidationException):
         return 422, "validation_error", _validation_detail(exc), {}
+    if isinstance(exc, RequestEntityTooLarge):
+        from app.config import get_settings
+
+        limit = get_settings().max_upload_mb
+        return 413, "file_too_large", f"The upload is larger than {limit} MB, the most we accept.", {}
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "Error")

@@ -165,3 +165,14 @@ async def test_delete_needs_the_owner_and_csrf(client, settings):
     assert not await Videos.exists().where(Videos.id == video.id)
     r = await client.post(f"/videos/{video.id}/delete", headers={**HX, **await csrf(client)})
     assert r.status_code == 404
+
+
+async def test_a_plain_form_with_a_file_over_the_limit_is_refused_in_words(client, settings):
+    user = await make_user(credits=1000, plan="basic")
+    await sign_in(client, user)
+    token = (await csrf(client))["x-csrftoken"]
+    form = {"_csrf_token": token, "prompt": "Too big", "model": "sora-2", "duration": "4", "size": "1280x720"}
+    big = b"\xff\xd8\xff" + b"\0" * (12 * 1024 * 1024)
+    r = await client.post("/create", data=form, files={"file": ("big.jpg", big, "image/jpeg")}, follow_redirects=False)
+    assert r.status_code == 413 and "larger than 10 MB" in r.text
+    assert await Videos.count() == 0 and await Uploads.count() == 0 and await balance(user.id) == 1000
