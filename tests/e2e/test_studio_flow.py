@@ -17,6 +17,7 @@ def _credits(page) -> int:
 
 
 def test_upload_generate_and_play(page, tmp_path):
+    page.set_default_timeout(45_000)  # the machine may be busy; nothing here is timed
     photo = tmp_path / "product.jpg"
     buffer = io.BytesIO()
     Image.new("RGB", (1280, 720), (210, 90, 40)).save(buffer, "JPEG")
