@@ -162,3 +162,20 @@ def test_development_uses_the_mounted_emulator_at_the_public_address():
     assert settings.google_metadata_url == "http://localhost:9000/_emulators/google/.well-known/openid-configuration"
     assert settings.google_redirect_url == "http://localhost:9000/auth/google/callback"
     assert any(route.path == "/_emulators/google" for route in create_app(settings).routes)
+
+
+@pytest.mark.redis
+async def test_sessions_live_in_redis_so_every_web_process_shares_them(settings):
+    from tests.services import REDIS_URL, require
+
+    require("redis")
+    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    first, second = create_app(shared), create_app(shared)
+    async with AsyncTestClient(app=first) as a, AsyncTestClient(app=second) as b:
+        r = await sign_in(a, "shared@example.com")
+        assert r.status_code == 302
+        from app.web.sessions import SESSION_COOKIE
+
+        b.cookies.set(SESSION_COOKIE, a.cookies.get(SESSION_COOKIE))
+        page = await b.get("/account", follow_redirects=False)
+        assert page.status_code == 200 and "shared@example.com" in page.text
