@@ -20,9 +20,11 @@ from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
 from app.controllers.account import AccountController
+from app.controllers.admin import AdminUsersController
 from app.controllers.api.auth import ApiAuthController
 from app.controllers.api.users import UsersController
 from app.controllers.auth import AuthController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             PublicMediaController,
             static,
+            BillingController,
+            AdminUsersController,
             AuthController,
             AccountController,
             ApiAuthController,
