@@ -19,14 +19,20 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
+from app.controllers.account import AccountController
 from app.controllers.admin import AdminUsersController
+from app.controllers.api.auth import ApiAuthController
+from app.controllers.api.users import UsersController
+from app.controllers.auth import AuthController
 from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
-from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
+from app.emulators.mount import emulator_routes
 from app.web.auth import AuthMiddleware
+from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.sessions import SESSION_COOKIE
 from app.web.templating import template_config
 
 log = logging.getLogger("adsvideo")
@@ -70,7 +76,7 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
     """Server-side sessions (a Redis store when REDIS_URL is set, so every web process shares them)."""
     return ServerSideSessionConfig(
         store="sessions",
-        key="adsvideo_session",
+        key=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -97,10 +103,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cache_control=CacheControlHeader(max_age=86400, public=True),
         include_in_schema=False,
     )
-    return Litestar(
+    application = Litestar(
         route_handlers=[
-            PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController,
-            *openai_emulator_routes(settings),
+            PagesController,
+            HealthController,
+            PublicMediaController,
+            static,
+            BillingController,
+            AdminUsersController,
+            AuthController,
+            AccountController,
+            ApiAuthController,
+            UsersController,
+            *emulator_routes(settings),
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
@@ -122,3 +137,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
         openapi_config=None,
     )
+    # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
+    application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
+    return application
