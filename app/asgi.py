@@ -21,6 +21,11 @@ from app.config import ROOT, Settings, get_settings
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
+from app.controllers.home import HomeController
+from app.controllers.api.showcase import ShowcaseApiController
+from app.controllers.api.users_public import PublicUsersApiController
+from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
+from app.web.openapi import DocsController, openapi_config
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
@@ -88,7 +93,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static],
+        route_handlers=[
+            PagesController, HealthController, PublicMediaController, static,
+            HomeController, ShowcaseApiController, PublicUsersApiController,
+            AdminShowcaseController, AdminTrialImagesController, DocsController,
+        ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
@@ -107,5 +116,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings)],
         debug=settings.debug,
-        openapi_config=None,
+        openapi_config=openapi_config(),
     )
