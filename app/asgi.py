@@ -25,7 +25,7 @@ from app.controllers.home import HomeController
 from app.controllers.api.showcase import ShowcaseApiController
 from app.controllers.api.users_public import PublicUsersApiController
 from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
-from app.web.openapi import DocsController, openapi_config
+from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": session_store},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings)],
+        on_startup=[finalize_openapi],
         debug=settings.debug,
         openapi_config=openapi_config(),
     )

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Litestar, Request, get
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.openapi.spec import Components, Example, OpenAPIMediaType, OpenAPIResponse, Reference, SecurityScheme, Tag
 from litestar.response import Response
 
 API_TITLE = "AdsVideo API"
@@ -22,6 +22,17 @@ DOCS_PATH = "/docs"
 # Use as `security=BEARER` on handlers that need `Authorization: Bearer <access token>`.
 BEARER: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
+ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    402: "insufficient_credits",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "file_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+}
 ERROR_DESCRIPTIONS = {
     400: "The request is malformed.",
     401: "Not signed in: the bearer token is missing, expired or invalid.",
@@ -46,9 +57,44 @@ class ErrorBody(msgspec.Struct):
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """`responses=` for a handler: each status documented with the `ErrorBody` schema."""
     return {
-        status: ResponseSpec(data_container=ErrorBody, description=ERROR_DESCRIPTIONS.get(status, "Error"))
+        status: ResponseSpec(
+            data_container=ErrorBody,
+            description=ERROR_DESCRIPTIONS.get(status, "Error"),
+            generate_examples=False,
+            examples=[
+                Example(
+                    summary=ERROR_CODES.get(status, "error"),
+                    value={
+                        "detail": ERROR_DESCRIPTIONS.get(status, "Error"),
+                        "code": ERROR_CODES.get(status, "error"),
+                        "status_code": status,
+                    },
+                )
+            ],
+        )
         for status in statuses
     }
+
+
+def finalize_openapi(app: Litestar) -> None:
+    """Startup hook: Litestar documents parameter validation failures as its own 400 body, but this app
+    answers them with 422 and `ErrorBody`; rewrite those entries so the document says what really happens."""
+    document = app.openapi_schema
+    for path_item in (document.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(path_item, method, None)
+            if operation is None or not operation.responses:
+                continue
+            auto = operation.responses.get("400")
+            if isinstance(auto, OpenAPIResponse) and auto.description == "Bad request syntax or unsupported method":
+                del operation.responses["400"]
+                operation.responses.setdefault(
+                    "422",
+                    OpenAPIResponse(
+                        description=ERROR_DESCRIPTIONS[422],
+                        content={"application/json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorBody"))},
+                    ),
+                )
 
 
 def openapi_config() -> OpenAPIConfig:
