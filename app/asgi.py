@@ -17,6 +17,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app import db
+from app.services import progress
 from app.config import ROOT, Settings, get_settings
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
@@ -51,9 +52,15 @@ def _lifespan(settings: Settings):
         if use_pool:
             await db.start_pool(engine)
         worker = start_embedded_worker(broker) if embedded else None
+        relay = None if embedded else progress.RedisRelay(settings.redis_url)
+        if relay is not None:
+            relay.start()
+        app.state.progress_relay = relay
         try:
             yield
         finally:
+            if relay is not None:
+                await relay.stop()
             if worker is not None:
                 worker.stop(timeout=5_000)
             await db.close_pool(engine)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./aivideo.db"
     redis_url: str | None = None
+    # Prepended to Redis pub/sub channel names (they are shared by every Redis database).
+    redis_channel_prefix: str = ""
 
     google_client_id: str | None = None
     google_client_secret: str | None = None

@@ -28,6 +28,7 @@ os.environ.update(
 )
 
 import asyncio  # noqa: E402
+import threading  # noqa: E402
 
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
@@ -37,6 +38,29 @@ from app import db  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.migrate import migrate  # noqa: E402
 from tests.services import POSTGRES_URL, require  # noqa: E402
+
+
+def run_blocking(coro) -> object:
+    """Run a coroutine to completion on a private thread: works whether or not a loop is running here."""
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: the quick feedback first, and Playwright's loop never precedes async tests."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -56,7 +80,7 @@ async def _migrate_into(url: str) -> None:
 def sqlite_template() -> Path:
     """A SQLite file with every migration applied, copied for each test."""
     path = _TMP / "template.db"
-    asyncio.run(_migrate_into(f"sqlite:///{path}"))
+    run_blocking(_migrate_into(f"sqlite:///{path}"))
     return path
 
 
@@ -76,9 +100,9 @@ def postgres_template() -> str:
         await _migrate_into(_with_database(POSTGRES_URL, name))
         await db.close_pool(db.current_engine())
 
-    asyncio.run(create())
+    run_blocking(create())
     yield name
-    asyncio.run(_drop_database(name))
+    run_blocking(_drop_database(name))
 
 
 async def _drop_database(name: str) -> None:
@@ -112,9 +136,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    run_blocking(create())
     yield _with_database(POSTGRES_URL, name)
-    asyncio.run(_drop_database(name))
+    run_blocking(_drop_database(name))
 
 
 @pytest.fixture
