@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from app.config import get_settings
 
 TTL_SECONDS = 30
 PREFIX = "adsvideo:home:"
+log = logging.getLogger("adsvideo.home_cache")
 
 _local: dict[str, tuple[float, bytes]] = {}
 # A Redis connection belongs to one event loop (tests drive the app from another thread's loop).
@@ -34,7 +37,11 @@ def _redis() -> aioredis.Redis | None:
 async def get(key: str) -> bytes | None:
     client = _redis()
     if client is not None:
-        return await client.get(PREFIX + key)
+        try:
+            return await client.get(PREFIX + key)
+        except RedisError:  # the page still renders from the database while Redis is away
+            log.warning("home cache: Redis unavailable, reading from the database", exc_info=True)
+            return None
     hit = _local.get(key)
     if hit is None or hit[0] < time.monotonic():
         _local.pop(key, None)
@@ -45,7 +52,10 @@ async def get(key: str) -> bytes | None:
 async def put(key: str, value: bytes) -> None:
     client = _redis()
     if client is not None:
-        await client.set(PREFIX + key, value, ex=TTL_SECONDS)
+        try:
+            await client.set(PREFIX + key, value, ex=TTL_SECONDS)
+        except RedisError:
+            log.warning("home cache: Redis unavailable, not caching", exc_info=True)
         return
     if len(_local) > 512:  # category × page combinations are few; this only guards against junk queries
         _local.clear()

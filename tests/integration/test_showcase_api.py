@@ -203,3 +203,49 @@ async def test_home_data_is_cached_until_an_admin_change(client, seeded):
     await showcase.toggle_video(video.id, "is_active")
     html = (await client.get("/")).text
     assert "Renamed quietly" in html and "Cold brew, bottled" not in html
+
+
+async def test_every_api_validation_failure_is_documented_as_422_error_body(client):
+    document = await _document(client)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation.get("responses", {})
+            assert "400" not in responses or "ErrorBody" in str(responses["400"]), (method, path)
+            if operation.get("parameters"):
+                assert responses["422"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorBody"
+                }, (method, path)
+
+
+@pytest.mark.redis
+async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settings, monkeypatch):
+    """With REDIS_URL set the cache lives in Redis, so every web process sees an admin's change at once."""
+    from tests.services import REDIS_URL, require
+
+    require("redis")
+    from app.config import get_settings
+    from app.services import home
+
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    await home_cache.invalidate()
+    try:
+        await seed(quick=True)
+        first = await home.home_data()
+        assert [v.title for v in first.hero][0] == "Run lighter"
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")]
+        assert keys and 0 < await client.ttl(keys[0]) <= home_cache.TTL_SECONDS
+        home_cache.clear_local()  # a different process: nothing local, the Redis copy answers
+        with QueryCounter() as warm:
+            again = await home.home_data()
+        assert warm.queries == [] and again == first
+        video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Run lighter").first()
+        await showcase.toggle_video(video.id, "is_hero")
+        assert [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")] == []
+        assert "Run lighter" not in [v.title for v in (await home.home_data()).hero]
+        await client.aclose()
+    finally:
+        await home_cache.invalidate()
