@@ -156,15 +156,20 @@ class QueryCounter:
         self.queries: list[str] = []
 
     def __enter__(self):
-        engine = db.current_engine()
-        self._engine = engine
+        # The Postgres engine has __slots__, so the hook is replaced on the engine's class for the duration.
+        self._engine = engine = db.current_engine()
+        self._class = type(engine)
+        self._original = self._class.__dict__.get("print_query")
         engine.log_queries = True
-        engine.print_query = lambda query_id, query: self.queries.append(query)
+        self._class.print_query = lambda _engine, query_id, query: self.queries.append(query)
         return self
 
     def __exit__(self, *exc):
         self._engine.log_queries = False
-        del self._engine.print_query
+        if self._original is None:
+            del self._class.print_query
+        else:
+            self._class.print_query = self._original
 
 
 async def _add_showcase_rows(n: int, start: int) -> None:
