@@ -19,6 +19,8 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
@@ -27,6 +29,7 @@ from app.controllers.api.showcase import ShowcaseApiController
 from app.controllers.api.users_public import PublicUsersApiController
 from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
+from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.auth import AuthMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.templating import template_config
@@ -101,7 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            PagesController, HealthController, PublicMediaController, static,
+            PagesController, HealthController, PublicMediaController, static, BillingController, AdminUsersController,
+            *openai_emulator_routes(settings),
             HomeController, ShowcaseApiController, PublicUsersApiController,
             AdminShowcaseController, AdminTrialImagesController, DocsController,
         ],

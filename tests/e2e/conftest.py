@@ -134,3 +134,4 @@ def phone_page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
+
