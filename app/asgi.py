@@ -34,7 +34,6 @@ from app.controllers.api.showcase import ShowcaseApiController
 from app.controllers.api.users_public import PublicUsersApiController
 from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
 from app.emulators.mount import emulator_routes
-from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
@@ -139,7 +138,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UsersController,
             VideosController,
             *emulator_routes(settings),
-            *openai_emulator_routes(settings),
             HomeController,
             ShowcaseApiController,
             PublicUsersApiController,
