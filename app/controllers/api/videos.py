@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from app.services import videos as videos_service
 from app.tables import Videos
@@ -120,7 +120,7 @@ class VideosController(Controller):
         self,
         request: Request,
         data: JSONBody[GenerateRequest],
-        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", description="Repeat a request safely: the same key returns the same video.")] = None,
     ) -> VideoOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
@@ -161,8 +161,10 @@ class VideosController(Controller):
     @delete("/{video_id:int}", status_code=204, guards=[user_required], security=BEARER,
             summary="Delete one of your videos and its files")
     async def delete_video(self, request: Request, video_id: FromPath[int]) -> None:
-        """Deletes the video and its stored files. A video still being generated is stopped rather
-        than refused: the provider job is cancelled and its credits are refunded, then it is deleted."""
+        """Deletes the video and its stored files. A video still queued (not yet sent to the provider)
+        is stopped and its credits refunded, then deleted. Once the provider is generating it, the answer
+        is 409 `video_generating`: the provider cannot cancel a running job, so delete it when it has
+        finished (a failed one was already refunded)."""
         await videos_service.delete_video(request.user.id, video_id)
 
     @post("/{video_id:int}/retry", status_code=202, guards=[user_required], security=BEARER,
