@@ -10,7 +10,6 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 import anyio
 from PIL import Image, ImageDraw
@@ -18,14 +17,13 @@ from PIL import Image, ImageDraw
 from app.config import get_settings
 from app.media import samples
 from app.media.render import render_clip
-from app.services import ledger
+from app.services import ledger, plans
 from app.services.storage import LocalStorage, get_storage, media_url
 from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users
 
 log = logging.getLogger("adsvideo.seed")
 
 DEMO_DOMAIN = "demo.adsvideo.local"
-PLAN_GRANTS = {Plan.free: 0, Plan.basic: 1000, Plan.pro: 5000}
 
 
 @dataclass(frozen=True)
@@ -95,20 +93,11 @@ async def _ensure_user(storage: LocalStorage, demo: DemoUser) -> bool:
     avatar_key = f"public/avatars/{demo.email.split('@')[0]}.png"
     if not storage.exists(avatar_key):
         storage.save_bytes(avatar_key, _avatar(demo))
-    now = datetime.now(timezone.utc)
-    user = Users(
-        email=demo.email,
-        name=demo.name,
-        avatar_url=media_url(avatar_key),
-        subscription_plan=demo.plan.value,
-        subscription_status="active",
-        subscription_start_date=now if demo.plan != Plan.free else None,
-        subscription_end_date=now + timedelta(days=365) if demo.plan != Plan.free else None,
-    )
+    user = Users(email=demo.email, name=demo.name, avatar_url=media_url(avatar_key))
     await user.save()
     await ledger.apply(user.id, get_settings().signup_credits, LedgerReason.signup, note="Welcome credits")
-    if PLAN_GRANTS[demo.plan]:
-        await ledger.apply(user.id, PLAN_GRANTS[demo.plan], LedgerReason.plan_grant, note=f"{demo.plan.value} plan")
+    if demo.plan is not Plan.free:
+        await plans.set_plan(user.id, demo.plan, months=12)
     return True
 
 
