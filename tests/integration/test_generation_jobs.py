@@ -15,7 +15,7 @@ from PIL import Image
 
 from app.config import get_settings
 from app.media.render import probe
-from app.services import generation, storage
+from app.services import generation, progress, storage
 from app.services import videos as videos_service
 from app.services.reconciler import reconcile
 from app.tables import Users, VideoEvents, Videos
@@ -67,6 +67,10 @@ def jobs(job_env, client, openai_emulator):
             broker_module.configure(None)
 
 
+async def _true(value: bool) -> bool:
+    return value
+
+
 BOTH = pytest.mark.parametrize("job_env", ["memory", pytest.param("redis", marks=pytest.mark.redis)],
                                indirect=True)
 
@@ -82,10 +86,18 @@ async def test_a_job_ends_with_a_stored_mp4_of_the_requested_size_and_length(job
     upload = await make_upload(user.id)
     original = storage.get_storage().read_bytes(upload.storage_key)
     prompt = unique_prompt()
+    relay = jobs.app.state.progress_relay
+    await wait_for(lambda: _true(relay is None or relay.connected.is_set()), what="the progress relay")
 
-    response = await _generate(jobs, headers, prompt, reference_image_id=upload.id)
-    assert response.status_code == 202, response.text
-    body = response.json()
+    async with progress.subscribe([progress.user_channel(user.id)]) as live:
+        response = await _generate(jobs, headers, prompt, reference_image_id=upload.id)
+        assert response.status_code == 202, response.text
+        body = response.json()
+        published = []
+        while not (published and published[-1]["done"]):
+            event = await live.get(timeout=60)
+            assert event is not None, published
+            published.append(event)
     assert body["status"] == "pending" and body["credits_charged"] == 100
     assert body["reference_image_url"] == f"/media/{upload.storage_key}"
 
@@ -102,6 +114,14 @@ async def test_a_job_ends_with_a_stored_mp4_of_the_requested_size_and_length(job
 
     steps = await steps_of(video.id)
     assert distinct_steps(steps) == STEPS
+    # Every stored step was published, in order, with the fields the live streams read.
+    assert [e["step"] for e in published] == steps
+    event_ids = await VideoEvents.select(VideoEvents.id).where(VideoEvents.video == video.id).order_by(VideoEvents.id)
+    assert [e["event_id"] for e in published] == [r["id"] for r in event_ids]
+    assert {e["video_id"] for e in published} == {video.id}
+    assert [e["done"] for e in published] == [False] * (len(steps) - 1) + [True]
+    assert published[-1]["status"] == "completed" and published[-1]["progress"] == 100
+    assert all(e["message"] for e in published)
     values = await VideoEvents.select(VideoEvents.progress).where(VideoEvents.video == video.id).order_by(
         VideoEvents.id)
     assert [v["progress"] for v in values] == sorted(v["progress"] for v in values)
