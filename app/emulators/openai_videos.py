@@ -60,6 +60,7 @@ from app.emulators.openai_jobs import (
     VARIANTS,
     Job,
     JobStore,
+    JobView,
     is_pro,
     parse_faults,
 )
@@ -119,9 +120,9 @@ def _status_fault(kind: str) -> ApiError:
     return ApiError(502, "Bad gateway.", type="server_error")
 
 
-def _video(job: Job, store: JobStore) -> dict:
-    """The 13-key video object, every key present."""
-    view = store.view(job)
+def _video(job: Job, store: JobStore, *, just_created: bool = False) -> dict:
+    """The 13-key video object, every key present (a job is always `queued` in its create answer)."""
+    view = JobView("queued", 0) if just_created else store.view(job)
     return {
         "id": job.id,
         "object": "video",
@@ -270,7 +271,7 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         job = store.new_job(model=model, prompt=prompt, size=size, seconds=seconds, faults=faults,
                             reference=reference, remixed_from=remixed_from)
         start(job)
-        return Response(_video(job, store))
+        return Response(_video(job, store, just_created=True))
 
     @post("/videos", status_code=200)
     async def create_video(request: Request) -> Response:
