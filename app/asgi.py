@@ -29,8 +29,12 @@ from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import PublicMediaController
 from app.controllers.pages import PagesController
+from app.controllers.home import HomeController
+from app.controllers.api.showcase import ShowcaseApiController
+from app.controllers.api.users_public import PublicUsersApiController
+from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
 from app.emulators.mount import emulator_routes
-from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
+from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
@@ -119,7 +123,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UsersController,
             VideosController,
             *emulator_routes(settings),
-            *openai_emulator_routes(settings),
+            HomeController,
+            ShowcaseApiController,
+            PublicUsersApiController,
+            AdminShowcaseController,
+            AdminTrialImagesController,
+            DocsController,
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
@@ -138,8 +147,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": session_store},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings)],
+        on_startup=[finalize_openapi],
         debug=settings.debug,
-        openapi_config=None,
+        openapi_config=openapi_config(),
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)

@@ -1,14 +1,9 @@
-"""Public pages."""
+"""Public pages (the home page lives in app/controllers/home.py)."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
-from litestar.response import Template
+from litestar import Controller
 
 
 class PagesController(Controller):
     include_in_schema = False
-
-    @get("/", name="home")
-    async def home(self) -> Template:
-        return Template("pages/home.html", context={})

@@ -23,4 +23,7 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
             await google(scope, receive, send)
 
         routes.append(google_emulator)
+    from app.emulators.openai_videos import mounted_routes as openai_routes
+
+    routes.extend(openai_routes(settings))
     return routes

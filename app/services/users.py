@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+
+import msgspec
 from urllib.parse import urlsplit
 
 from app.config import get_settings
@@ -160,3 +162,34 @@ async def update_profile(user_id: int, *, name: str | None = None, avatar_url: s
 
         raise NotFound("Your account no longer exists.")
     return user
+
+
+# --- the public "recent creators" strip (home page, GET /api/v1/users/recent) -----------------------
+
+
+class RecentUser(msgspec.Struct):
+    """A recently joined user as the public sees them: a display name and an avatar, never an email."""
+
+    name: str
+    avatar_url: str | None
+
+
+class RecentUsers(msgspec.Struct):
+    users: list[RecentUser]
+    total: int
+
+
+def _display_name(name: str | None) -> str:
+    name = (name or "").strip()
+    return name.split()[0] if name else "New creator"
+
+
+async def recent_users(limit: int = 5) -> RecentUsers:
+    """The newest users (first names and avatars only) and the real number of users."""
+    rows = await Users.select(Users.name, Users.avatar_url).order_by(Users.created_at, ascending=False).order_by(
+        Users.id, ascending=False
+    ).limit(limit)
+    total = await Users.count()
+    return RecentUsers(
+        users=[RecentUser(name=_display_name(r["name"]), avatar_url=r["avatar_url"]) for r in rows], total=total
+    )
