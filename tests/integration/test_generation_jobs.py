@@ -65,6 +65,7 @@ def jobs(job_env, client, openai_emulator):
         if worker is not None:
             worker.stop(timeout=10_000)
             broker_module.configure(None)
+            redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 async def _true(value: bool) -> bool:
@@ -224,6 +225,8 @@ async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, set
     finally:
         worker.stop(timeout=10_000)
         broker_module.configure(None)
+        if settings.redis_url:
+            redis.Redis.from_url(REDIS_URL).flushdb()
     assert done.status == "completed", done.error_message
     assert len(provider_jobs(openai_emulator, prompt)) == 1
     assert await ledger_of(video.id) == [("generation", -100, 1)]
