@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import msgspec
-from urllib.parse import urlsplit
 
 from app.config import get_settings
 from app.errors import Conflict, ValidationFailed
