@@ -311,8 +311,9 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
 async def delete_video(user_id: int, video_id: int) -> None:
     """Delete a video and its stored files.
 
-    A video still being made is stopped first: it is marked failed (so a worker still running it
-    stops at its next step), its charge is refunded, and the provider job is cancelled.
+    A video not yet sent to the provider is stopped and refunded first. Once the provider has the
+    job it is refused (409) until it finishes: the Videos API cannot cancel a running job, so the
+    work is being paid for either way.
     """
     video = await _owned(user_id, video_id)
     if video.status in ACTIVE:
@@ -321,20 +322,17 @@ async def delete_video(user_id: int, video_id: int) -> None:
                 await Videos.update({
                     Videos.status: VideoStatus.failed.value,
                     Videos.step: "failed",
-                    Videos.error_message: "Deleted before it finished.",
+                    Videos.error_message: "Deleted before it started.",
                 })
                 .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE))
-                       & (Videos.charge_seq == video.charge_seq))
+                       & (Videos.charge_seq == video.charge_seq) & Videos.provider_job_id.is_null())
                 .returning(Videos.id)
             )
             if stopped:
                 await billing.refund(video.id, video.charge_seq)
-        if stopped and video.provider_job_id:
-            try:
-                provider = registry.get_provider(video.model)
-                await provider.cancel(video.provider_job_id)
-            except Exception:  # the refund and deletion stand even if the provider cannot be reached
-                log.warning("could not cancel provider job %s of video %s", video.provider_job_id, video.id)
+        if not stopped:
+            raise Conflict("This video is being generated; you can delete it once it has finished.",
+                           code="video_generating")
         video = await _owned(user_id, video_id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
     store = storage.get_storage()

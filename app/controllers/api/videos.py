@@ -7,11 +7,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from app.services import videos as videos_service
 from app.tables import Videos
-from app.web.auth import BEARER, user_required
+from app.web.auth import user_required
+from app.web.openapi import BEARER, error_responses
 
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -115,12 +116,13 @@ class VideosController(Controller):
         ]
 
     @post("/generate", status_code=202, guards=[user_required], security=BEARER,
+          responses=error_responses(401, 402, 403, 422),
           summary="Start generating a video (charges its price)")
     async def generate(
         self,
         request: Request,
         data: JSONBody[GenerateRequest],
-        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", description="Repeat a request safely: the same key returns the same video.")] = None,
     ) -> VideoOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
@@ -137,7 +139,8 @@ class VideosController(Controller):
         )
         return video_out(video)
 
-    @get("/", guards=[user_required], security=BEARER, summary="Your videos, newest first")
+    @get("/", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
+         summary="Your videos, newest first")
     async def list_videos(
         self,
         request: Request,
@@ -154,18 +157,23 @@ class VideosController(Controller):
             has_more=result.has_more,
         )
 
-    @get("/{video_id:int}", guards=[user_required], security=BEARER, summary="One of your videos")
+    @get("/{video_id:int}", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
+         summary="One of your videos")
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         return video_out(await videos_service.get_video(request.user.id, video_id))
 
     @delete("/{video_id:int}", status_code=204, guards=[user_required], security=BEARER,
+            responses=error_responses(401, 404, 409),
             summary="Delete one of your videos and its files")
     async def delete_video(self, request: Request, video_id: FromPath[int]) -> None:
-        """Deletes the video and its stored files. A video still being generated is stopped rather
-        than refused: the provider job is cancelled and its credits are refunded, then it is deleted."""
+        """Deletes the video and its stored files. A video still queued (not yet sent to the provider)
+        is stopped and its credits refunded, then deleted. Once the provider is generating it, the answer
+        is 409 `video_generating`: the provider cannot cancel a running job, so delete it when it has
+        finished (a failed one was already refunded)."""
         await videos_service.delete_video(request.user.id, video_id)
 
     @post("/{video_id:int}/retry", status_code=202, guards=[user_required], security=BEARER,
+          responses=error_responses(401, 402, 403, 404, 409, 422),
           summary="Try a failed video again (charges its price again)")
     async def retry(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         """Only a `failed` video can be retried (409 otherwise); the same plan and credit checks as a
