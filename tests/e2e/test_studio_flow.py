@@ -12,6 +12,30 @@ from PIL import Image
 pytestmark = pytest.mark.browser
 
 
+VIDEO = "document.querySelector('video.video-player')"
+
+
+def wait_video(page, condition: str) -> None:
+    """Wait for `condition`; on a timeout, say what the player was doing."""
+    try:
+        page.wait_for_function(condition, timeout=45_000)
+    except Exception as exc:
+        state = page.evaluate(
+            f"(() => {{ const v = {VIDEO}; return v && {{readyState: v.readyState, networkState: v.networkState, "
+            "paused: v.paused, currentTime: v.currentTime, duration: v.duration, seeking: v.seeking, "
+            "error: v.error && v.error.message, src: v.currentSrc}}; })()"
+        )
+        raise AssertionError(f"{condition} never became true; the player: {state}") from exc
+
+
+def choose(page, select: str, value: str) -> None:
+    """Pick an option and wait until htmx has swapped and settled the new settings block (so it is live again)."""
+    page.evaluate("window.__settled = false; document.body.addEventListener('htmx:afterSettle', "
+                  "() => { window.__settled = true; }, { once: true })")
+    page.select_option(select, value)
+    page.wait_for_function("window.__settled === true")
+
+
 def _credits(page) -> int:
     return int(re.sub(r"\D", "", page.text_content("#header-credits")))
 
@@ -37,10 +61,10 @@ def test_upload_generate_and_play(page, tmp_path):
 
     price = int(re.sub(r"\D", "", page.text_content("#quote-price")))
     assert price > 0
-    page.select_option("#studio-duration", "8")
-    page.wait_for_function(f"document.getElementById('quote-price').textContent.includes('{2 * price}')")
-    page.select_option("#studio-duration", "4")
-    page.wait_for_function(f"document.getElementById('quote-price').textContent.trim() === '{price} credits'")
+    choose(page, "#studio-duration", "8")
+    assert page.text_content("#quote-price").strip() == f"{2 * price} credits"
+    choose(page, "#studio-duration", "4")
+    assert page.text_content("#quote-price").strip() == f"{price} credits"
 
     page.fill("#studio-prompt", "A slow orbit around the product on a warm studio set")
     assert page.text_content("#prompt-counter [data-count]") == str(len("A slow orbit around the product on a warm studio set"))
@@ -51,13 +75,13 @@ def test_upload_generate_and_play(page, tmp_path):
 
     # The page follows the job (no reload) until the player appears.
     page.wait_for_selector("video.video-player", timeout=90_000)
-    video = "document.querySelector('video.video-player')"
-    assert page.evaluate(f"{video}.hasAttribute('controls') && {video}.hasAttribute('playsinline')")
-    page.evaluate(f"{video}.muted = true; {video}.play()")
-    page.wait_for_function(f"{video}.readyState >= 4", timeout=30_000)
-    page.wait_for_function(f"{video}.currentTime > 0.2", timeout=30_000)
-    page.evaluate(f"{video}.pause(); {video}.currentTime = 2.5")
-    page.wait_for_function(f"!{video}.seeking && Math.abs({video}.currentTime - 2.5) < 0.3", timeout=30_000)
+    assert page.evaluate(f"{VIDEO}.hasAttribute('controls') && {VIDEO}.hasAttribute('playsinline')")
+    page.evaluate(f"{VIDEO}.muted = true; {VIDEO}.play().catch(() => {{}})")
+    # Like a person pressing play again if the first press was lost, while the clip buffers.
+    wait_video(page, f"(({VIDEO}.paused && {VIDEO}.play().catch(() => {{}})), {VIDEO}.readyState >= 4)")
+    wait_video(page, f"{VIDEO}.currentTime > 0.2")
+    page.evaluate(f"{VIDEO}.pause(); {VIDEO}.currentTime = 2.5")
+    wait_video(page, f"!{VIDEO}.seeking && Math.abs({VIDEO}.currentTime - 2.5) < 0.3")
 
     download = page.get_attribute("a[download]", "href")
     assert download.endswith("?download=1")
