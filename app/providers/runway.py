@@ -162,8 +162,8 @@ def data_uri(image: bytes, content_type: str | None) -> str:
     return f"data:{content_type};base64,{base64.b64encode(image).decode('ascii')}"
 
 
-def cut_frame(video: Path, dest: Path, at: float = 1.0) -> None:
-    """Save the frame nearest `at` seconds (or the middle of a shorter clip) as WebP, or JPEG for .jpg."""
+def cut_frame(video: Path, out: Path, image_format: str, at: float = 1.0) -> None:
+    """Save the frame nearest `at` seconds (or the middle of a shorter clip) as `image_format` (WEBP or JPEG)."""
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         length = float(stream.duration * stream.time_base) if stream.duration else 0.0
@@ -176,10 +176,7 @@ def cut_frame(video: Path, dest: Path, at: float = 1.0) -> None:
         if chosen is None:
             raise ValueError("the video has no frames")
         image = chosen.to_image()
-    if dest.suffix.lower() in (".jpg", ".jpeg"):
-        image.save(dest, format="JPEG", quality=85)
-    else:
-        image.save(dest, format="WEBP", quality=80)
+    image.save(out, format=image_format, quality=85 if image_format == "JPEG" else 80)
 
 
 class RunwayProvider(VideoProvider):
@@ -290,7 +287,9 @@ class RunwayProvider(VideoProvider):
             written = await self._fetch(job_id, url, video)
             if variant == "thumbnail":
                 try:
-                    await asyncio.to_thread(cut_frame, video, partial)
+                    # WebP (what the pipeline stores posters as), or JPEG when asked for a .jpg.
+                    kind = "JPEG" if dest.suffix.lower() in (".jpg", ".jpeg") else "WEBP"
+                    await asyncio.to_thread(cut_frame, video, partial, kind)
                 except (av.FFmpegError, ValueError, OSError) as exc:
                     raise PermanentProviderError(f"No frame in the video of {job_id}: {exc}",
                                                  user_message=BAD_VIDEO_MESSAGE) from exc
