@@ -318,14 +318,49 @@ async def test_fault_header_on_retrieve(runway_emulator: str, sdk: runwayml.Asyn
 
 # --- mounted in the web app ------------------------------------------------------------------------
 
-async def test_mounted_in_the_app_in_development(client) -> None:
+async def test_mounted_in_the_app_in_development(client, settings) -> None:
     headers = {"Authorization": "Bearer k", **VERSION}
     response = await client.get(f"/_emulators/runway/v1/tasks/{uuid.uuid4()}", headers=headers)
     assert response.status_code == 404 and response.json() == {"error": "Task not found."}
     created = await client.post("/_emulators/runway/v1/image_to_video", json=body(), headers=headers)
     assert created.status_code == 200 and created.json()["estimatedCost"] == {"credits": 25}
-    unauthenticated = await client.get(f"/_emulators/runway/v1/tasks/{created.json()['id']}", headers=VERSION)
+    task_url = f"/_emulators/runway/v1/tasks/{created.json()['id']}"
+    unauthenticated = await client.get(task_url, headers=VERSION)
     assert unauthenticated.status_code == 401
+    while (task := (await client.get(task_url, headers=headers)).json())["status"] != "SUCCEEDED":
+        assert task["status"] in ("PENDING", "RUNNING")
+        await asyncio.sleep(0.05)
+    [output] = task["output"]
+    assert output.startswith(f"{settings.base_url}/_emulators/runway/outputs/")  # the app's address + the mount
+    video = await client.get(output.removeprefix(settings.base_url))
+    assert video.status_code == 200 and probe(video.content)["width"] == 1280
+
+
+def test_runs_on_its_own_port() -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "app.emulators.runway", "--port", str(port),
+                                "--generation-seconds", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v1/tasks/{uuid.uuid4()}",
+                                     headers={"Authorization": "Bearer k", **VERSION})
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None and time.monotonic() < deadline, "the emulator did not start"
+                time.sleep(0.2)
+        assert response.status_code == 404 and response.json() == {"error": "Task not found."}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_not_mounted_in_production(settings) -> None:
