@@ -23,6 +23,7 @@ from app.controllers.account import AccountController
 from app.controllers.admin import AdminUsersController
 from app.controllers.api.auth import ApiAuthController
 from app.controllers.api.users import UsersController
+from app.controllers.api.videos import VideosController
 from app.controllers.auth import AuthController
 from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             ApiAuthController,
             UsersController,
+            VideosController,
             *emulator_routes(settings),
             HomeController,
             ShowcaseApiController,

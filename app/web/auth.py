@@ -16,10 +16,6 @@ from app.errors import AuthenticationRequired, Forbidden
 from app.services import tokens
 from app.services import users as users_service
 
-# For OpenAPI: protected API routes declare `security=BEARER`; the schema lists this scheme.
-BEARER_SCHEME_NAME = "BearerToken"
-BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME_NAME: []}]
-
 
 async def authenticate_bearer(authorization: str | None) -> tuple[Any, AuthenticationRequired | None]:
     """(user, None) for a valid access token; (None, why not) otherwise (None, None when absent)."""

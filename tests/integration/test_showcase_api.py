@@ -140,6 +140,13 @@ async def test_openapi_document_docs_and_redoc(client):
     assert all(path.startswith("/api/") for path in document["paths"]), list(document["paths"])
     for path in PUBLIC:
         assert path in document["paths"]
+    # Every protected operation names a scheme the document defines (a typo would silently drop the lock icon).
+    schemes = set(document["components"]["securitySchemes"])
+    secured = [op for item in document["paths"].values() for op in item.values() if isinstance(op, dict) and op.get("security")]
+    assert secured, "no operation declares bearer security"
+    assert {name for op in secured for requirement in op["security"] for name in requirement} <= schemes
+    for path in ("/api/v1/auth/me", "/api/v1/users/profile", "/api/v1/videos/generate"):
+        assert any(op.get("security") for op in document["paths"][path].values() if isinstance(op, dict)), path
     swagger = await client.get("/docs")
     assert swagger.status_code == 200 and "swagger-ui" in swagger.text.lower()
     redoc = await client.get("/redoc")

@@ -13,7 +13,8 @@ from app.errors import AuthenticationRequired, ValidationFailed
 from app.services import auth as auth_service
 from app.services import tokens
 from app.services import users as users_service
-from app.web.auth import BEARER, user_required
+from app.web.auth import user_required
+from app.web.openapi import BEARER
 
 
 class GoogleSignIn(msgspec.Struct, forbid_unknown_fields=True):

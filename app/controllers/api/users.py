@@ -10,7 +10,8 @@ from litestar.params import JSONBody
 
 from app.services import users as users_service
 from app.tables import Users
-from app.web.auth import BEARER, user_required
+from app.web.auth import user_required
+from app.web.openapi import BEARER
 
 
 class UserOut(msgspec.Struct):
