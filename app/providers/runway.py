@@ -203,7 +203,8 @@ class RunwayProvider(VideoProvider):
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo(id="gen4_turbo", provider=self.name, name="Runway Gen-4 Turbo", durations=list(DURATIONS),
-                          sizes=list(SIZES), available=self.available, reason=self.reason)]
+                          sizes=list(SIZES), available=self.available, reason=self.reason,
+                          needs_reference_image=True)]
 
     @asynccontextmanager
     async def _client(self):

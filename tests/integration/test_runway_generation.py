@@ -8,9 +8,9 @@ from PIL import Image
 
 from app.media import samples
 from app.media.render import probe
-from app.providers.runway import MODERATION_MESSAGE, NEEDS_IMAGE_MESSAGE
+from app.providers.runway import MODERATION_MESSAGE
 from app.services import storage
-from app.tables import TrialImages, Users
+from app.tables import TrialImages, Users, Videos
 from tests.jobs_support import (
     FAST_JOBS,
     STEPS,
@@ -85,15 +85,14 @@ async def test_portrait_ten_seconds(runway_jobs) -> None:
     assert await ledger_of(video.id) == [("generation", -120, 1)]
 
 
-async def test_without_a_product_photo_it_fails_with_the_reason_and_a_refund(runway_jobs) -> None:
+async def test_without_a_product_photo_it_is_refused_before_any_charge(runway_jobs) -> None:
     user, headers = await api_user(credits=100)
     response = await generate(runway_jobs, headers, unique_prompt("A mug of coffee"))
-    assert response.status_code == 202, response.text
-    video = await wait_for_final(response.json()["id"])
-    assert video.status == "failed" and video.error_message.startswith(NEEDS_IMAGE_MESSAGE)
-    assert video.attempts == 0 and video.video_key is None
-    assert await ledger_of(video.id) == [("generation", -60, 1), ("refund", 60, 1)]
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "reference_image_required"
+    assert "photo" in response.json()["detail"]
     assert await credits_of(user.id) == 100
+    assert await Videos.count().where(Videos.user == user.id) == 0
 
 
 async def test_a_runway_safety_failure_is_refunded(runway_jobs) -> None:
