@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     use_mock_sora: bool = False
     runwayml_api_secret: str | None = None
+    # The Runway API's address: unset = api.dev.runwayml.com, or the mounted emulator when it is in use.
+    runwayml_base_url: str | None = None
     use_mock_runway: bool = False
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)

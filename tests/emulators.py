@@ -67,3 +67,24 @@ def openai_emulator() -> Iterator[str]:
     """Base URL (`http://127.0.0.1:PORT/v1`) of a session-wide OpenAI Videos emulator (generation time 0)."""
     with run_openai_emulator(generation_seconds=0.0) as base_url:
         yield base_url
+
+
+@contextlib.contextmanager
+def run_runway_emulator(*, generation_seconds: float = 0.0, storage_dir: Path | None = None,
+                        api_key: str | None = None) -> Iterator[str]:
+    """A Runway API emulator on its own port; yields its base URL `http://127.0.0.1:PORT`."""
+    from app.emulators.runway import create_runway_emulator
+
+    with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
+        app = create_runway_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp),
+                                     api_key=api_key)
+        with serve_asgi(app) as root:
+            yield root
+
+
+@pytest.fixture(scope="session")
+def runway_emulator() -> Iterator[str]:
+    """Base URL (`http://127.0.0.1:PORT`) of a session-wide Runway API emulator (generation time 0). Point the
+    `runwayml` SDK at it with `base_url=`, or the app with `RUNWAYML_BASE_URL` (and `USE_MOCK_RUNWAY=true`)."""
+    with run_runway_emulator(generation_seconds=0.0) as base_url:
+        yield base_url

@@ -26,4 +26,7 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
     from app.emulators.openai_videos import mounted_routes as openai_routes
 
     routes.extend(openai_routes(settings))
+    from app.emulators.runway import mounted_routes as runway_routes
+
+    routes.extend(runway_routes(settings))
     return routes

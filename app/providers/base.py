@@ -22,6 +22,8 @@ class ModelInfo:
     sizes: list[str]
     available: bool = True
     reason: str | None = None
+    # Image-to-video models cannot start from a prompt alone.
+    needs_reference_image: bool = False
 
 
 @dataclass(frozen=True)

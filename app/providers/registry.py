@@ -8,11 +8,12 @@ from app.providers.base import ModelInfo, VideoProvider
 
 
 def providers(settings: Settings | None = None) -> list[VideoProvider]:
-    """Every provider, built for `settings` (add Runway here)."""
+    """Every provider, built for `settings`."""
     from app.providers.openai_videos import OpenAIVideosProvider
+    from app.providers.runway import RunwayProvider
 
     settings = settings or get_settings()
-    return [OpenAIVideosProvider.from_settings(settings)]
+    return [OpenAIVideosProvider.from_settings(settings), RunwayProvider.from_settings(settings)]
 
 
 def all_models(settings: Settings | None = None) -> list[ModelInfo]:

@@ -43,6 +43,7 @@ class ModelOffer:
     prices: dict[int, int]
     available: bool
     reason: str | None
+    needs_reference_image: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def list_models() -> list[ModelOffer]:
         if available and not prices:
             available, reason = False, "This model has no price yet."
         offers.append(ModelOffer(model.id, model.provider, model.name, durations, list(model.sizes), prices,
-                                 available, reason))
+                                 available, reason, model.needs_reference_image))
     return offers
 
 
@@ -234,6 +235,11 @@ async def create_video(
     prompt, info, price = _check_request(prompt, model, duration, resolution)
     await _check_user(user, info, resolution, price)
     reference = await _reference(user.id, reference_image_id, trial_image_id)
+    if info.needs_reference_image and not reference:
+        raise ValidationFailed(
+            f"{info.name} makes a video from a photo: upload one or pick a trial image.",
+            code="reference_image_required",
+        )
     try:
         async with Videos._meta.db.transaction():
             video = Videos(

@@ -441,6 +441,7 @@ async def test_the_model_list_has_sizes_prices_and_availability(jobs):
                               {"duration": 12, "credits": 300}]
     assert sora["available"] is True and sora["reason"] is None
     assert "1792x1024" in models["sora-2-pro"]["sizes"]
+    assert sora["needs_reference_image"] is False and models["gen4_turbo"]["needs_reference_image"] is True
 
 
 def test_the_reference_is_turned_upright_and_cropped_to_exactly_the_output_size():

@@ -70,6 +70,7 @@ class ModelOut(msgspec.Struct):
     prices: list[PriceOut]
     available: bool
     reason: str | None
+    needs_reference_image: bool
 
 
 def video_out(video: Videos) -> VideoOut:
@@ -111,6 +112,7 @@ class VideosController(Controller):
                 prices=[PriceOut(duration=d, credits=c) for d, c in sorted(m.prices.items())],
                 available=m.available,
                 reason=m.reason,
+                needs_reference_image=m.needs_reference_image,
             )
             for m in videos_service.list_models()
         ]
