@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from app import cli_billing
 from app.config import ConfigError, get_settings
 
 
@@ -69,6 +70,10 @@ def create_admin(email: str) -> None:
 
     created = run(make_admin(email))
     click.echo(f"{email} is an administrator{' (new account; it links on first Google sign-in)' if created else ''}.")
+
+
+for _command in cli_billing.COMMANDS:  # set-plan, grant-credits, check-ledger
+    cli.add_command(_command)
 
 
 def main() -> None:

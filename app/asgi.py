@@ -19,12 +19,23 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
+from app.controllers.admin import AdminUsersController
+from app.controllers.billing import BillingController
+from app.controllers.account import AccountController
+from app.controllers.api.auth import ApiAuthController
+from app.controllers.api.users import UsersController
+from app.controllers.auth import AuthController
 from app.controllers.health import HealthController
-from app.controllers.media import PublicMediaController
+from app.controllers.media import OwnerMediaController, PublicMediaController
 from app.controllers.pages import PagesController
+from app.emulators.mount import emulator_routes
+from app.emulators.openai_videos import mounted_routes as openai_emulator_routes
 from app.web.auth import AuthMiddleware
+from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.sessions import SESSION_COOKIE
 from app.web.templating import template_config
+from app.web.uploads import limited_router
 
 log = logging.getLogger("adsvideo")
 
@@ -67,12 +78,27 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
     """Server-side sessions (a Redis store when REDIS_URL is set, so every web process shares them)."""
     return ServerSideSessionConfig(
         store="sessions",
-        key="adsvideo_session",
+        key=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=settings.is_production,
     )
+
+
+def studio_routes(settings: Settings) -> list:
+    """The studio: uploads (size-limited), /create, /videos and owner-only media."""
+    from app.controllers.api.uploads import UploadApiController
+    from app.controllers.studio import StudioController
+    from app.controllers.studio_uploads import StudioUploadController
+    from app.controllers.videos import VideosPagesController
+
+    return [
+        OwnerMediaController,
+        StudioController,
+        VideosPagesController,
+        limited_router(settings, [UploadApiController, StudioUploadController]),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -94,8 +120,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cache_control=CacheControlHeader(max_age=86400, public=True),
         include_in_schema=False,
     )
-    return Litestar(
-        route_handlers=[PagesController, HealthController, PublicMediaController, static],
+    application = Litestar(
+        route_handlers=[
+            PagesController,
+            HealthController,
+            PublicMediaController,
+            static,
+            BillingController,
+            AdminUsersController,
+            AuthController,
+            AccountController,
+            ApiAuthController,
+            UsersController,
+            *emulator_routes(settings),
+            *openai_emulator_routes(settings),
+            *studio_routes(settings),
+        ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
@@ -116,3 +156,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
         openapi_config=None,
     )
+    # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
+    application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
+    return application

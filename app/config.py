@@ -27,6 +27,9 @@ KNOWN_DEFAULT_SECRETS = {
 }
 
 
+GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message names the variable."""
 
@@ -51,6 +54,8 @@ class Settings(BaseSettings):
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_redirect_uri: str | None = None
+    # The OpenID discovery document; unset = Google's, or the mounted emulator's when no client id is set.
+    google_discovery_url: str | None = None
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -104,6 +109,20 @@ class Settings(BaseSettings):
     @property
     def use_google_emulator(self) -> bool:
         return not self.google_client_id
+
+    @property
+    def google_metadata_url(self) -> str:
+        """Where the sign-in client reads the provider's endpoints from."""
+        if self.google_discovery_url:
+            return self.google_discovery_url
+        if self.use_google_emulator and not self.is_production:
+            return f"{self.base_url}/_emulators/google/.well-known/openid-configuration"
+        return GOOGLE_DISCOVERY_URL
+
+    @property
+    def google_redirect_url(self) -> str:
+        """The page sign-in callback Google sends the browser back to."""
+        return self.google_redirect_uri or f"{self.base_url}/auth/google/callback"
 
     @property
     def use_sora_emulator(self) -> bool:

@@ -161,3 +161,6 @@ async def client(app, settings):
 
     async with AsyncTestClient(app=app, session_config=session_config(settings)) as test_client:
         yield test_client
+
+
+from tests.emulators import openai_emulator  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)

@@ -1,4 +1,4 @@
-"""Media delivery: public showcase and trial files under /media/public/ (owner-only media is added by the studio)."""
+"""Media delivery: public showcase and trial files under /media/public/, and each user's own files under /media/."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from litestar import Controller, Request, Response, route
 from litestar.params import FromPath
 
 from app.errors import NotFound
+from app.services.media_access import owned_file
 from app.services.storage import get_storage
+from app.web.auth import user_from_bearer
 from app.web.ranged import serve_file
 
 
@@ -21,3 +23,26 @@ class PublicMediaController(Controller):
         if stored is None:
             raise NotFound("No such file.")
         return serve_file(request, stored, cache_control="public, max-age=86400")
+
+
+class OwnerMediaController(Controller):
+    path = "/media"
+    include_in_schema = False
+
+    @route("/{key:path}", http_method=["GET", "HEAD"], name="media:owner")
+    async def owner_media(self, request: Request, key: FromPath[str]) -> Response:
+        """A user's videos, posters and uploads, to that user only (signed-in page or bearer token).
+
+        Anyone else — and any key the user does not own — gets the same 404, so keys cannot be probed.
+        `?download=1` asks the browser to save the file.
+        """
+        user = request.user or await user_from_bearer(request.headers.get("authorization"))
+        stored = await owned_file(user.id if user else None, key.lstrip("/"))
+        if stored is None:
+            raise NotFound("No such file.")
+        response = serve_file(request, stored, cache_control="private, max-age=3600")
+        if request.query_params.get("download") in ("1", "true"):
+            name = stored.key.rsplit("/", 1)[-1]
+            response.headers["Content-Disposition"] = f'attachment; filename="adsvideo-{name}"'
+            response.headers["Cache-Control"] = "private, no-store"
+        return response

@@ -12,10 +12,16 @@ from app.errors import AppError
 from app.tables import CreditTransactions, LedgerReason, Users
 
 
-class InsufficientCredits(AppError):
+class InsufficientCreditsException(AppError):
+    """The seed's 402: the balance does not cover the change."""
+
     status_code = 402
     code = "insufficient_credits"
     default_detail = "You do not have enough credits for this."
+    fix = ("/account", "See your credits")  # where a page sends the user to sort it out
+
+
+InsufficientCredits = InsufficientCreditsException
 
 
 @dataclass(frozen=True)

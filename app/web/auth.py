@@ -1,4 +1,8 @@
-"""Who is asking: the page session for pages, a bearer token for /api; guards that require one."""
+"""Who is asking: the page session for pages, a bearer token for /api; guards that require one.
+
+The two never mix: /api/ ignores the session cookie (so it needs no CSRF) and pages ignore
+`Authorization` headers.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,37 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from app.errors import AuthenticationRequired, Forbidden
+from app.services import tokens
 from app.services import users as users_service
+
+# For OpenAPI: protected API routes declare `security=BEARER`; the schema lists this scheme.
+BEARER_SCHEME_NAME = "BearerToken"
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME_NAME: []}]
+
+
+async def authenticate_bearer(authorization: str | None) -> tuple[Any, AuthenticationRequired | None]:
+    """(user, None) for a valid access token; (None, why not) otherwise (None, None when absent)."""
+    if not authorization:
+        return None, None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, tokens.InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
+    try:
+        claims = tokens.decode_access_token(token.strip())
+    except tokens.InvalidToken as exc:
+        return None, exc
+    if not await tokens.family_is_active(claims.family):
+        return None, tokens.InvalidToken("This session was signed out. Sign in again.", code="token_revoked")
+    user = await users_service.get_user(claims.user_id)
+    if user is None:
+        return None, tokens.InvalidToken("The account for this token no longer exists.")
+    return user, None
 
 
 async def user_from_bearer(authorization: str | None) -> Any:
-    """The user a bearer access token names (the sign-in issue fills this in); None when absent."""
-    return None
+    """The user a bearer access token names; None when absent or not valid."""
+    user, _ = await authenticate_bearer(authorization)
+    return user
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -22,8 +51,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         if connection.url.path.startswith("/api/"):
-            user = await user_from_bearer(connection.headers.get("authorization"))
-            return AuthenticationResult(user=user, auth="bearer" if user else None)
+            user, error = await authenticate_bearer(connection.headers.get("authorization"))
+            if error is not None:
+                connection.scope.setdefault("state", {})["auth_error"] = error
+            return AuthenticationResult(user=user, auth=None)
         user_id = connection.scope.get("session", {}).get("user_id") if connection.scope.get("session") else None
         user = await users_service.get_user(int(user_id)) if user_id else None
         return AuthenticationResult(user=user, auth="session" if user else None)
@@ -31,7 +62,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user is None:
-        raise AuthenticationRequired()
+        error = connection.scope.get("state", {}).get("auth_error")
+        raise error if error is not None else AuthenticationRequired()
 
 
 def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:

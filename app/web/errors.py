@@ -77,12 +77,14 @@ def handle_exception(request: Request, exc: Exception) -> Response:
         if htmx:
             return Response(None, status_code=204, headers={"HX-Redirect": login})
         return Redirect(login)
-    context = {"status": status, "code": code, "detail": detail, "title": TITLES.get(status, "Error")}
+    # An error may name the page that fixes it (e.g. pricing for a missing plan): (url, label).
+    fix = getattr(exc, "fix", None)
+    context = {"status": status, "code": code, "detail": detail, "title": TITLES.get(status, "Error"), "fix": fix}
     if htmx:
         # Show the message in the toast area instead of swapping an error page into the target.
         return Template(
             "partials/_toast.html",
-            context={"level": "error", "message": detail},
+            context={"level": "error", "message": detail, "fix": fix},
             status_code=status,
             headers={"HX-Retarget": "#toasts", "HX-Reswap": "beforeend", **headers},
         )

@@ -1,0 +1,29 @@
+"""What a video costs, in whole credits, per model and duration: the one place prices live."""
+
+from __future__ import annotations
+
+from app.errors import ValidationFailed
+
+# model -> {duration in seconds -> credits}. `sora-2` for 4 s costs 100, the seed's figure.
+PRICES: dict[str, dict[int, int]] = {
+    "sora-2": {4: 100, 8: 200, 12: 300},
+    "sora-2-pro": {4: 300, 8: 600, 12: 900},
+    "gen4_turbo": {5: 60, 10: 120},
+}
+
+
+def price_for(model: str, duration: int) -> int:
+    """The credits a `duration`-second video from `model` costs; 422 for a combination we do not sell."""
+    durations = PRICES.get(model)
+    if durations is None:
+        known = ", ".join(PRICES)
+        raise ValidationFailed(f"Unknown model “{model}”. Choose one of: {known}.")
+    try:
+        return durations[int(duration)]
+    except (KeyError, TypeError, ValueError):
+        allowed = ", ".join(f"{d} s" for d in durations)
+        raise ValidationFailed(f"{model} makes videos of {allowed}; {duration} s is not available.") from None
+
+
+def durations_for(model: str) -> list[int]:
+    return sorted(PRICES.get(model, {}))
