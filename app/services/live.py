@@ -35,12 +35,12 @@ class Update:
     kind: str
     event_id: int | None = None
     video: Any = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[VideoEvents] = field(default_factory=list)
     refund: int = 0
     credits: int | None = None
 
     @property
-    def event(self) -> dict[str, Any] | None:
+    def event(self) -> VideoEvents | None:
         """The step this update is about (the last of the log)."""
         return self.events[-1] if self.events else None
 
@@ -62,19 +62,13 @@ async def owned_video(user: Any, video_id: int) -> Videos:
     return video
 
 
-async def _load(video_id: int) -> tuple[Videos | None, list[dict[str, Any]]]:
+async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
     video = await Videos.objects().where(Videos.id == video_id).first()
-    events = await (
-        VideoEvents.select(
-            VideoEvents.id, VideoEvents.step, VideoEvents.message, VideoEvents.progress, VideoEvents.created_at
-        )
-        .where(VideoEvents.video == video_id)
-        .order_by(VideoEvents.id)
-    )
-    return video, events
+    events = await VideoEvents.objects().where(VideoEvents.video == video_id).order_by(VideoEvents.id)
+    return video, list(events)
 
 
-async def _final(video: Videos, events: list[dict[str, Any]]) -> Update:
+async def _final(video: Videos, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
     refund = 0
     if video.status == VideoStatus.failed.value:
@@ -85,34 +79,34 @@ async def _final(video: Videos, events: list[dict[str, Any]]) -> Update:
         )
         refund = sum(row["delta"] for row in rows)
     owner = await Users.select(Users.credits).where(Users.id == video.user).first()
-    last = events[-1]["id"] if events else None
+    last = events[-1].id if events else None
     return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None)
 
 
-def _as_of(video: Videos, events: list[dict[str, Any]]) -> Videos:
+def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
     """The video as it was when the last of `events` happened (replayed steps show their own moment)."""
     event = events[-1]
     past = copy.copy(video)
-    past.step, past.progress = event["step"], event["progress"]
-    if event["step"] == "queued":
+    past.step, past.progress = event.step, event.progress
+    if event.step == "queued":
         past.status = VideoStatus.pending.value
-    elif event["step"] not in TERMINAL:
+    elif event.step not in TERMINAL:
         past.status = VideoStatus.processing.value
     return past
 
 
-async def _since(video: Videos, events: list[dict[str, Any]], after: int) -> list[Update]:
+async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[Update]:
     """One update per step after event id `after`; the last one is `done` when the video has finished."""
     updates = []
     for index, event in enumerate(events):
-        if event["id"] <= after:
+        if event.id <= after:
             continue
         upto = events[: index + 1]
         last = index == len(events) - 1
         if last and is_terminal(video):
             updates.append(await _final(video, upto))
         else:
-            updates.append(Update("progress", event["id"], video if last else _as_of(video, upto), upto))
+            updates.append(Update("progress", event.id, video if last else _as_of(video, upto), upto))
     if not updates and is_terminal(video):
         updates.append(await _final(video, events))  # a finished video always ends with `done`
     return updates
@@ -132,7 +126,7 @@ async def video_updates(
             return
         if last_event_id is None:
             first = await _final(video, events) if is_terminal(video) else Update(
-                "progress", events[-1]["id"] if events else None, video, events
+                "progress", events[-1].id if events else None, video, events
             )
             batch = [first]
         else:
