@@ -10,6 +10,14 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 
+class _TunedConnection(sqlite3.Connection):
+    """In WAL mode synchronous=NORMAL is still safe against corruption and makes each commit far cheaper."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA synchronous = NORMAL")
+
+
 class AppSQLiteEngine(SQLiteEngine):
     """SQLite with a busy timeout and IMMEDIATE write transactions.
 
@@ -33,7 +41,7 @@ def sqlite_path(url: str) -> str:
 def make_engine(url: str) -> Engine:
     """Build the engine for `DATABASE_URL`."""
     if url.startswith("sqlite:///"):
-        return AppSQLiteEngine(path=sqlite_path(url), timeout=30)
+        return AppSQLiteEngine(path=sqlite_path(url), timeout=30, factory=_TunedConnection)
     if url.startswith(("postgres://", "postgresql://")):
         # asyncpg accepts both schemes; managed databases often forbid CREATE EXTENSION.
         return PostgresEngine(config={"dsn": url}, extensions=())

@@ -58,6 +58,11 @@ def run_blocking(coro) -> object:
     return outcome.get("value")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: the quick feedback first, and Playwright's loop never precedes async tests."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
 def _with_database(url: str, name: str) -> str:
     base, _, _ = url.rpartition("/")
     return f"{base}/{name}"

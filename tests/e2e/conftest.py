@@ -103,8 +103,10 @@ def live_server(tmp_path_factory) -> LiveServer:
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an event loop running while it is open, which would
+    break every async test collected after it."""
     require("chromium")
     from playwright.sync_api import sync_playwright
 
@@ -132,3 +134,9 @@ def phone_page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: Playwright's sync API leaves an event loop running in the main thread
+    for the rest of the session, and then every later `asyncio.run` (database fixtures, CLI tests) fails."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
