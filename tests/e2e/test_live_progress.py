@@ -6,78 +6,23 @@ exactly as a Dramatiq worker process would; the web processes only relay.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
-from app import db
-from app.config import get_settings
 from app.services import tokens
-from app.services import users as users_service
-from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.sse import EventReader, sign_in
-from tests.live_steps import HAPPY_PATH, credits, fail_with_refund, new_video, step
-from tests.services import REDIS_URL, require
+from tests.e2e.live_cluster import (  # noqa: F401  (fixtures)
+    SHOWCASE_MP4,
+    cluster,
+    complete,
+    new_email,
+    signed_in,
+    user_id,
+    worker,
+)
+from tests.e2e.sse import EventReader
+from tests.live_steps import HAPPY_PATH, fail_with_refund, new_video, step
 
 pytestmark = pytest.mark.redis
-
-SHOWCASE_MP4 = "/media/public/showcase/run-lighter.mp4"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """Two web processes sharing one database and one Redis (with a channel prefix of their own)."""
-    require("redis")
-    root = tmp_path_factory.mktemp("live-cluster")
-    shared = {
-        "REDIS_URL": REDIS_URL,
-        "REDIS_CHANNEL_PREFIX": f"t{uuid.uuid4().hex[:8]}:",
-        "DATABASE_URL": f"sqlite:///{root}/shared.db",
-        "MEDIA_ROOT": str(root / "media"),
-    }
-    first_dir, second_dir = root / "a", root / "b"
-    first_dir.mkdir(), second_dir.mkdir()
-    first = start_server(first_dir, **shared)
-    try:
-        second = start_server(second_dir, **shared)
-    except Exception:
-        stop_server(first)
-        raise
-    yield first, second, shared
-    stop_server(second)
-    stop_server(first)
-
-
-@pytest.fixture
-def worker(cluster, monkeypatch):
-    """Run coroutines against the cluster's database and Redis, as its worker process would."""
-    _, _, shared = cluster
-    for name, value in shared.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    db.bind_engine(db.make_engine(shared["DATABASE_URL"]))
-    yield run_blocking
-    get_settings.cache_clear()
-
-
-@contextmanager
-def signed_in(server, email: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        sign_in(client, email)
-        yield client
-
-
-def user_id(worker, email: str) -> int:
-    return worker(users_service.get_user_by_email(email)).id
-
-
-def new_email() -> str:
-    return f"live-{uuid.uuid4().hex[:8]}@example.com"
-
 
 def test_a_stream_sends_the_state_then_every_step_in_order_then_done(cluster, worker):
     first, _, _ = cluster
@@ -102,19 +47,12 @@ def test_a_stream_sends_the_state_then_every_step_in_order_then_done(cluster, wo
             assert 'step-current' in received[3].data and ">40%<" in received[3].data
             assert ">90%<" in received[4].data
 
-            worker(_complete(video_id))
+            worker(complete(video_id))
             done = events.next()
             assert done.event == "done"
             assert f'id="video-player-{video_id}"' in done.data and SHOWCASE_MP4 in done.data
             assert 'id="header-credits"' in done.data and 'hx-swap-oob="true"' in done.data
             assert events.next() is None  # the server ends the stream after `done`
-
-
-async def _complete(video_id: int) -> int:
-    from app.tables import Videos
-
-    await Videos.update({Videos.video_url: SHOWCASE_MP4}).where(Videos.id == video_id)
-    return await step(video_id, "completed", 100)
 
 
 def test_connecting_mid_job_gets_the_current_state_and_last_event_id_only_the_missed_steps(cluster, worker):
@@ -214,7 +152,7 @@ def test_the_list_stream_updates_cards_and_ends_when_nothing_is_in_flight(cluste
             assert opening.event == f"video-{video_id}" and f'id="video-card-{video_id}"' in opening.data
             worker(step(video_id, "generating", 60))
             assert events.next().event == f"video-{video_id}"
-            worker(_complete(video_id))
+            worker(complete(video_id))
             card = events.next()
             assert card.event == f"video-{video_id}" and "sse-swap" not in card.data
             assert events.next().event == "idle"
