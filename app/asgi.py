@@ -19,12 +19,13 @@ from litestar.stores.redis import RedisStore
 from app import db
 from app.services import progress
 from app.config import ROOT, Settings, get_settings
-from app.controllers.admin import AdminUsersController
-from app.controllers.billing import BillingController
 from app.controllers.account import AccountController
+from app.controllers.admin import AdminUsersController
 from app.controllers.api.auth import ApiAuthController
 from app.controllers.api.users import UsersController
+from app.controllers.api.videos import VideosController
 from app.controllers.auth import AuthController
+from app.controllers.billing import BillingController
 from app.controllers.health import HealthController
 from app.controllers.media import OwnerMediaController, PublicMediaController
 from app.controllers.pages import PagesController
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             ApiAuthController,
             UsersController,
+            VideosController,
             *emulator_routes(settings),
             *openai_emulator_routes(settings),
             *studio_routes(settings),

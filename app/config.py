@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=10, gt=0)
     # A job with no progress event for this long is re-enqueued by the reconciler.
     job_stale_seconds: int = Field(default=300, gt=0)
+    # How often the worker's reconciler looks for stale jobs.
+    reconcile_interval_seconds: float = Field(default=30.0, gt=0)
+    # How often a job asks the provider for its status, and the first backoff after a transient error
+    # (doubled each retry; a provider's retry-after wins when longer).
+    job_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    job_retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    # A provider job not finished this long after it was submitted is given up (failed and refunded).
+    job_timeout_seconds: int = Field(default=1800, gt=0)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from app.config import get_settings
+from tasks.reconciler import ReconcilerMiddleware
 
 
 def build_broker(redis_url: str | None) -> Broker:
@@ -24,6 +25,7 @@ def build_broker(redis_url: str | None) -> Broker:
         broker = StubBroker(fail_fast_default=False)
         broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(ReconcilerMiddleware())
     return broker
 
 
