@@ -96,9 +96,8 @@ def studio_routes(settings: Settings) -> list:
 
     return [
         OwnerMediaController,
-        StudioController,
         VideosPagesController,
-        limited_router(settings, [UploadApiController, StudioUploadController]),
+        limited_router(settings, [UploadApiController, StudioUploadController, StudioController]),
     ]
 
 

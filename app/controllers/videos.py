@@ -40,7 +40,7 @@ class VideosPagesController(Controller):
         """Charge again and queue the failed video anew; htmx gets the live block back and the new balance."""
         from app.services import videos as videos_service
 
-        video = await videos_service.retry(request.user, video_id)
+        video = await videos_service.retry_video(request.user, video_id)
         if not request.htmx:
             return Redirect(f"/videos/{video.id}", status_code=303)
         context = await library.video_context(video)
@@ -50,7 +50,7 @@ class VideosPagesController(Controller):
     async def delete(self, request: Request, video_id: FromPath[int]) -> Response:
         from app.services import videos as videos_service
 
-        await videos_service.delete(request.user, video_id)
+        await videos_service.delete_video(request.user.id, video_id)
         if request.htmx:
             return ClientRedirect("/videos")
         return Redirect("/videos", status_code=303)

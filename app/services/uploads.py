@@ -143,6 +143,7 @@ async def info_for_user(user_id: int, upload_id: int, size: str | None = None) -
 
 
 def require_file(data: bytes | None) -> bytes:
-    if not data:
+    """The file's bytes; 422 when the request had no file at all (an empty file is refused by validation)."""
+    if data is None:
         raise ValidationFailed("Choose an image file to upload (JPEG, PNG or WebP).", code="file_missing")
     return data

@@ -1,0 +1,130 @@
+"""/videos and /videos/{id}: cards, filters, pages, the progress log and the player — for the owner only."""
+
+from __future__ import annotations
+
+import re
+
+from app.tables import CreditTransactions, LedgerReason
+from tests.studio_factories import make_upload, make_user, make_video, sign_in
+
+HX = {"HX-Request": "true"}
+
+
+async def test_empty_library_leads_to_create(client, settings):
+    await sign_in(client, await make_user())
+    r = await client.get("/videos")
+    assert r.status_code == 200
+    assert "No videos yet" in r.text and 'href="/create"' in r.text
+
+
+async def test_library_cards_show_poster_status_prompt_model_duration_date(client, settings):
+    user = await make_user()
+    done = await make_video(user.id, prompt="Sneaker orbit on a neon floor")
+    failed = await make_video(user.id, status="failed", prompt="A mug in the rain", error_message="Moderation")
+    await sign_in(client, user)
+    r = await client.get("/videos")
+    assert r.status_code == 200
+    card = r.text.split(f'id="video-card-{done.id}"')[1].split("</article>")[0]
+    assert f'src="/media/{done.poster_key}"' in card
+    assert "status-completed" in card and "Ready" in card
+    assert "Sneaker orbit on a neon floor" in card and "sora-2" in card and "4 s" in card
+    assert re.search(r"\d{2} \w{3} \d{4}", card)
+    assert f'id="video-card-{failed.id}"' in r.text and "Failed" in r.text
+
+
+async def test_filter_by_status_and_pages(client, settings):
+    user = await make_user()
+    for i in range(14):
+        await make_video(user.id, status="completed", prompt=f"done {i}")
+    await make_video(user.id, status="failed", prompt="the broken one")
+    await make_video(user.id, status="processing", prompt="still cooking")
+    await sign_in(client, user)
+
+    first = await client.get("/videos")
+    assert first.text.count('class="video-card"') == 12 and "Page 1 of 2" in first.text
+    second = await client.get("/videos?page=2")
+    assert second.text.count('class="video-card"') == 4
+    failed = await client.get("/videos?status=failed")
+    assert failed.text.count('class="video-card"') == 1 and "the broken one" in failed.text
+    active = await client.get("/videos?status=active")
+    assert "still cooking" in active.text and "the broken one" not in active.text
+    # htmx asks for the list only
+    fragment = await client.get("/videos?status=completed", headers=HX)
+    assert fragment.text.lstrip().startswith('<div id="video-library">') and "<html" not in fragment.text
+    assert fragment.headers["vary"] == "HX-Request"
+    # a filter with nothing in it says so
+    other = await make_user()
+    await sign_in(client, other)
+    assert "No failed videos" in (await client.get("/videos?status=failed")).text
+
+
+async def test_library_shows_only_my_videos(client, settings):
+    me, other = await make_user(), await make_user()
+    await make_video(other.id, prompt="Someone else's secret launch")
+    await sign_in(client, me)
+    r = await client.get("/videos")
+    assert "secret launch" not in r.text and "No videos yet" in r.text
+
+
+async def test_video_page_shows_settings_reference_log_and_player(client, settings):
+    user = await make_user()
+    upload = await make_upload(user.id)
+    video = await make_video(
+        user.id, prompt="Bottle with condensation", reference_upload=upload.id, credits_charged=100,
+        events=[("queued", "Queued", 0), ("generating", "Generating 50%", 50), ("completed", "Finished", 100)],
+    )
+    await sign_in(client, user)
+    r = await client.get(f"/videos/{video.id}")
+    assert r.status_code == 200
+    html = r.text
+    assert "Bottle with condensation" in html and "1280x720" in html and "4 seconds" in html
+    assert f'src="/media/{upload.storage_key}"' in html
+    assert f'id="video-progress-{video.id}"' in html and "Generating 50%" in html
+    player = re.search(r"<video [^>]*>", html).group(0)
+    assert f'src="/media/{video.video_key}"' in player and f'poster="/media/{video.poster_key}"' in player
+    assert "controls" in player and "playsinline" in player and 'preload="metadata"' in player
+    assert f'href="/media/{video.video_key}?download=1"' in html
+    assert f'href="/create?from={video.id}"' in html
+    assert f'hx-post="/videos/{video.id}/delete"' in html and "hx-confirm" in html
+    assert 'name="_csrf_token"' in html
+
+
+async def test_a_video_in_progress_shows_the_steps_and_no_player(client, settings):
+    user = await make_user()
+    video = await make_video(user.id, status="processing", step="generating", progress=40,
+                             events=[("queued", "Queued", 0), ("submitting", "Sent to the model", 10)])
+    await sign_in(client, user)
+    html = (await client.get(f"/videos/{video.id}")).text
+    assert "<video" not in html
+    assert 'class="step step-done"' in html and 'class="step step-current"' in html and "40%" in html
+    assert "Sent to the model" in html
+
+
+async def test_a_failed_video_shows_the_reason_the_refund_and_retry(client, settings):
+    user = await make_user()
+    video = await make_video(user.id, status="failed", error_message="The model refused this prompt.",
+                             credits_charged=100)
+    await CreditTransactions(user=user.id, delta=100, reason=LedgerReason.refund.value, video=video.id,
+                             charge_seq=1, balance_after=200).save()
+    await sign_in(client, user)
+    html = (await client.get(f"/videos/{video.id}")).text
+    assert "The model refused this prompt." in html
+    assert "100 credits were refunded" in html
+    assert f'hx-post="/videos/{video.id}/retry"' in html
+
+
+async def test_another_users_video_page_is_404(client, settings):
+    owner, stranger = await make_user(), await make_user()
+    video = await make_video(owner.id, prompt="private prompt")
+    await sign_in(client, stranger)
+    r = await client.get(f"/videos/{video.id}")
+    assert r.status_code == 404 and "private prompt" not in r.text
+    assert (await client.get("/videos/999999")).status_code == 404
+    assert (await client.get(f"/create?from={video.id}")).status_code == 200
+    assert "private prompt" not in (await client.get(f"/create?from={video.id}")).text
+
+
+async def test_pages_need_sign_in(client, settings):
+    for path in ("/videos", "/videos/1", "/create"):
+        r = await client.get(path, follow_redirects=False)
+        assert r.status_code in (302, 303, 307) and r.headers["location"].startswith("/auth/login?next=")
