@@ -53,6 +53,8 @@ def test_a_stream_sends_the_state_then_every_step_in_order_then_done(cluster, wo
             assert f'id="video-player-{video_id}"' in done.data and SHOWCASE_MP4 in done.data
             assert 'id="header-credits"' in done.data and 'hx-swap-oob="true"' in done.data
             assert events.next() is None  # the server ends the stream after `done`
+        finished_page = client.get(f"/videos/{video_id}").text
+        assert "sse-connect" not in finished_page and "<noscript>" not in finished_page
 
 
 def test_connecting_mid_job_gets_the_current_state_and_last_event_id_only_the_missed_steps(cluster, worker):
@@ -61,6 +63,10 @@ def test_connecting_mid_job_gets_the_current_state_and_last_event_id_only_the_mi
     with signed_in(first, email) as client:
         video_id = worker(new_video(user_id(worker, email)))
         ids = [worker(step(video_id, name, pct)) for name, pct in HAPPY_PATH[:4]]
+        page = client.get(f"/videos/{video_id}").text
+        assert f'sse-connect="/videos/{video_id}/events"' in page and 'sse-close="done"' in page
+        # Without JavaScript: the state at load time and a way to refresh it.
+        assert "<noscript>" in page and f'<a href="/videos/{video_id}">Refresh</a>' in page and ">40%<" in page
 
         with client.stream("GET", f"/videos/{video_id}/events") as response:
             opening = EventReader(response).next()
