@@ -105,6 +105,14 @@ def studio_routes(settings: Settings) -> list:
     ]
 
 
+def live_routes() -> list:
+    """Live progress over Server-Sent Events (pages and API)."""
+    from app.controllers.api.events import ApiVideoEventsController
+    from app.controllers.events import VideoEventsController
+
+    return [VideoEventsController, ApiVideoEventsController]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -145,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTrialImagesController,
             DocsController,
             *studio_routes(settings),
+            *live_routes(),
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],

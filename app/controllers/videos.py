@@ -35,16 +35,6 @@ class VideosPagesController(Controller):
             raise NotFound("No such video.")
         return Template("pages/videos/detail.html", context=await library.video_context(video))
 
-    @get("/{video_id:int}/live", name="videos:live")
-    async def live(self, request: Request, video_id: FromPath[int]) -> Template:
-        """The changing part of the page (progress, then the result) with the current balance; htmx polls it
-        until the video is finished, so the page works before and without the live stream."""
-        video = await library.get_video(request.user.id, video_id)
-        if video is None:
-            raise NotFound("No such video.")
-        context = await library.video_context(video)
-        return await with_credits_oob(request, Template("partials/videos/_live.html", context=context))
-
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:
         """Charge again and queue the failed video anew; htmx gets the live block back and the new balance."""

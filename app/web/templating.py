@@ -29,6 +29,17 @@ def _time_ago(value: datetime | None) -> str:
     return ""
 
 
+def _elapsed(start: datetime | None, end: datetime | None = None) -> str:
+    """"1:05" between `start` and `end` (default: now); "" without a start."""
+    if start is None:
+        return ""
+    end = end or datetime.now(timezone.utc)
+    aware = [v if v.tzinfo else v.replace(tzinfo=timezone.utc) for v in (start, end)]
+    seconds = max(0, int((aware[1] - aware[0]).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 def _date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt) if value else ""
 
@@ -54,6 +65,7 @@ def jinja_env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
+    env.filters["elapsed"] = _elapsed
     env.globals["static_url"] = static_url
     return env
 

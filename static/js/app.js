@@ -10,3 +10,12 @@ document.addEventListener("htmx:afterSettle", () => {
     setTimeout(() => toast.remove(), 8000);
   });
 });
+// Live progress: the elapsed time of an in-flight video ticks between server updates.
+setInterval(() => {
+  document.querySelectorAll("[data-elapsed-since]").forEach((el) => {
+    const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.elapsedSince)) / 1000));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    el.textContent = h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+  });
+}, 1000);

@@ -130,18 +130,13 @@ async def test_pages_need_sign_in(client, settings):
         assert r.status_code in (302, 303, 307) and r.headers["location"].startswith("/auth/login?next=")
 
 
-async def test_the_live_block_polls_until_finished_and_carries_the_balance(client, settings):
+async def test_an_unfinished_video_listens_to_its_stream_and_never_polls(client, settings):
     user = await make_user(credits=300)
     video = await make_video(user.id, status="processing", step="generating", progress=50)
     await sign_in(client, user)
     html = (await client.get(f"/videos/{video.id}")).text
-    assert f'hx-get="/videos/{video.id}/live" hx-trigger="every 2s"' in html
-    r = await client.get(f"/videos/{video.id}/live", headers=HX)
-    assert r.text.lstrip().startswith(f'<section id="video-live-{video.id}"') and "every 2s" in r.text
-    assert 'id="header-credits"' in r.text and ">300 credits<" in r.text
+    assert f'sse-connect="/videos/{video.id}/events"' in html and 'sse-close="done"' in html
+    assert "hx-trigger=\"every" not in html
     done = await make_video(user.id)
-    r = await client.get(f"/videos/{done.id}/live", headers=HX)
-    assert "<video" in r.text and "hx-trigger" not in r.text.split("</section>")[0].split(">")[0]
-    other = await make_user()
-    await sign_in(client, other)
-    assert (await client.get(f"/videos/{video.id}/live", headers=HX)).status_code == 404
+    html = (await client.get(f"/videos/{done.id}")).text
+    assert "<video" in html and "sse-connect" not in html

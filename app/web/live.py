@@ -1,0 +1,98 @@
+"""Live updates as Server-Sent Events: HTML fragments for htmx pages, JSON for API clients.
+
+The partials are the ones the pages render at load time, so a swapped fragment and a reloaded
+page look the same. Rendering happens outside a request: no `request`, no `csrf_input` (the retry
+button is an htmx POST and gets its token from `<body hx-headers>`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from app.services import library
+from app.services.live import Update
+from app.services.storage import media_url
+from app.web.templating import render
+
+# How long a browser waits before reconnecting after a dropped connection.
+RETRY_MS = 2000
+
+
+def _context(update: Update) -> dict[str, Any]:
+    video = update.video
+    return {
+        "video": video,
+        "events": update.events,
+        "steps": library.step_states(video, update.events),
+        "status_label": library.STATUS_LABELS.get(video.status, video.status),
+        "finished": library.is_finished(video),
+        "video_src": media_url(video.video_key) or video.video_url,
+        "poster_src": media_url(video.poster_key) or video.poster_url,
+        "refunded": update.refund,
+    }
+
+
+def _keepalive() -> ServerSentEventMessage:
+    # data=None: a bare comment; an empty data line would fire a `message` event in the browser.
+    return ServerSentEventMessage(comment="keep-alive", data=None)
+
+
+def html_message(update: Update) -> ServerSentEventMessage:
+    """`progress` carries the progress block; `done` the result, the final log and the header balance."""
+    if update.kind == "keepalive":
+        return _keepalive()
+    context = _context(update)
+    if update.kind == "done":
+        data = render("partials/videos/_result.html", **context) + render("partials/videos/_progress.html", **context)
+        if update.credits is not None:
+            data += render("partials/_header_credits.html", credits=update.credits, oob=True)
+    else:
+        data = render("partials/videos/_progress.html", **context)
+    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+
+
+def json_data(update: Update) -> dict[str, Any]:
+    video, event = update.video, update.event
+    return {
+        "video_id": video.id,
+        "event_id": update.event_id,
+        "step": event.step if event else video.step,
+        "message": event.message if event else "",
+        "status": video.status,
+        "progress": video.progress,
+        "done": update.kind == "done",
+        "error_message": video.error_message,
+        "video_url": media_url(video.video_key) or video.video_url,
+        "poster_url": media_url(video.poster_key) or video.poster_url,
+        "credits_charged": video.credits_charged,
+        "credits_refunded": update.refund,
+        "created_at": event.created_at.isoformat() if event and event.created_at else None,
+    }
+
+
+def json_message(update: Update) -> ServerSentEventMessage:
+    if update.kind == "keepalive":
+        return _keepalive()
+    return ServerSentEventMessage(data=json.dumps(json_data(update)), event=update.kind, id=update.event_id, retry=RETRY_MS)
+
+
+def card_message(update: Update) -> ServerSentEventMessage:
+    """A changed card of the list page (event `video-<id>`), or `idle` when nothing is in flight."""
+    if update.kind == "keepalive":
+        return _keepalive()
+    if update.kind == "idle":
+        return ServerSentEventMessage(data="idle", event="idle")  # an event with no data is never dispatched
+    card = render("partials/videos/_card.html", **library.card_context(update.video))
+    return ServerSentEventMessage(data=card, event=f"video-{update.video.id}", retry=RETRY_MS)
+
+
+def stream(updates: AsyncIterator[Update], to_message) -> ServerSentEvent:
+    async def messages() -> AsyncIterator[ServerSentEventMessage]:
+        async for update in updates:
+            yield to_message(update)
+
+    return ServerSentEvent(messages(), headers={"Vary": "Cookie, Authorization"})
