@@ -8,7 +8,8 @@ from litestar.response import ServerSentEvent
 
 from app.controllers.events import parse_last_event_id
 from app.services import live
-from app.web.auth import BEARER, user_required
+from app.web.auth import user_required
+from app.web.openapi import BEARER
 from app.web.live import json_message, stream
 
 
