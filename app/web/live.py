@@ -81,13 +81,13 @@ def json_message(update: Update) -> ServerSentEventMessage:
 
 
 def card_message(update: Update) -> ServerSentEventMessage:
-    """A changed card of the list page (event `video-<id>`), or `idle` when nothing is in flight."""
+    """A changed card of the list page (event `card`, swapped out of band by its id), or `idle`."""
     if update.kind == "keepalive":
         return _keepalive()
     if update.kind == "idle":
         return ServerSentEventMessage(data="idle", event="idle")  # an event with no data is never dispatched
-    card = render("partials/videos/_card.html", **library.card_context(update.video))
-    return ServerSentEventMessage(data=card, event=f"video-{update.video.id}", retry=RETRY_MS)
+    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True)
+    return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 
 def stream(updates: AsyncIterator[Update], to_message) -> ServerSentEvent:

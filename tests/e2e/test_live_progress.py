@@ -151,16 +151,16 @@ def test_the_list_stream_updates_cards_and_ends_when_nothing_is_in_flight(cluste
         uid = user_id(worker, email)
         video_id = worker(new_video(uid))
         page = client.get("/videos").text
-        assert 'sse-connect="/videos/events"' in page and f'sse-swap="video-{video_id}"' in page
+        assert 'sse-connect="/videos/events"' in page and 'sse-swap="card"' in page
         with client.stream("GET", "/videos/events") as response:
             events = EventReader(response)
             opening = events.next()
-            assert opening.event == f"video-{video_id}" and f'id="video-card-{video_id}"' in opening.data
+            assert opening.event == "card" and f'<article id="video-card-{video_id}" class="video-card" hx-swap-oob="true">' in opening.data
             worker(step(video_id, "generating", 60))
-            assert events.next().event == f"video-{video_id}"
+            assert events.next().event == "card"
             worker(complete(video_id))
             card = events.next()
-            assert card.event == f"video-{video_id}" and "sse-swap" not in card.data
+            assert card.event == "card" and "status-completed" in card.data
             assert events.next().event == "idle"
             assert events.next() is None
         assert 'sse-connect' not in client.get("/videos").text
