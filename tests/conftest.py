@@ -132,7 +132,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     async def create() -> None:
         conn = await asyncpg.connect(POSTGRES_URL)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            # FILE_COPY (PostgreSQL 15+) copies a small template about twice as fast as the WAL_LOG default.
+            strategy = " STRATEGY FILE_COPY" if conn.get_server_version().major >= 15 else ""
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
         finally:
             await conn.close()
 
