@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import shutil
 import threading
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.emulators import faults as _faults
+from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of  # noqa: F401  (re-exported)
 from app.media.render import RenderedClip, render_clip
 
 PRO_SIZES = ("1024x1792", "1792x1024")
@@ -28,29 +29,15 @@ ASSET_TTL_SECONDS = 3600
 # Rendering is CPU-bound; two at once keeps a small machine responsive.
 _RENDER_SLOTS = threading.BoundedSemaphore(2)
 
-_MARKER = re.compile(r"\[fault:([a-z0-9-]+?)(?:x(\d+))?\]", re.IGNORECASE)
-_TOKEN = re.compile(r"^([a-z0-9-]+?)(?:x(\d+))?$", re.IGNORECASE)
-REQUEST_FAULTS = {"429", "500", "502", "503"}
 JOB_FAULTS = {"moderation", "stuck", "content-502", "expired"}
 KNOWN_FAULTS = REQUEST_FAULTS | JOB_FAULTS | {"slow"}
 
 
-def parse_faults(prompt: str, header: str | None) -> dict[str, int]:
-    """Fault kinds with their counts, from `[fault:kind]`/`[fault:kindxN]` markers and the header."""
-    found: dict[str, int] = {}
-    for kind, count in _MARKER.findall(prompt or ""):
-        if kind.lower() in KNOWN_FAULTS:
-            found[kind.lower()] = int(count or 1)
-    for token in (header or "").split(","):
-        match = _TOKEN.match(token.strip())
-        if match and match.group(1).lower() in KNOWN_FAULTS:
-            found[match.group(1).lower()] = int(match.group(2) or 1)
-    return found
+def parse_faults(text: str, header: str | None) -> dict[str, int]:
+    """This emulator's faults requested by `text` and the header (see app.emulators.faults)."""
+    return _faults.parse_faults(text, header, KNOWN_FAULTS)
 
 
-def caption_of(prompt: str) -> str:
-    """The prompt as people wrote it: fault markers removed."""
-    return " ".join(_MARKER.sub(" ", prompt).split())
 
 
 def is_pro(model: str) -> bool:
@@ -102,7 +89,7 @@ class JobStore:
     storage_dir: Path
     jobs: dict[str, Job] = field(default_factory=dict)
     # Remaining failures for request faults, per (kind, prompt): "the first N create calls fail".
-    request_faults_left: dict[tuple[str, str], int] = field(default_factory=dict)
+    request_faults: RequestFaults = field(default_factory=RequestFaults)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def new_job(self, *, model: str, prompt: str, size: str, seconds: str, faults: dict[str, int],
@@ -116,14 +103,7 @@ class JobStore:
 
     def take_request_fault(self, faults: dict[str, int], prompt: str) -> str | None:
         """The request fault this call must answer with, counting it down; None when it must succeed."""
-        with self.lock:
-            for kind in sorted(REQUEST_FAULTS & faults.keys()):
-                key = (kind, prompt)
-                left = self.request_faults_left.setdefault(key, faults[kind])
-                if left > 0:
-                    self.request_faults_left[key] = left - 1
-                    return kind
-        return None
+        return self.request_faults.take(faults, prompt)
 
     def take_content_fault(self, job: Job) -> bool:
         with self.lock:

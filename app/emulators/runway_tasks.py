@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import re
 import secrets
 import shutil
 import threading
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.emulators import faults as _faults
+from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of  # noqa: F401  (re-exported)
 from app.media.render import render_clip
 
 RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
@@ -24,32 +25,18 @@ RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
 MODELS = {"gen4_turbo": {"durations": (5, 10), "default_duration": 10, "credits_per_second": 5}}
 OUTPUT_TTL_SECONDS = 24 * 3600
 
-REQUEST_FAULTS = {"429", "500", "502", "503"}
 TASK_FAULTS = {"moderation", "stuck", "throttled", "output-502"}
 KNOWN_FAULTS = REQUEST_FAULTS | TASK_FAULTS | {"slow"}
-_MARKER = re.compile(r"\[fault:([a-z0-9-]+?)(?:x(\d+))?\]", re.IGNORECASE)
-_TOKEN = re.compile(r"^([a-z0-9-]+?)(?:x(\d+))?$", re.IGNORECASE)
+
+
+def parse_faults(text: str, header: str | None) -> dict[str, int]:
+    """This emulator's faults requested by `text` and the header (see app.emulators.faults)."""
+    return _faults.parse_faults(text, header, KNOWN_FAULTS)
 
 # Rendering is CPU-bound; two at once keeps a small machine responsive.
 _RENDER_SLOTS = threading.BoundedSemaphore(2)
 
 
-def parse_faults(text: str, header: str | None) -> dict[str, int]:
-    """Fault kinds with their counts, from `[fault:kind]`/`[fault:kindxN]` markers and the header."""
-    found: dict[str, int] = {}
-    for kind, count in _MARKER.findall(text or ""):
-        if kind.lower() in KNOWN_FAULTS:
-            found[kind.lower()] = int(count or 1)
-    for token in (header or "").split(","):
-        match = _TOKEN.match(token.strip())
-        if match and match.group(1).lower() in KNOWN_FAULTS:
-            found[match.group(1).lower()] = int(match.group(2) or 1)
-    return found
-
-
-def caption_of(text: str) -> str:
-    """The prompt as people wrote it: fault markers removed."""
-    return " ".join(_MARKER.sub(" ", text or "").split())
 
 
 def iso(timestamp: float) -> str:
@@ -105,7 +92,7 @@ class TaskStore:
     storage_dir: Path
     tasks: dict[str, Task] = field(default_factory=dict)
     # Remaining failures for request faults, per (kind, prompt): "the first N create calls fail".
-    request_faults_left: dict[tuple[str, str], int] = field(default_factory=dict)
+    request_faults: RequestFaults = field(default_factory=RequestFaults)
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,14 +109,7 @@ class TaskStore:
 
     def take_request_fault(self, faults: dict[str, int], prompt: str) -> str | None:
         """The request fault this call must answer with, counting it down; None when it must succeed."""
-        with self.lock:
-            for kind in sorted(REQUEST_FAULTS & faults.keys()):
-                key = (kind, prompt)
-                left = self.request_faults_left.setdefault(key, faults[kind])
-                if left > 0:
-                    self.request_faults_left[key] = left - 1
-                    return kind
-        return None
+        return self.request_faults.take(faults, prompt)
 
     def take_output_fault(self, task: Task) -> bool:
         with self.lock:
