@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import asgi
 from litestar.handlers import ASGIRouteHandler
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 
 
+def _mount(path: str, app: ASGIApp) -> ASGIRouteHandler:
+    @asgi(path, is_mount=True, copy_scope=True, include_in_schema=False, name=f"emulator:{path}")
+    async def emulator(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope, receive, send)
+
+    return emulator
+
+
 def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
-    routes: list[ASGIRouteHandler] = []
+    """Each emulator the settings call for, at its /_emulators/ path; none in production."""
     if settings.is_production:
-        return routes
+        return []
+    routes: list[ASGIRouteHandler] = []
+    storage = Path(settings.media_root) / "_emulators"
     if settings.use_google_emulator:
         from app.emulators.google import create_google_emulator
 
-        google = create_google_emulator(f"{settings.base_url}/_emulators/google").app
+        path = "/_emulators/google"
+        routes.append(_mount(path, create_google_emulator(f"{settings.base_url}{path}").app))
+    if settings.use_sora_emulator:
+        from app.emulators.openai_videos import create_openai_emulator
 
-        @asgi("/_emulators/google", is_mount=True, copy_scope=True)
-        async def google_emulator(scope: Scope, receive: Receive, send: Send) -> None:
-            await google(scope, receive, send)
+        app = create_openai_emulator(generation_seconds=settings.mock_generation_seconds, storage_dir=storage / "openai")
+        routes.append(_mount("/_emulators/openai/v1", app))
+    if settings.use_runway_emulator:
+        from app.emulators.runway import MOUNT_PATH, create_runway_emulator
 
-        routes.append(google_emulator)
-    from app.emulators.openai_videos import mounted_routes as openai_routes
-
-    routes.extend(openai_routes(settings))
-    from app.emulators.runway import mounted_routes as runway_routes
-
-    routes.extend(runway_routes(settings))
+        app = create_runway_emulator(generation_seconds=settings.mock_generation_seconds,
+                                     storage_dir=storage / "runway", public_root=f"{settings.base_url}{MOUNT_PATH}")
+        routes.append(_mount(MOUNT_PATH, app))
     return routes

@@ -43,12 +43,10 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, Response, Router, delete, get, post
-from litestar.handlers import asgi
 from litestar.params import FromPath
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import File
-from litestar.types import Receive, Scope, Send
 from PIL import Image, UnidentifiedImageError
 
 from app.emulators.openai_jobs import (
@@ -476,20 +474,6 @@ def standalone_app(*, generation_seconds: float, storage_dir: Path, api_key: str
     return AtPrefix(create_openai_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir,
                                            api_key=api_key))
 
-
-def mounted_routes(settings) -> list:
-    """The emulator mounted at `/_emulators/openai/v1` in the web app (development and tests only)."""
-
-    if not settings.use_sora_emulator or settings.is_production:
-        return []
-    emulator = create_openai_emulator(generation_seconds=settings.mock_generation_seconds,
-                                      storage_dir=Path(settings.media_root) / "_emulators" / "openai")
-
-    @asgi("/_emulators/openai/v1", is_mount=True, copy_scope=True, include_in_schema=False)
-    async def openai_videos_emulator(scope: Scope, receive: Receive, send: Send) -> None:
-        await emulator(scope, receive, send)
-
-    return [openai_videos_emulator]
 
 
 def main(argv: list[str] | None = None) -> None:

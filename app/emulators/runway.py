@@ -43,10 +43,8 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar, Request, Response, delete, get, post
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.handlers import asgi
 from litestar.params import FromPath
 from litestar.response import File
-from litestar.types import Receive, Scope, Send
 from PIL import Image, UnidentifiedImageError
 
 from app.emulators.runway_tasks import (
@@ -387,20 +385,6 @@ class RunwayGate:
 
 MOUNT_PATH = "/_emulators/runway"
 
-
-def mounted_routes(settings) -> list:
-    """The emulator mounted at `/_emulators/runway` in the web app (development and tests only)."""
-    if not settings.use_runway_emulator or settings.is_production:
-        return []
-    emulator = create_runway_emulator(generation_seconds=settings.mock_generation_seconds,
-                                      storage_dir=Path(settings.media_root) / "_emulators" / "runway",
-                                      public_root=f"{settings.base_url}{MOUNT_PATH}")
-
-    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False)
-    async def runway_emulator(scope: Scope, receive: Receive, send: Send) -> None:
-        await emulator(scope, receive, send)
-
-    return [runway_emulator]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -465,7 +465,10 @@ async def test_mounted_in_the_web_app_in_development(client) -> None:
 
 
 def test_not_mounted_in_production_or_with_a_real_key(settings) -> None:
-    from app.emulators.openai_videos import mounted_routes
+    from app.emulators.mount import emulator_routes
+
+    def mounted_routes(settings):
+        return [r for r in emulator_routes(settings) if "/_emulators/openai/v1" in r.paths]
 
     assert mounted_routes(settings)
     assert mounted_routes(settings.model_copy(update={"use_mock_sora": False, "openai_api_key": "sk-x"})) == []

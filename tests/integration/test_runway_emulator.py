@@ -364,7 +364,10 @@ def test_runs_on_its_own_port() -> None:
 
 
 def test_not_mounted_in_production(settings) -> None:
-    from app.emulators.runway import mounted_routes
+    from app.emulators.mount import emulator_routes
+
+    def mounted_routes(settings):
+        return [r for r in emulator_routes(settings) if "/_emulators/runway" in r.paths]
 
     assert mounted_routes(settings)
     assert mounted_routes(settings.model_copy(update={"app_env": "production"})) == []
