@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
+    # Prepended to every object key, so one bucket can hold several apps or environments.
+    s3_key_prefix: str = ""
+    # How long a presigned media URL works (seconds); SigV4 allows at most a week.
+    s3_presign_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # Public media (showcase, trial images, avatars) from this address (a CDN or a public bucket) instead.
+    s3_public_base_url: str | None = None
 
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
