@@ -93,7 +93,9 @@ def _backstop(exc: Exception) -> tuple[int, str, str, dict[str, str]] | None:
 
 def _is_asyncpg_data_error(exc: Exception) -> bool:
     from asyncpg.exceptions import DataError
-    from asyncpg.exceptions._base import DataError as ArgumentError  # a value asyncpg cannot encode
+    from asyncpg.exceptions._base import (
+        DataError as ArgumentError,  # a value asyncpg cannot encode
+    )
 
     return isinstance(exc, (DataError, ArgumentError))
 

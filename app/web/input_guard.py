@@ -22,7 +22,7 @@ from app.errors import AppError, NotFound
 MAX_INT = 2**31 - 1
 
 _NUL = re.compile(rb"%00|\x00")
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_NUL = re.compile(rb"\\u0000")
 _BIG_NUMBER = re.compile(rb"-?\d{10,}")
 

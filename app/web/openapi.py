@@ -12,7 +12,15 @@ import msgspec
 from litestar import Controller, Litestar, Request, Router, get
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
-from litestar.openapi.spec import Components, Example, OpenAPIMediaType, OpenAPIResponse, Reference, SecurityScheme, Tag
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    SecurityScheme,
+    Tag,
+)
 from litestar.response import Response
 
 from app.web.headers import CSP_OPT
