@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import anyio
 import msgspec
 
 from app.config import get_settings
 from app.errors import NotFound, ValidationFailed
+from app.media.cpu import run_cpu
 from app.media.images import validate_image
 from app.media.storage import get_storage, media_url, new_key
 from app.media.video_files import validate_mp4
@@ -227,9 +227,9 @@ def _store(prefix: str, extension: str, data: bytes) -> str:
 
 async def _prepare_video_media(video: bytes | None, poster: bytes | None) -> tuple[str | None, str | None]:
     """Validate then store the uploaded files; returns their URLs (None where nothing was sent)."""
-    checked_video = await anyio.to_thread.run_sync(validate_mp4, video, MAX_VIDEO_BYTES) if video else None
+    checked_video = await run_cpu(validate_mp4, video, MAX_VIDEO_BYTES) if video else None
     max_image = get_settings().max_upload_bytes
-    checked_poster = await anyio.to_thread.run_sync(validate_image, poster, max_image) if poster else None
+    checked_poster = await run_cpu(validate_image, poster, max_image) if poster else None
     video_url = _store("public/showcase", ".mp4", video) if checked_video else None
     if checked_poster:
         poster_url = _store("public/showcase", checked_poster.extension, checked_poster.clean_bytes)
@@ -355,7 +355,7 @@ async def get_trial_image(trial_id: int) -> TrialImages:
 
 
 async def _store_trial_image(image: bytes) -> tuple[str, str]:
-    checked = await anyio.to_thread.run_sync(validate_image, image, get_settings().max_upload_bytes)
+    checked = await run_cpu(validate_image, image, get_settings().max_upload_bytes)
     key = new_key("public/trial", checked.extension)
     get_storage().save_bytes(key, checked.clean_bytes)
     return key, media_url(key)

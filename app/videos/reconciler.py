@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
 from app.tables import Videos, VideoStatus
-from app.videos import service
+from app.videos import service, slots
 
 log = logging.getLogger("adsvideo.reconciler")
 
@@ -41,4 +41,7 @@ async def reconcile() -> list[int]:
             requeued.append(row["id"])
     if requeued:
         log.info("re-enqueued stale videos %s", requeued)
+    freed = await slots.sweep()
+    if freed:
+        log.info("freed %d job slots of videos no longer being made", freed)
     return requeued
