@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
 from app.accounts import google_signin as auth_service
-from app.accounts.sessions import end_session, start_session
+from app.accounts.sessions import end_session, require_store, start_session
 from app.config import get_settings
 from app.errors import AppError
 from app.limits.rates import RATE_LIMIT_OPT
@@ -18,7 +20,7 @@ def _failure_page(exc: AppError, next_path: str) -> Template:
     status = 503 if exc.status_code == 503 else 409 if exc.status_code == 409 else 400
     return Template(
         "pages/accounts/signin_error.html",
-        context={"detail": exc.detail, "code": exc.code, "retry_url": f"/auth/login?next={next_path}"},
+        context={"detail": exc.detail, "code": exc.code, "retry_url": f"/auth/login?next={quote(next_path, safe='/')}"},
         status_code=status,
     )
 
@@ -38,6 +40,7 @@ class AuthController(Controller):
             )
         except AppError as exc:
             return _failure_page(exc, next_path)
+        await require_store(request)
         request.set_session({**(request.session or {}), PENDING_KEY: start.pending})
         return Redirect(start.url)
 

@@ -10,6 +10,7 @@ from litestar.response import Template
 from app.billing import charges, plans
 from app.billing.pricing import PRICES
 from app.web.auth import user_required
+from app.web.params import PageNumber
 
 
 class BillingController(Controller):
@@ -28,7 +29,7 @@ class BillingController(Controller):
         )
 
     @get("/account/ledger", name="account-ledger", guards=[user_required])
-    async def ledger(self, request: HTMXRequest, page: FromQuery[int] = 1) -> Template:
+    async def ledger(self, request: HTMXRequest, page: FromQuery[PageNumber] = 1) -> Template:
         """The whole page, or with HX-Request just the `#ledger` section (for paging and /account)."""
         history = await charges.ledger_page(request.user.id, page)
         template = "partials/billing/_ledger.html" if request.htmx else "pages/billing/ledger.html"

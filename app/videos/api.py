@@ -14,6 +14,7 @@ from app.videos import service as videos_service
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
 from app.limits.rates import RATE_LIMIT_OPT
+from app.web.params import PageNumber, PerPage
 
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -147,8 +148,8 @@ class VideosController(Controller):
     async def list_videos(
         self,
         request: Request,
-        page: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 20,
+        page: FromQuery[PageNumber] = 1,
+        per_page: FromQuery[PerPage] = 20,
         status: FromQuery[str | None] = None,
     ) -> VideoListOut:
         result = await videos_service.list_videos(request.user.id, page=page, per_page=per_page, status=status)

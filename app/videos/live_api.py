@@ -33,4 +33,4 @@ class ApiVideoEventsController(Controller):
     async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
         await live.owned_video(request.user, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(updates, json_message)
+        return await stream(updates, json_message, user_id=request.user.id)

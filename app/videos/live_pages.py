@@ -8,15 +8,17 @@ from litestar.response import ServerSentEvent
 
 from app.videos import live
 from app.web.auth import user_required
+from app.web.input_guard import MAX_INT
 from app.web.live import card_message, html_message, stream
 
 
 def parse_last_event_id(value: str | None) -> int | None:
     """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
     try:
-        return int(value) if value is not None and value.strip() else None
+        number = int(value) if value is not None and value.strip() else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number <= MAX_INT else None
 
 
 class VideoEventsController(Controller):
@@ -30,8 +32,8 @@ class VideoEventsController(Controller):
     ) -> ServerSentEvent:
         await live.owned_video(request.user, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(updates, html_message)
+        return await stream(updates, html_message, user_id=request.user.id)
 
     @get("/events", name="videos:list-events")
     async def list_events(self, request: Request) -> ServerSentEvent:
-        return stream(live.user_updates(request.user.id), card_message)
+        return await stream(live.user_updates(request.user.id), card_message, user_id=request.user.id)

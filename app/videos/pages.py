@@ -11,6 +11,7 @@ from app.errors import NotFound
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
+from app.web.params import PageNumber
 
 
 class VideosPagesController(Controller):
@@ -20,7 +21,7 @@ class VideosPagesController(Controller):
 
     @get("/", name="videos:index")
     async def index(
-        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[int] = 1
+        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[PageNumber] = 1
     ) -> Template:
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}

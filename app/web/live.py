@@ -15,6 +15,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app.media.storage import media_url
 from app.videos import library
+from app.limits import streams
 from app.videos.live import Update
 from app.web.templating import render
 
@@ -90,9 +91,17 @@ def card_message(update: Update) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 
-def stream(updates: AsyncIterator[Update], to_message) -> ServerSentEvent:
+async def stream(updates: AsyncIterator[Update], to_message, *, user_id: int) -> ServerSentEvent:
+    """The SSE response; 429 `too_many_streams` when the user already holds their cap of open streams."""
+    slot = await streams.acquire(user_id)
+
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async for update in updates:
-            yield to_message(update)
+        try:
+            async for update in updates:
+                if update.kind == "keepalive":
+                    await slot.refresh()
+                yield to_message(update)
+        finally:
+            await slot.release()
 
     return ServerSentEvent(messages(), headers={"Vary": "Cookie, Authorization"})
