@@ -87,6 +87,11 @@ def main() -> int:
         for name, value in server.env.items():
             os.environ[name] = value
         token = asyncio.run(_pro_token())
+        import httpx
+
+        me = httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        if me.status_code != 200:
+            raise RuntimeError(f"the Pro user's token does not work: {me.status_code} {me.text}")
         anonymous = _schemathesis(server.url, args.max_examples, tmp / "anonymous.xml")
         pro = _schemathesis(server.url, args.max_examples, tmp / "pro.xml", f"Authorization: Bearer {token}")
         print(f"anonymous: {'ok' if anonymous == 0 else 'FAILED'}; pro user: {'ok' if pro == 0 else 'FAILED'}")
