@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import dramatiq
+from redis.exceptions import RedisError
 
 from app.billing import charges, plans
 from app.billing.pricing import price_for
@@ -209,7 +210,11 @@ async def announce(video: Videos, event_id: int, step: str, message: str, *, don
 
 def enqueue(video_id: int, **kwargs) -> None:
     """Hand the job to a worker (by actor name: services never import the task modules)."""
-    dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    try:
+        dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    except (RedisError, OSError) as exc:
+        # The video is stored (and paid for): the reconciler queues it once Redis is back.
+        log.warning("video %s not queued now, Redis is unreachable (%s); the reconciler will queue it", video_id, exc)
 
 
 async def create_video(
