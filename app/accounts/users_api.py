@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from litestar import Controller, Request, get, patch
+from litestar import Controller, Request, delete, get, patch, put
 from litestar.params import JSONBody
 
 from app.accounts import users as users_service
 from app.tables import Users
 from app.web.auth import user_required
-from app.web.openapi import BEARER
+from app.limits.rates import RATE_LIMIT_OPT
+from app.media.upload_limits import read_file_field
+from app.media.uploads import require_file
+from app.web.openapi import BEARER, MultipartUpload, error_responses
 
 
 class UserOut(msgspec.Struct):
@@ -67,7 +70,7 @@ class UsersController(Controller):
     async def profile(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @patch("/profile", summary="Change name and avatar URL")
+    @patch("/profile", summary="Change your name (or clear your avatar with avatar_url null)")
     async def update_profile(self, request: Request, data: JSONBody[ProfileUpdate]) -> UserOut:
         user = await users_service.update_profile(
             request.user.id,
@@ -75,6 +78,23 @@ class UsersController(Controller):
             avatar_url=None if data.avatar_url is msgspec.UNSET else (data.avatar_url or ""),
         )
         return user_out(user)
+
+    @put(
+        "/avatar",
+        summary="Upload a new avatar picture",
+        operation_class=MultipartUpload,
+        opt={RATE_LIMIT_OPT: "upload"},
+        responses=error_responses(413, 422, 429),
+    )
+    async def upload_avatar(self, request: Request) -> UserOut:
+        """A JPEG, PNG or WebP in the multipart field `file`; stored here as a 256×256 picture (the
+        profile's `avatar_url`). Pictures are never linked from other sites."""
+        data, _ = await read_file_field(request)
+        return user_out(await users_service.set_avatar(request.user.id, require_file(data)))
+
+    @delete("/avatar", status_code=200, summary="Remove your avatar picture")
+    async def remove_avatar(self, request: Request) -> UserOut:
+        return user_out(await users_service.remove_avatar(request.user.id))
 
     @get("/credits", summary="The signed-in user's credit balance")
     async def credits(self, request: Request) -> CreditsOut:

@@ -193,7 +193,7 @@ class ValidateOut(UploadOut):
 
 # Swagger UI and ReDoc are vendored (static/vendor) and started by a script file, so the pages load with
 # no other host and no inline script. Both inject their own styles, and ReDoc runs its search in a worker.
-DOCS_CSP = {"style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:"}
+DOCS_CSP = {"style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:", "font-src": "'self' data:"}
 SWAGGER_JS = "/static/vendor/swagger-ui-bundle-5.35.0.js"
 SWAGGER_CSS = "/static/vendor/swagger-ui-5.35.0.css"
 REDOC_JS = "/static/vendor/redoc-3.0.1.standalone.js"
@@ -231,7 +231,7 @@ def redoc_page() -> bytes:
     return _PAGE.format(
         title=f"{API_TITLE} · ReDoc",
         head="",
-        body=f'<redoc spec-url="/openapi.json"></redoc>\n<script src="{REDOC_JS}"></script>',
+        body=f'<redoc spec-url="/openapi.json"></redoc>\n<script type="module" src="{REDOC_JS}"></script>',
     ).encode()
 
 

@@ -79,10 +79,19 @@ async def _in_flight(user_id: int) -> tuple[int, int]:
     return steps, await slots.in_flight(user_id)
 
 
+async def _videos(user_id: int) -> list[dict]:
+    return await Videos.select(Videos.status, Videos.credits_charged).where(Videos.user == user_id)
+
+
+async def _waited() -> int:
+    return await VideoEvents.count().where(VideoEvents.message.like("Waiting for a free slot%"))
+
+
 async def _finished(user_id: int) -> int:
     return await Videos.count().where((Videos.user == user_id) & Videos.status.is_in(["completed", "failed"]))
 
 
+@pytest.mark.timeout(1200)
 def test_thirty_parallel_generates_never_exceed_the_cap_and_all_finish(production_shape):
     server = production_shape
     user = run_blocking(make_user(credits=10_000, plan="pro"))
@@ -108,11 +117,9 @@ def test_thirty_parallel_generates_never_exceed_the_cap_and_all_finish(productio
         assert steps <= CAP and held <= CAP, (steps, held)
         time.sleep(0.05)
 
-    statuses = run_blocking(Videos.select(Videos.status, Videos.credits_charged).where(Videos.user == user.id))
+    statuses = run_blocking(_videos(user.id))
     assert [row["status"] for row in statuses] == ["completed"] * REQUESTS
-    waited = run_blocking(
-        VideoEvents.count().where(VideoEvents.message.like("Waiting for a free slot%"))
-    )
+    waited = run_blocking(_waited())
     assert waited > 0  # the excess waited in our queue, visibly
     assert most_slots == CAP  # the cap was reached, so the test measured something
     assert run_blocking(slots.in_flight(user.id)) == 0
