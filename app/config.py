@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     # The Runway API's address: unset = api.dev.runwayml.com, or the mounted emulator when it is in use.
     runwayml_base_url: str | None = None
     use_mock_runway: bool = False
+    # Stripe. Unset secret key or USE_MOCK_STRIPE=true (outside production): the local emulator.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # The Stripe API's address: unset = api.stripe.com, or the mounted emulator when it is in use.
+    stripe_api_base: str | None = None
+    use_mock_stripe: bool = False
+    # Stripe price ids of what we sell (unset with the emulator: its built-in catalogue's ids).
+    stripe_price_basic: str | None = None
+    stripe_price_pro: str | None = None
+    stripe_price_pack_small: str | None = None
+    stripe_price_pack_medium: str | None = None
+    stripe_price_pack_large: str | None = None
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)
 
@@ -171,6 +183,19 @@ class Settings(BaseSettings):
         return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
 
     @property
+    def use_stripe_emulator(self) -> bool:
+        return self.use_mock_stripe or (not self.stripe_secret_key and not self.is_production)
+
+    @property
+    def stripe_api_url(self) -> str | None:
+        """Where the Stripe SDK sends requests (None: Stripe itself)."""
+        if self.stripe_api_base:
+            return self.stripe_api_base.rstrip("/")
+        if self.use_stripe_emulator and not self.is_production:
+            return f"{self.base_url}/_emulators/stripe"
+        return None
+
+    @property
     def uses_mail_outbox(self) -> bool:
         """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
         return not self.smtp_host and not self.is_production
@@ -201,6 +226,12 @@ class Settings(BaseSettings):
             raise ConfigError("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
         if self.use_mock_runway:
             raise ConfigError("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+        if self.use_mock_stripe:
+            raise ConfigError("USE_MOCK_STRIPE is true: production must not take payments through the emulator")
+        for name in ("stripe_secret_key", "stripe_webhook_secret", "stripe_price_basic", "stripe_price_pro",
+                     "stripe_price_pack_small", "stripe_price_pack_medium", "stripe_price_pack_large"):
+            if not getattr(self, name):
+                raise ConfigError(f"{name.upper()} must be set in production (payments go through Stripe)")
 
 
 @lru_cache

@@ -45,4 +45,15 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
         from app.emulators.mail import MOUNT_PATH as MAIL_PATH, create_mail_emulator
 
         routes.append(_mount(MAIL_PATH, create_mail_emulator(settings.mail_outbox_dir)))
+    if settings.use_stripe_emulator:
+        from app.billing.catalogue import emulator_catalogue
+        from app.emulators.stripe import EMULATOR_WEBHOOK_SECRET
+        from app.emulators.stripe import MOUNT_PATH as STRIPE_PATH
+        from app.emulators.stripe import create_stripe_emulator
+
+        app = create_stripe_emulator(public_root=f"{settings.base_url}{STRIPE_PATH}",
+                                     forward_to=f"{settings.base_url}/billing/stripe/webhook",
+                                     webhook_secret=settings.stripe_webhook_secret or EMULATOR_WEBHOOK_SECRET,
+                                     catalogue=emulator_catalogue())
+        routes.append(_mount(STRIPE_PATH, app))
     return routes
