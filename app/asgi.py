@@ -24,7 +24,9 @@ from app.accounts.auth_pages import AuthController
 from app.accounts.public_api import PublicUsersApiController
 from app.accounts.sessions import SESSION_COOKIE
 from app.accounts.users_api import UsersController
+from app.billing.api import BillingApiController
 from app.billing.pages import BillingController
+from app.billing.stripe_webhook import StripeWebhookController
 from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
 from app.media.delivery import OwnerMediaController, PublicMediaController
@@ -137,6 +139,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicMediaController,
             static,
             BillingController,
+            BillingApiController,
+            StripeWebhookController,
             AdminUsersController,
             AuthController,
             AccountController,
@@ -157,7 +161,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         middleware=[
             session.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/",
+                                                 "^/billing/stripe/webhook$"]),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -165,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
-            exclude=["/api/", "/_emulators/"],
+            exclude=["/api/", "/_emulators/", "/billing/stripe/webhook"],
         ),
         stores={"sessions": session_store},
         exception_handlers=EXCEPTION_HANDLERS,
