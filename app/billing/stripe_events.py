@@ -24,7 +24,14 @@ from app.billing.catalogue import PACK_OFFERS, Offer, offer_for_price
 from app.billing.ledger import InsufficientCredits
 from app.config import Settings
 from app.errors import AppError
-from app.tables import CreditPurchases, CreditTransactions, LedgerReason, StripeEvents, SubscriptionStatus, Users
+from app.tables import (
+    CreditPurchases,
+    CreditTransactions,
+    LedgerReason,
+    StripeEvents,
+    SubscriptionStatus,
+    Users,
+)
 
 log = logging.getLogger("adsvideo.billing")
 

@@ -18,6 +18,7 @@ from tests.payments_support import (
     ledger_rows,
     new_email,
     open_shop,
+    pay,
     signed_in,
     start_checkout,
     user_row,
@@ -126,8 +127,6 @@ def test_events_out_of_order_end_in_the_right_state(shop):
     before = shop.run(user_row(email))["credits"]
     shop.control("webhooks/hold")
     started = start_checkout(client, plan="pro")
-    from tests.payments_support import pay
-
     assert pay(started.headers["location"]).status_code == 303
     assert shop.run(user_row(email))["subscription_plan"] == "free"  # nothing delivered yet
     shop.control("webhooks/release", {"order": "reverse"})  # checkout.session.completed first, customer.created last
@@ -206,7 +205,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(shop):
     email, _, user = subscribe(shop)
     shop.control("webhooks/hold")
     shop.control(f"subscriptions/{user['stripe_subscription_id']}/renew")
-    held = [e for e in shop.events("invoice.paid") if e["held"]][0]
+    held = next(e for e in shop.events("invoice.paid") if e["held"])
     payload = shop.event_json(held["id"])
     url = f"{shop.url}/billing/stripe/webhook"
     forged = httpx.post(url, content=payload, headers={"Stripe-Signature": sign(payload, "whsec_not_ours")})
@@ -234,7 +233,7 @@ def test_the_portal_moves_basic_to_pro_and_grants_the_difference(shop):
 
 
 def test_checkout_refusals_are_clear(shop):
-    email, client, _ = subscribe(shop)
+    _, client, _ = subscribe(shop)
     again = start_checkout(client, plan="pro")
     assert again.status_code == 409 and "billing portal" in again.text
     free = signed_in(shop)
@@ -244,3 +243,27 @@ def test_checkout_refusals_are_clear(shop):
     other = signed_in(shop)
     session = shop.sdk().v1.checkout.sessions.list({"limit": 1}).data[0]
     assert other.get(f"/billing/done?session_id={session.id}").status_code == 404
+
+
+def test_the_api_starts_a_checkout_for_a_plan_or_a_pack(shop):
+    email = new_email()
+    signed_in(shop, email)
+
+    async def bearer():
+        from app.accounts import tokens
+
+        return {"Authorization": f"Bearer {(await tokens.issue_pair((await user_row(email))['id'])).access_token}"}
+
+    headers = shop.run(bearer())
+    url = f"{shop.url}/api/v1/billing/checkout"
+    started = httpx.post(url, json={"plan": "pro"}, headers=headers)
+    assert started.status_code == 200 and started.json()["url"].startswith(f"{shop.stripe_url}/c/pay/cs_test_")
+    assert pay(started.json()["url"]).status_code == 303
+    assert shop.run(user_row(email))["subscription_plan"] == "pro"
+    pack = httpx.post(url, json={"pack": "large"}, headers=headers)
+    assert pack.status_code == 200 and "/c/pay/" in pack.json()["url"]
+    for body, status in (({"plan": "gold"}, 422), ({"plan": "pro", "pack": "small"}, 422), ({}, 422),
+                         ({"plan": "basic"}, 409), ({"pack": 5}, 422)):
+        refused = httpx.post(url, json=body, headers=headers)
+        assert refused.status_code == status and refused.json()["detail"], (body, refused.text)
+    assert httpx.post(url, json={"plan": "pro"}).status_code == 401
