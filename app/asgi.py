@@ -39,7 +39,7 @@ from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
-from app.web.templating import template_config
+from app.web.templating import template_config, use_routes
 
 log = logging.getLogger("adsvideo")
 
@@ -176,4 +176,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
+    use_routes(application)
     return application
