@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
+    # Prepended to every object key, so one bucket can hold several apps or environments.
+    s3_key_prefix: str = ""
+    # How long a presigned media URL works (seconds); SigV4 allows at most a week.
+    s3_presign_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # Public media (showcase, trial images, avatars) from this address (a CDN or a public bucket) instead.
+    s3_public_base_url: str | None = None
 
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
@@ -93,6 +99,28 @@ class Settings(BaseSettings):
     job_retry_backoff_seconds: float = Field(default=2.0, ge=0)
     # A provider job not finished this long after it was submitted is given up (failed and refunded).
     job_timeout_seconds: int = Field(default=1800, gt=0)
+
+    # Outgoing mail. Without SMTP_HOST, development and tests deliver to the local outbox
+    # (readable at /_emulators/mail) and production sends none.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # starttls (upgrade a plain connection), tls (implicit TLS, usually port 465) or none.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "AdsVideo <no-reply@adsvideo.local>"
+    # The first wait before a failed email is retried (doubled each time, at most `mail_max_attempts` tries).
+    mail_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    mail_max_attempts: int = Field(default=8, ge=1)
+
+    # Webhooks: how long one delivery may take, the first wait before a retry (multiplied by 4 each
+    # time: 30 s, 2 min, 8 min ... about 11 hours over 7 attempts), and how many failed deliveries
+    # in a row switch an endpoint off.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_max_attempts: int = Field(default=7, ge=1)
+    webhook_disable_after_failures: int = Field(default=15, ge=1)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -141,6 +169,15 @@ class Settings(BaseSettings):
     @property
     def use_runway_emulator(self) -> bool:
         return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
+
+    @property
+    def uses_mail_outbox(self) -> bool:
+        """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
+        return not self.smtp_host and not self.is_production
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        return Path(self.media_root) / "_emulators" / "mail"
 
     @property
     def max_upload_bytes(self) -> int:

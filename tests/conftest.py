@@ -174,3 +174,4 @@ from tests.emulators import (
     openai_emulator,  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
     runway_emulator,  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
 )
+from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402,F401  (fixtures: real S3 servers)
