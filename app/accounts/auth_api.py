@@ -12,9 +12,10 @@ from app.accounts import tokens
 from app.accounts import users as users_service
 from app.accounts.users_api import UserOut, user_out
 from app.config import get_settings
+from app.limits.rates import RATE_LIMIT_OPT
 from app.errors import AuthenticationRequired, ValidationFailed
 from app.web.auth import user_required
-from app.web.openapi import BEARER
+from app.web.openapi import BEARER, error_responses
 
 
 class GoogleSignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,7 +58,8 @@ class ApiAuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/google", name="api:auth-google", status_code=200, summary="Sign in with a Google authorization code or ID token")
+    @post("/google", name="api:auth-google", status_code=200, opt={RATE_LIMIT_OPT: "sign_in"},
+          responses=error_responses(422, 429), summary="Sign in with a Google authorization code or ID token")
     async def google(self, data: JSONBody[GoogleSignIn]) -> TokenResponse:
         settings = get_settings()
         if data.id_token:
@@ -74,7 +76,8 @@ class ApiAuthController(Controller):
             raise ValidationFailed("Send either {code, redirect_uri, code_verifier?} or {id_token}.")
         return _token_response(await tokens.issue_pair(user.id), user)
 
-    @post("/refresh", name="api:auth-refresh", status_code=200, summary="Rotate a refresh token for a new token pair")
+    @post("/refresh", name="api:auth-refresh", status_code=200, opt={RATE_LIMIT_OPT: "refresh"},
+          responses=error_responses(401, 422, 429), summary="Rotate a refresh token for a new token pair")
     async def refresh(self, data: JSONBody[RefreshRequest]) -> TokenResponse:
         user_id, pair = await tokens.rotate(data.refresh_token)
         user = await users_service.get_user(user_id)

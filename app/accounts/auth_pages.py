@@ -11,6 +11,7 @@ from app.accounts import google_signin as auth_service
 from app.accounts.sessions import end_session, start_session
 from app.config import get_settings
 from app.errors import AppError
+from app.limits.rates import RATE_LIMIT_OPT
 
 PENDING_KEY = "oidc"
 
@@ -42,7 +43,7 @@ class AuthController(Controller):
         request.set_session({**(request.session or {}), PENDING_KEY: start.pending})
         return Redirect(start.url)
 
-    @get("/auth/google/callback", name="auth:callback")
+    @get("/auth/google/callback", name="auth:callback", opt={RATE_LIMIT_OPT: "sign_in"})
     async def callback(self, request: Request) -> Response:
         session = dict(request.session or {})
         pending = session.pop(PENDING_KEY, None)  # one use: a replayed callback finds nothing

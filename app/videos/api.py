@@ -13,6 +13,7 @@ from app.tables import Videos
 from app.videos import service as videos_service
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
+from app.limits.rates import RATE_LIMIT_OPT
 
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -118,7 +119,7 @@ class VideosController(Controller):
         ]
 
     @post("/generate", name="api:videos-generate", status_code=202, guards=[user_required], security=BEARER,
-          responses=error_responses(401, 402, 403, 422),
+          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
           summary="Start generating a video (charges its price)")
     async def generate(
         self,
@@ -175,7 +176,7 @@ class VideosController(Controller):
         await videos_service.delete_video(request.user.id, video_id)
 
     @post("/{video_id:int}/retry", name="api:videos-retry", status_code=202, guards=[user_required], security=BEARER,
-          responses=error_responses(401, 402, 403, 404, 409, 422),
+          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 404, 409, 422, 429),
           summary="Try a failed video again (charges its price again)")
     async def retry(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         """Only a `failed` video can be retried (409 otherwise); the same plan and credit checks as a

@@ -180,7 +180,7 @@ async def prefill(user: Users, from_video: int | None, trial_image: int | None) 
 async def trial_images() -> list[TrialImages]:
     return list(
         await TrialImages.objects()
-        .where(TrialImages.is_active == True)  # noqa: E712 (Piccolo builds SQL from ==)
+        .where(TrialImages.is_active == True)
         .order_by(TrialImages.order)
         .order_by(TrialImages.id)
     )

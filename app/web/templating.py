@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +19,8 @@ def _time_ago(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+        value = value.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - value).total_seconds())
     if seconds < 60:
         return "just now"
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
@@ -34,8 +34,8 @@ def _elapsed(start: datetime | None, end: datetime | None = None) -> str:
     """"1:05" between `start` and `end` (default: now); "" without a start."""
     if start is None:
         return ""
-    end = end or datetime.now(timezone.utc)
-    aware = [v if v.tzinfo else v.replace(tzinfo=timezone.utc) for v in (start, end)]
+    end = end or datetime.now(UTC)
+    aware = [v if v.tzinfo else v.replace(tzinfo=UTC) for v in (start, end)]
     seconds = max(0, int((aware[1] - aware[0]).total_seconds()))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -3,6 +3,11 @@ document.addEventListener("click", (event) => {
   const close = event.target.closest(".toast-close");
   if (close) close.parentElement.remove();
 });
+// A form with data-confirm asks first (no inline handlers: the CSP allows only our own scripts).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
 // Toasts fade out on their own after a while.
 document.addEventListener("htmx:afterSettle", () => {
   document.querySelectorAll(".toast:not([data-timer])").forEach((toast) => {
