@@ -43,7 +43,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.headers import SecurityHeadersMiddleware
 from app.web.input_guard import InputGuardMiddleware
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
-from app.web.templating import template_config
+from app.web.templating import template_config, use_routes
 
 log = logging.getLogger("adsvideo")
 
@@ -198,4 +198,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
     # Outermost of all: every response, errors and 404s included, carries the security headers.
     application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production)
+    use_routes(application)
     return application

@@ -45,7 +45,7 @@ class SubscriptionRequiredException(AppError):
     status_code = 403
     code = "subscription_required"
     default_detail = "Generating videos needs a Basic or Pro plan."
-    fix = ("/pricing", "Compare plans")
+    fix = ("billing:pricing", "Compare plans")
 
 
 class SubscriptionExpiredException(AppError):
@@ -54,7 +54,7 @@ class SubscriptionExpiredException(AppError):
     status_code = 403
     code = "subscription_expired"
     default_detail = "Your subscription has expired. Renew it to generate videos."
-    fix = ("/pricing", "See plans")
+    fix = ("billing:pricing", "See plans")
 
 
 class AlreadyCharged(Conflict):

@@ -30,7 +30,7 @@ GENERATE_ACTOR = "generate_video"
 class PlanDoesNotAllow(Forbidden):
     code = "plan_upgrade_required"
     default_detail = "Your plan does not include this model or size."
-    fix = ("/pricing", "Compare plans")
+    fix = ("billing:pricing", "Compare plans")
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,11 @@ def handle_exception(request: Request, exc: Exception) -> Response:
         )
     htmx = request.headers.get("hx-request") == "true"
     if status == 401:
-        login = f"/auth/login?next={quote(_next_path(request), safe='/')}"
+        login = f"{request.app.route_reverse('auth:login')}?next={quote(_next_path(request), safe='/')}"
         if htmx:
             return Response(None, status_code=204, headers={"HX-Redirect": login})
         return Redirect(login)
-    # An error may name the page that fixes it (e.g. pricing for a missing plan): (url, label).
+    # An error may name the page that fixes it (e.g. pricing for a missing plan): (route name, label).
     fix = getattr(exc, "fix", None)
     context = {"status": status, "code": code, "detail": detail, "title": TITLES.get(status, "Error"), "fix": fix}
     if htmx:
