@@ -172,3 +172,4 @@ async def client(app, settings):
 
 from tests.emulators import openai_emulator  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
 from tests.emulators import runway_emulator  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+from tests.emulators import veo_emulator  # noqa: E402,F401  (fixture: the Veo emulator's base URL)
