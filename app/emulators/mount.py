@@ -47,4 +47,9 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
 
         app = create_veo_emulator(generation_seconds=settings.mock_generation_seconds, storage_dir=storage / "veo")
         routes.append(_mount(VEO_PATH, app))
+    if settings.uses_mail_outbox:
+        from app.emulators.mail import MOUNT_PATH as MAIL_PATH
+        from app.emulators.mail import create_mail_emulator
+
+        routes.append(_mount(MAIL_PATH, create_mail_emulator(settings.mail_outbox_dir)))
     return routes
