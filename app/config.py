@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     stripe_price_pack_small: str | None = None
     stripe_price_pack_medium: str | None = None
     stripe_price_pack_large: str | None = None
+    # Google Veo through the Gemini/Vertex AI API key ("express mode"); unset outside production = the emulator.
+    google_api_key: str | None = None
+    # The Veo API's address: unset = Google's (aiplatform.googleapis.com), or the mounted emulator when in use.
+    veo_base_url: str | None = None
+    use_mock_veo: bool = False
+    # Google's ids for the two Veo models (Google renames them; change these when it does).
+    veo_model_id: str = "veo-3.1-generate-001"
+    veo_fast_model_id: str = "veo-3.1-fast-generate-001"
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)
 
@@ -243,6 +251,10 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def use_veo_emulator(self) -> bool:
+        return self.use_mock_veo or (not self.google_api_key and not self.is_production)
+
+    @property
     def uses_mail_outbox(self) -> bool:
         """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
         return not self.smtp_host and not self.is_production
@@ -291,6 +303,8 @@ class Settings(BaseSettings):
                      "stripe_price_pack_small", "stripe_price_pack_medium", "stripe_price_pack_large"):
             if not getattr(self, name):
                 problems.append(f"{name.upper()} must be set (payments go through Stripe)")
+        if self.use_mock_veo:
+            problems.append("USE_MOCK_VEO is true: production must not use the Veo emulator")
         return problems
 
     def check_production(self) -> None:
