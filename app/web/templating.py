@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from app.config import ROOT
+from app.tables import ACTIVE_STATUSES, FINISHED_STATUSES
 
 
 def _time_ago(value: datetime | None) -> str:
@@ -57,7 +58,9 @@ def static_url(path: str) -> str:
 
 
 @lru_cache
+@lru_cache(maxsize=None)
 def jinja_env() -> Environment:
+    """The one Jinja environment (compiled templates are cached in it), for pages and SSE fragments."""
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
         autoescape=select_autoescape(["html", "xml"]),
@@ -67,6 +70,7 @@ def jinja_env() -> Environment:
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
     env.globals["static_url"] = static_url
+    env.globals.update(ACTIVE_STATUSES=ACTIVE_STATUSES, FINISHED_STATUSES=FINISHED_STATUSES)
     return env
 
 
