@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.emulators import faults as _faults
-from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of  # noqa: F401  (re-exported)
+from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of
 from app.media.render import render_clip
 
 RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")

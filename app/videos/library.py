@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.media.storage import media_url
 from app.errors import NotFound
+from app.media.storage import media_url
 from app.tables import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -58,7 +58,7 @@ def static_url(path: str) -> str:
 
 
 @lru_cache
-@lru_cache(maxsize=None)
+@cache
 def jinja_env() -> Environment:
     """The one Jinja environment (compiled templates are cached in it), for pages and SSE fragments."""
     env = Environment(
