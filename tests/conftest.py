@@ -154,11 +154,20 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     get_settings.cache_clear()
 
 
+_APPS: dict[str, object] = {}
+
+
 @pytest.fixture
 def app(settings):
+    """The app for these settings, built once per distinct configuration: the database and the media
+    folder are looked up per request, so tests that differ only in those share one app."""
     from app.asgi import create_app
 
-    return create_app(settings)
+    db.enable_wal(settings.database_url)
+    key = settings.model_dump_json(exclude={"database_url", "media_root"})
+    if key not in _APPS:
+        _APPS[key] = create_app(settings)
+    return _APPS[key]
 
 
 @pytest.fixture

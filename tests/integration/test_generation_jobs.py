@@ -354,7 +354,7 @@ async def test_another_users_video_is_404_on_every_route(jobs):
                         ("POST", f"/api/v1/videos/{video_id}/retry")]:
         response = await jobs.request(method, url, headers=headers)
         assert response.status_code == 404, (method, response.text)
-        assert response.json() == {"detail": "No such video.", "code": "not_found", "status_code": 404}
+        assert response.json() == {"detail": "Video not found.", "code": "video_not_found", "status_code": 404}
     listed = (await jobs.get("/api/v1/videos", headers=headers)).json()
     assert listed["items"] == [] and listed["total"] == 0
     assert await ledger_of(video_id) == [("generation", -100, 1), ("refund", 100, 1)]  # nothing retried
