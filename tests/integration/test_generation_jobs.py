@@ -26,6 +26,7 @@ from tests.jobs_support import (
     STEPS,
     api_user,
     distinct_steps,
+    drain,
     exif_rotated_jpeg,
     ledger_of,
     make_upload,
@@ -194,7 +195,7 @@ async def test_the_same_message_twice_makes_one_provider_job(jobs, openai_emulat
     video = await wait_for_final(video_id)
     assert video.status == "completed", video.error_message
     videos_service.enqueue(video_id)  # and once more after it finished: left alone
-    await asyncio.sleep(0.5)
+    await drain()
     assert len(provider_jobs(openai_emulator, prompt)) == 1
     steps = await steps_of(video_id)
     assert distinct_steps(steps) == STEPS
