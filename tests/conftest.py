@@ -25,6 +25,12 @@ os.environ.update(
     MOCK_GENERATION_SECONDS="0",
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
+    # Many tests sign in and create from one address; the limit tests set their own rates.
+    RATE_LIMIT_SIGN_IN="0/minute",
+    RATE_LIMIT_REFRESH="0/minute",
+    RATE_LIMIT_UPLOAD="0/minute",
+    RATE_LIMIT_VALIDATE="0/minute",
+    RATE_LIMIT_GENERATE="0/minute",
 )
 
 import asyncio  # noqa: E402
@@ -182,4 +188,6 @@ async def client(app, settings):
 from tests.emulators import (  # noqa: E402  (fixtures: the emulators' base URLs)
     openai_emulator,
     runway_emulator,
+    veo_emulator,
 )
+from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402  (fixtures: real S3 servers)

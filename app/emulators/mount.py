@@ -65,4 +65,22 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
             )
 
         routes.append(_mount(MOUNT_PATH, runway))
+    if settings.use_veo_emulator:
+        from app.emulators.veo import MOUNT_PATH as VEO_PATH
+
+        def veo() -> ASGIApp:
+            from app.emulators.veo import create_veo_emulator
+
+            return create_veo_emulator(generation_seconds=settings.mock_generation_seconds, storage_dir=storage / "veo")
+
+        routes.append(_mount(VEO_PATH, veo))
+    if settings.uses_mail_outbox:
+        from app.emulators.mail import MOUNT_PATH as MAIL_PATH
+
+        def mail() -> ASGIApp:
+            from app.emulators.mail import create_mail_emulator
+
+            return create_mail_emulator(settings.mail_outbox_dir)
+
+        routes.append(_mount(MAIL_PATH, mail))
     return routes
