@@ -7,9 +7,8 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
 from app.videos import library, live
-from app.videos.live_pages import parse_last_event_id
 from app.web.auth import user_required
-from app.web.live import json_message, stream
+from app.web.live import json_message, parse_last_event_id, stream
 from app.web.openapi import BEARER
 
 

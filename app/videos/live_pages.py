@@ -8,15 +8,7 @@ from litestar.response import ServerSentEvent
 
 from app.videos import library, live
 from app.web.auth import user_required
-from app.web.live import card_message, html_message, stream
-
-
-def parse_last_event_id(value: str | None) -> int | None:
-    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
-    try:
-        return int(value) if value is not None and value.strip() else None
-    except ValueError:
-        return None
+from app.web.live import card_message, html_message, parse_last_event_id, stream
 
 
 class VideoEventsController(Controller):

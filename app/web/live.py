@@ -22,6 +22,14 @@ from app.web.templating import render
 RETRY_MS = 2000
 
 
+def parse_last_event_id(value: str | None) -> int | None:
+    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
+    try:
+        return int(value) if value is not None and value.strip() else None
+    except ValueError:
+        return None
+
+
 def _context(update: Update) -> dict[str, Any]:
     return library.progress_context(update.video, update.events, update.refund)
 
