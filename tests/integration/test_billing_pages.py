@@ -219,10 +219,14 @@ async def test_admin_unknown_user_is_404(client, settings):
 
 
 @pytest.fixture
-def raising_app(app):
-    """A route under /api/ and a page that raise the seed's errors, added to the real app (its error
-    handlers, and the routes the error page links to)."""
+def raising_app(settings):
+    """A route under /api/ and a page that raise the seed's errors, added to a real app of its own (its
+    error handlers, and the routes the error page links to; the shared test app stays untouched)."""
     from litestar import get
+
+    from app.asgi import create_app
+
+    app = create_app(settings)
 
     errors = {
         "required": charges.SubscriptionRequiredException(),
@@ -255,6 +259,7 @@ async def test_seed_errors_are_json_under_api_and_pages_link_to_the_fix(raising_
         r = await c.get(f"/api/v1/boom/{kind}")
         assert r.status_code == status
         assert r.json()["code"] == code and r.json()["status_code"] == status and r.json()["detail"]
+        assert r.json().get("upgrade_url", "").endswith("/pricing") == (status == 403)
         page = await c.get(f"/boom/{kind}")
         assert page.status_code == status
         fix = "/account" if kind == "credits" else "/pricing"
