@@ -33,7 +33,10 @@ class VideosPagesController(Controller):
         video = await library.get_video(request.user.id, video_id)
         if video is None:
             raise NotFound("No such video.")
-        return Template("pages/videos/detail.html", context=await library.video_context(video))
+        from app.sharing import links
+
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        return Template("pages/videos/detail.html", context=context)
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:
