@@ -45,7 +45,7 @@ class NotificationsApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @get("/", responses=error_responses(401), summary="Your latest notifications, newest first")
+    @get("/", name="api:notifications-list", responses=error_responses(401), summary="Your latest notifications, newest first")
     async def list_notifications(self, request: Request) -> NotificationListOut:
         items = await inbox.recent(request.user.id)
         return NotificationListOut(
@@ -54,7 +54,7 @@ class NotificationsApiController(Controller):
             unread=await inbox.unread_count(request.user.id),
         )
 
-    @post("/read", status_code=200, responses=error_responses(401, 400),
+    @post("/read", name="api:notifications-read", status_code=200, responses=error_responses(401, 400),
           summary="Mark notifications read (all of them without `ids`)")
     async def mark_read(self, request: Request, data: JSONBody[MarkReadRequest | None] = None) -> UnreadOut:
         ids = data.ids if data is not None else None

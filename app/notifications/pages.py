@@ -79,7 +79,7 @@ class UnsubscribeController(Controller):
                         context={"token": token, "label": preferences.PREFERENCE_LABELS[preference], "done": False},
                         headers={"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"})
 
-    @post("/{token:str}", name="unsubscribe:do", status_code=200)
+    @post("/{token:str}", name="unsubscribe:confirmed", status_code=200)
     async def unsubscribe(self, token: FromPath[str]) -> Template:
         _, label = await preferences.unsubscribe(token)
         return Template("pages/notifications/unsubscribe.html", context={"token": token, "label": label, "done": True},

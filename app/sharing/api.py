@@ -38,7 +38,7 @@ class ShareApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/", status_code=200, responses=error_responses(401, 404, 409, 422),
+    @post("/", name="api:videos-share", status_code=200, responses=error_responses(401, 404, 409, 422),
           summary="Turn on the public share link of a finished video")
     async def share(self, request: Request, video_id: FromPath[int],
                     data: JSONBody[ShareRequest | None] = None) -> ShareOut:
@@ -49,7 +49,7 @@ class ShareApiController(Controller):
             shared = await gallery.publish(request.user.id, video_id, data.publish)
         return share_out(shared)
 
-    @delete("/", status_code=204, responses=error_responses(401, 404),
+    @delete("/", name="api:videos-unshare", status_code=204, responses=error_responses(401, 404),
             summary="Turn the share link off (it answers 404 from now on)")
     async def revoke(self, request: Request, video_id: FromPath[int]) -> None:
         await links.revoke(request.user.id, video_id)

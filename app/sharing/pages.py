@@ -13,12 +13,8 @@ from app.errors import NotFound
 from app.media.ranged import serve_file
 from app.sharing import gallery, links, oembed
 from app.web.auth import admin_required, user_required
+from app.web.headers import CSP_OPT
 
-# The embed page is the one page other sites may frame; every other page refuses to be framed.
-EMBED_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-                               "frame-ancestors *",
-}
 PUBLIC_MEDIA_CACHE = "public, max-age=300"
 
 
@@ -35,12 +31,15 @@ def share_context(request: Request, shared: links.Shared) -> dict:
         "embed_url": links.embed_url(shared.token),
         "video_src": f"/s/{shared.token}/video.mp4",
         "poster_src": f"/s/{shared.token}/poster" if shared.video.poster_key else None,
+        "abs_video": f"{page_url}/video.mp4",
+        "abs_poster": f"{page_url}/poster" if shared.video.poster_key else None,
         "oembed_url": oembed_address(page_url),
     }
 
 
 class SharePagesController(Controller):
-    """What anyone with the link sees; a revoked or unknown token is a 404 everywhere."""
+    """What anyone with the link sees; a revoked or unknown token is a 404 everywhere. The embed page is the
+    one page other sites may frame (its own `frame-ancestors`); every other page refuses to be framed."""
 
     path = "/s"
     include_in_schema = False
@@ -51,11 +50,11 @@ class SharePagesController(Controller):
         headers = {} if shared.published else {"X-Robots-Tag": "noindex"}
         return Template("pages/sharing/share.html", context=share_context(request, shared), headers=headers)
 
-    @get("/{token:str}/embed", name="share:embed")
+    @get("/{token:str}/embed", name="share:embed", opt={CSP_OPT: {"frame-ancestors": "*"}})
     async def embed(self, request: Request, token: FromPath[str]) -> Template:
         shared = await links.by_token(token)
         return Template("pages/sharing/embed.html", context=share_context(request, shared),
-                        headers={**EMBED_HEADERS, "X-Robots-Tag": "noindex"})
+                        headers={"X-Robots-Tag": "noindex"})
 
     @route("/{token:str}/video.mp4", http_method=["GET", "HEAD"], name="share:video")
     async def video(self, request: Request, token: FromPath[str]) -> Response:
@@ -134,22 +133,22 @@ class AdminGalleryController(Controller):
     include_in_schema = False
     guards = [admin_required]
 
-    @get("/", name="admin-gallery")
+    @get("/", name="admin:gallery")
     async def index(self, page: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 1) -> Template:
         items = await gallery.page(page, include_hidden=True)
         return Template("pages/sharing/admin_gallery.html", context={"gallery": items, "section": "gallery"})
 
-    @post("/{link_id:int}/hide", name="admin-gallery:hide", status_code=303)
+    @post("/{link_id:int}/hide", name="admin:gallery-hide", status_code=303)
     async def hide(self, link_id: FromPath[int]) -> Redirect:
         await gallery.set_hidden(link_id, True)
         return Redirect("/admin/gallery", status_code=303)
 
-    @post("/{link_id:int}/unhide", name="admin-gallery:unhide", status_code=303)
+    @post("/{link_id:int}/unhide", name="admin:gallery-unhide", status_code=303)
     async def unhide(self, link_id: FromPath[int]) -> Redirect:
         await gallery.set_hidden(link_id, False)
         return Redirect("/admin/gallery", status_code=303)
 
-    @post("/{link_id:int}/promote", name="admin-gallery:promote", status_code=303)
+    @post("/{link_id:int}/promote", name="admin:gallery-promote", status_code=303)
     async def promote(self, link_id: FromPath[int]) -> Redirect:
         row = await gallery.promote(link_id)
         return Redirect(f"/admin/showcase/{row.id}/edit", status_code=303)

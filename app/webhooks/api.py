@@ -46,22 +46,22 @@ class WebhooksApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/", status_code=201, responses=error_responses(401, 422),
+    @post("/", name="api:webhooks-create", status_code=201, responses=error_responses(401, 422),
           summary="Register an endpoint; answers its id and signing secret")
     async def create(self, request: Request, data: JSONBody[WebhookIn]) -> WebhookOut:
         """Deliveries are signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`,
         `webhook-signature`) with the `secret` answered here; verify them with any Standard Webhooks library."""
         return webhook_out(await endpoints.create(request.user.id, data.url, data.events))
 
-    @get("/", responses=error_responses(401), summary="Your webhook endpoints")
+    @get("/", name="api:webhooks-list", responses=error_responses(401), summary="Your webhook endpoints")
     async def list_endpoints(self, request: Request) -> list[WebhookOut]:
         return [webhook_out(r) for r in await endpoints.list_for(request.user.id)]
 
-    @delete("/{endpoint_id:int}", status_code=204, responses=error_responses(401, 404), summary="Remove an endpoint")
+    @delete("/{endpoint_id:int}", name="api:webhooks-delete", status_code=204, responses=error_responses(401, 404), summary="Remove an endpoint")
     async def remove(self, request: Request, endpoint_id: FromPath[int]) -> None:
         await endpoints.delete(request.user.id, endpoint_id)
 
-    @post("/{endpoint_id:int}/test", status_code=202, responses=error_responses(401, 404),
+    @post("/{endpoint_id:int}/test", name="api:webhooks-test", status_code=202, responses=error_responses(401, 404),
           summary="Send a webhook.test event to an endpoint")
     async def test(self, request: Request, endpoint_id: FromPath[int]) -> TestOut:
         return TestOut(delivery_id=await dispatch.send_test(request.user.id, endpoint_id))
