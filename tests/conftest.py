@@ -179,5 +179,6 @@ async def client(app, settings):
 from tests.emulators import (
     openai_emulator,  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
     runway_emulator,  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+    veo_emulator,  # noqa: E402,F401  (fixture: the Veo emulator's base URL)
 )
 from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402,F401  (fixtures: real S3 servers)
