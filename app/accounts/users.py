@@ -189,7 +189,7 @@ async def recent_users(limit: int = 5) -> RecentUsers:
     at least one video, is not an administrator and has not opted out on /account."""
     makers = Videos.select(Videos.user).distinct()
     rows = await Users.select(Users.name, Users.avatar_url).where(
-        (Users.is_admin == False) & (Users.show_in_creators == True) & Users.id.is_in(makers)  # noqa: E712
+        (Users.is_admin == False) & (Users.show_in_creators == True) & Users.id.is_in(makers)
     ).order_by(Users.created_at, ascending=False).order_by(Users.id, ascending=False).limit(limit)
     total = await Users.count()
     return RecentUsers(

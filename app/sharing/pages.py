@@ -83,7 +83,7 @@ class OEmbedController(Controller):
     async def oembed(
         self,
         url: FromQuery[Annotated[str, Parameter(max_length=2048)]],
-        format: FromQuery[str] = "json",  # noqa: A002  (the oEmbed parameter's name)
+        format: FromQuery[str] = "json",  # the oEmbed parameter's name
         maxwidth: FromQuery[Annotated[int | None, Parameter(ge=1, le=10_000)]] = None,
         maxheight: FromQuery[Annotated[int | None, Parameter(ge=1, le=10_000)]] = None,
     ) -> Response:

@@ -9,9 +9,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from app.tables import WebhookEndpoints
-from app.webhooks import dispatch, endpoints
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
+from app.webhooks import dispatch, endpoints
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -49,7 +49,7 @@ async def _create(endpoint_id: int, event_type: str, data: dict[str, Any]) -> in
 async def emit(user_id: int, event_type: str, data: dict[str, Any]) -> list[int]:
     """Queue `event_type` for each of the user's enabled endpoints that subscribed to it."""
     rows = await WebhookEndpoints.select(WebhookEndpoints.id, WebhookEndpoints.events).where(
-        (WebhookEndpoints.user == user_id) & (WebhookEndpoints.enabled == True)  # noqa: E712
+        (WebhookEndpoints.user == user_id) & (WebhookEndpoints.enabled == True)
     )
     ids = [await _create(r["id"], event_type, data) for r in rows if event_type in r["events"].split()]
     for delivery_id in ids:
@@ -122,7 +122,7 @@ async def _count_failure(endpoint: WebhookEndpoints, error: str) -> None:
     reason = f"Switched off after {limit} failed deliveries in a row (last: {error})."
     switched = await WebhookEndpoints.update({WebhookEndpoints.enabled: False,
                                               WebhookEndpoints.disabled_reason: reason}).where(
-        (WebhookEndpoints.id == endpoint.id) & (WebhookEndpoints.enabled == True)  # noqa: E712
+        (WebhookEndpoints.id == endpoint.id) & (WebhookEndpoints.enabled == True)
     ).returning(WebhookEndpoints.id)
     if not switched:
         return  # another delivery got there first

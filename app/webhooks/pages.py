@@ -7,8 +7,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.errors import ValidationFailed
-from app.webhooks import dispatch, endpoints
 from app.web.auth import user_required
+from app.webhooks import dispatch, endpoints
 
 
 async def _form_data(request: Request) -> tuple[str, list[str]]:
