@@ -103,12 +103,12 @@ async def promote(link_id: int) -> ShowcaseVideos:
     if source is None:
         raise NotFound("The video file is gone.")
     video_key = new_key("public/showcase", ".mp4")
-    storage.save_file(video_key, source.path)
+    storage.save_bytes(video_key, storage.read_bytes(source.key))
     poster_url = None
     poster = storage.stat(video.poster_key) if video.poster_key else None
     if poster is not None:
         poster_key = new_key("public/showcase", "." + poster.key.rsplit(".", 1)[-1])
-        storage.save_file(poster_key, poster.path)
+        storage.save_bytes(poster_key, storage.read_bytes(poster.key))
         poster_url = f"/media/{poster_key}"
     order = await ShowcaseVideos.select(ShowcaseVideos.order).order_by(ShowcaseVideos.order, ascending=False).first()
     row = ShowcaseVideos(title=link.title or links.title_from_prompt(video.prompt), description="",

@@ -140,8 +140,8 @@ async def _ensure_demo_video(storage: LocalStorage, demo: DemoUser, item: Showca
         return
     width, height = (320, 180) if quick else ((1280, 720) if item.hero else (640, 360))
     video_key, poster_key = new_key("videos", ".mp4"), new_key("posters", ".jpg")
-    storage.save_file(video_key, storage.path(f"public/showcase/{item.slug}.mp4"))
-    storage.save_file(poster_key, storage.path(f"public/showcase/{item.slug}.jpg"))
+    storage.save_bytes(video_key, storage.read_bytes(f"public/showcase/{item.slug}.mp4"))
+    storage.save_bytes(poster_key, storage.read_bytes(f"public/showcase/{item.slug}.jpg"))
     await Videos(user=user["id"], prompt=item.description, model="sora-2", duration=4 if not quick else 1,
                  resolution=f"{width}x{height}", status=VideoStatus.completed.value, step="completed", progress=100,
                  video_key=video_key, poster_key=poster_key, video_url=media_url(video_key),
