@@ -31,8 +31,9 @@ class Update:
     """One thing to tell a watcher.
 
     kind: "progress" (a step; `event_id` is its video_events id), "done" (the final state),
-    "card" (a video of the user's list changed), "idle" (no video of the user's list is in flight
-    any more), or "keepalive" (nothing happened for a while).
+    "card" (a video of the user's list changed), "bell" (the unread notification count changed),
+    "idle" (no video of the user's list is in flight any more), or "keepalive" (nothing happened for a while).
+    `unread`, when known, is the owner's unread notification count (the header's bell).
     """
 
     kind: str
@@ -41,6 +42,7 @@ class Update:
     events: list[VideoEvents] = field(default_factory=list)
     refund: int = 0
     credits: int | None = None
+    unread: int | None = None
 
     @property
     def event(self) -> VideoEvents | None:
@@ -64,9 +66,10 @@ async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
 async def _final(video: Videos, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
     refund = await library.refunded_credits(video)
-    owner = await Users.select(Users.credits).where(Users.id == video.user).first()
+    owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
     last = events[-1].id if events else None
-    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None)
+    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None,
+                  unread=owner["unread_notifications"] if owner else None)
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -137,6 +140,11 @@ async def video_updates(
             batch = await _since(video, events, sent)
 
 
+async def _unread(user_id: int) -> int | None:
+    row = await Users.select(Users.unread_notifications).where(Users.id == user_id).first()
+    return row["unread_notifications"] if row else None
+
+
 async def in_flight_ids(user_id: int) -> list[int]:
     rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(ACTIVE_STATUSES)))
     return [row["id"] for row in rows]
@@ -157,7 +165,8 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
                     (Videos.user == user_id) & Videos.id.is_in(sorted(changed))
                 ).order_by(Videos.id)
                 for video in videos:
-                    yield Update("card", video=video)
+                    unread = await _unread(user_id) if is_terminal(video) else None
+                    yield Update("card", video=video, unread=unread)
                     if is_terminal(video):
                         watching.discard(video.id)
                 watching -= changed - {video.id for video in videos}  # deleted ones are gone
@@ -171,6 +180,9 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
             elif message is progress.RESYNC:
                 changed = watching | set(await in_flight_ids(user_id))
                 watching = set(changed)
+            elif message.get("type") == "notification":
+                changed = set()
+                yield Update("bell", unread=message.get("unread"))
             else:
                 video_id = message.get("video_id")
                 changed = {video_id} if isinstance(video_id, int) else set()
