@@ -2,3 +2,4 @@
 
 import tasks.broker  # noqa: F401  (sets the broker; must come before any actor module)
 from tasks import videos  # noqa: E402,F401
+from tasks import finishing  # noqa: E402,F401

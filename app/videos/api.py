@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
+from app.finishing import jobs as finishing_jobs
+from app.finishing.schemas import FinishRequest, RenditionOut
 from app.tables import Videos
 from app.videos import service as videos_service
 from app.web.auth import user_required
@@ -25,6 +27,8 @@ class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     resolution: str = "1280x720"
     reference_image_id: int | None = None
     trial_image_id: int | None = None
+    # Finish the video into ads as soon as it is made (the same object as POST /videos/{id}/finish).
+    finish: FinishRequest | None = None
 
 
 class VideoOut(msgspec.Struct):
@@ -46,6 +50,8 @@ class VideoOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    # Finished ads made from this video (in GET /videos/{id}; empty elsewhere).
+    renditions: list[RenditionOut] = msgspec.field(default_factory=list)
 
 
 class VideoListOut(msgspec.Struct):
@@ -73,7 +79,7 @@ class ModelOut(msgspec.Struct):
     needs_reference_image: bool
 
 
-def video_out(video: Videos) -> VideoOut:
+def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> VideoOut:
     return VideoOut(
         id=video.id,
         prompt=video.prompt,
@@ -93,6 +99,7 @@ def video_out(video: Videos) -> VideoOut:
         created_at=video.created_at,
         updated_at=video.updated_at,
         completed_at=video.completed_at,
+        renditions=renditions or [],
     )
 
 
@@ -128,8 +135,13 @@ class VideosController(Controller):
     ) -> VideoOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
-        returns the video it already made, without a second charge."""
-        video, _ = await videos_service.create_video(
+        returns the video it already made, without a second charge. With `finish`, the video is finished
+        into ads once it is made (checked now: a 422 here charges nothing)."""
+        finish = data.finish.to_options() if data.finish else None
+        if finish is not None:
+            await finishing_jobs.check_for_generation(request.user.id, finish, data.finish.music_upload_id,
+                                                      data.duration, data.resolution)
+        video, created = await videos_service.create_video(
             request.user,
             prompt=data.prompt,
             model=data.model,
@@ -139,6 +151,8 @@ class VideosController(Controller):
             trial_image_id=data.trial_image_id,
             idempotency_key=idempotency_key,
         )
+        if finish is not None and created:
+            await finishing_jobs.add_waiting(video, finish, data.finish.music_upload_id)
         return video_out(video)
 
     @get("/", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
@@ -162,7 +176,12 @@ class VideosController(Controller):
     @get("/{video_id:int}", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
          summary="One of your videos")
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
-        return video_out(await videos_service.get_video(request.user.id, video_id))
+        """The video, with `renditions`: the ads finished from it (placement, size, duration, url, poster)."""
+        from app.finishing.api import rendition_out
+
+        video = await videos_service.get_video(request.user.id, video_id)
+        renditions = [rendition_out(r, captions) for r, captions in await finishing_jobs.renditions_for_video(video.id)]
+        return video_out(video, renditions)
 
     @delete("/{video_id:int}", status_code=204, guards=[user_required], security=BEARER,
             responses=error_responses(401, 404, 409),

@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
+from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
 from app.providers.base import (
@@ -199,6 +200,7 @@ async def _fail(job: Job, reason: str) -> None:
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
+    await finishing_jobs.cancel_waiting(job.video_id)
 
 
 # Step 2: the reference image, exactly the output size.
@@ -350,6 +352,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
                 store.delete(key)
         raise Stop()
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
+    await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
 
 
 # Steps 2–4: prepare and submit, once.

@@ -12,6 +12,7 @@ import dramatiq
 from app.billing import charges, plans
 from app.billing.pricing import price_for
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
 from app.providers.base import ModelInfo
@@ -342,8 +343,9 @@ async def delete_video(user_id: int, video_id: int) -> None:
             raise Conflict("This video is being generated; you can delete it once it has finished.",
                            code="video_generating")
         video = await _owned(user_id, video_id)
+    finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
     store = storage.get_storage()
-    for key in (video.video_key, video.poster_key):
+    for key in (video.video_key, video.poster_key, *finished):
         if key:
             store.delete(key)
