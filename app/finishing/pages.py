@@ -80,7 +80,7 @@ class BrandPagesController(Controller):
     async def page(self, request: Request) -> Template:
         return Template("pages/finishing/brand.html", context=await self._context(request.user.id))
 
-    @post("/", name="finishing:brand-save")
+    @post("/", name="finishing:brand-save", status_code=200)
     async def save(self, request: Request) -> Response:
         logo, fields = await read_upload(request, "logo")
         values = forms.brand_values(fields)
@@ -190,7 +190,7 @@ class FinishingPagesController(Controller):
             image = await asyncio.to_thread(preview.preview_card, brand, EndCard(), placement, 540)
         return _jpeg(image)
 
-    @post("/{video_id:int}/finish", name="finishing:start")
+    @post("/{video_id:int}/finish", name="finishing:start", status_code=200)
     async def start(self, request: Request, video_id: FromPath[int]) -> Response:
         """Finish with the panel's values (a music file may come along); the sets come back with the new one live."""
         music, form = await read_upload(request, "music")
@@ -211,7 +211,7 @@ class FinishingPagesController(Controller):
         return Template(SETS, context={"sets": await _sets(request.user.id, video_id), "video_id": video_id},
                         headers={"HX-Trigger": "finish-started"})
 
-    @post("/{video_id:int}/finishings/{finishing_id:int}/delete", name="finishing:delete")
+    @post("/{video_id:int}/finishings/{finishing_id:int}/delete", name="finishing:delete", status_code=200)
     async def delete(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> Response:
         await jobs.delete_set(request.user.id, video_id, finishing_id)
         if not request.headers.get("hx-request"):
