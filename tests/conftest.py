@@ -25,6 +25,12 @@ os.environ.update(
     MOCK_GENERATION_SECONDS="0",
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
+    # Many tests sign in and create from one address; the limit tests set their own rates.
+    RATE_LIMIT_SIGN_IN="0/minute",
+    RATE_LIMIT_REFRESH="0/minute",
+    RATE_LIMIT_UPLOAD="0/minute",
+    RATE_LIMIT_VALIDATE="0/minute",
+    RATE_LIMIT_GENERATE="0/minute",
 )
 
 import asyncio  # noqa: E402
@@ -173,5 +179,6 @@ async def client(app, settings):
 from tests.emulators import (
     openai_emulator,  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
     runway_emulator,  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+    veo_emulator,  # noqa: E402,F401  (fixture: the Veo emulator's base URL)
 )
 from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402,F401  (fixtures: real S3 servers)

@@ -8,7 +8,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import get_settings
@@ -45,7 +45,7 @@ class StoredFile:
 
 def new_key(prefix: str, extension: str) -> str:
     """A fresh random key such as `videos/2026/11/3f2a….mp4`."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 
@@ -113,7 +113,7 @@ class LocalStorage:
             key=key,
             path=path,
             size=st.st_size,
-            modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+            modified=datetime.fromtimestamp(st.st_mtime, UTC),
             content_type=content_type_for(key),
         )
 
