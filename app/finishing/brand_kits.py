@@ -20,6 +20,7 @@ from app.finishing.options import (
     hex_colour,
     parse_colour,
 )
+from app.media.cpu import run_cpu
 from app.media.images import validate_image
 from app.media.storage import get_storage, media_url, new_key
 from app.tables import BrandKits
@@ -124,7 +125,7 @@ def clean_fields(*, name: str | None = None, primary_colour: str | None = None, 
 async def update_kit(user_id: int, *, logo: bytes | None = None, remove_logo: bool = False, **fields) -> KitView:
     """Save the given fields (and a new logo, or none); nothing is stored when anything is invalid."""
     values = clean_fields(**fields)
-    logo_png = await asyncio.to_thread(check_logo, logo) if logo else None
+    logo_png = await run_cpu(check_logo, logo) if logo else None
     row = await BrandKits.objects().where(BrandKits.user == user_id).first()
     if row is None:
         row = BrandKits(user=user_id)

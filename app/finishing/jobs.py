@@ -21,6 +21,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.finishing import brand_kits, engine, music_uploads
 from app.finishing.audio import soundtrack
 from app.finishing.options import Caption, EndCard, FinishOptions, Trim
+from app.media.cpu import run_cpu
 from app.media.storage import get_storage, new_key
 from app.tables import (
     AudioUploads,
@@ -31,7 +32,7 @@ from app.tables import (
     Videos,
     VideoStatus,
 )
-from app.videos import progress
+from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.finishing")
 
@@ -40,6 +41,9 @@ IN_FLIGHT = (FinishingStatus.waiting.value, FinishingStatus.pending.value, Finis
 TERMINAL = (FinishingStatus.completed.value, FinishingStatus.failed.value)
 # Generation sizes are "WxH"; a clip still being made is checked against what it will be.
 DEFAULT_FPS = 24
+# Finishing counts toward the plan's cap on jobs in flight; without a free slot it looks again this often.
+SLOT_KIND = "finish"
+SLOT_RETRY_MS = 2000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,9 +80,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _enqueue(finishing_id: int) -> None:
+def _enqueue(finishing_id: int, delay_ms: int | None = None) -> None:
     """Hand the job to a worker (by actor name: services never import the task modules)."""
-    dramatiq.get_broker().get_actor(FINISH_ACTOR).send(finishing_id)
+    actor = dramatiq.get_broker().get_actor(FINISH_ACTOR)
+    if delay_ms:
+        actor.send_with_options(args=(finishing_id,), delay=delay_ms)
+    else:
+        actor.send(finishing_id)
 
 
 async def owned_video(user_id: int, video_id: int) -> Videos:
@@ -116,8 +124,8 @@ async def request_finish(user: Users, video_id: int, options: FinishOptions,
         raise Conflict("Only a finished video can be made into an ad.", code="video_not_ready")
     await _music(user.id, music_upload_id)
     brand = await brand_kits.engine_brand(user.id)
-    clip = await asyncio.to_thread(probe_stored, video.video_key)
-    the_plan = await asyncio.to_thread(engine.plan, options, brand, clip)
+    clip = await run_cpu(probe_stored, video.video_key)
+    the_plan = await run_cpu(engine.plan, options, brand, clip)
     row = Finishings(video=video.id, user=user.id, options=options_to_json(options, music_upload_id),
                      status=FinishingStatus.pending.value, step="queued", message="Waiting for a worker", progress=0)
     await row.save()
@@ -137,7 +145,7 @@ async def check_for_generation(user_id: int, options: FinishOptions, music_uploa
     await _music(user_id, music_upload_id)
     brand = await brand_kits.engine_brand(user_id)
     stand_in = Videos(duration=duration, resolution=resolution)
-    the_plan = await asyncio.to_thread(engine.plan, options, brand, _expected_clip(stand_in))
+    the_plan = await run_cpu(engine.plan, options, brand, _expected_clip(stand_in))
     return _planned(the_plan)
 
 
@@ -211,7 +219,24 @@ def _fetch(key: str, dest: Path) -> Path:
 
 
 async def run(finishing_id: int) -> None:
-    """Make the renditions of finishing `finishing_id` (a redelivered message redoes an unfinished one)."""
+    """Make the renditions of finishing `finishing_id` (a redelivered message redoes an unfinished one).
+
+    It takes one of the user's job slots first; while none is free it waits, visibly, and tries again."""
+    row = await Finishings.objects().where(Finishings.id == finishing_id).first()
+    if row is None or row.status not in (FinishingStatus.pending.value, FinishingStatus.processing.value):
+        return
+    if not await slots.acquire(row.user, SLOT_KIND, finishing_id):
+        busy, cap = await slots.in_flight(row.user), await slots.cap_for(row.user)
+        await _report(row, step="waiting", message=slots.waiting_message(busy, cap), value=0)
+        _enqueue(finishing_id, SLOT_RETRY_MS)
+        return
+    try:
+        await _run_claimed(finishing_id)
+    finally:
+        await slots.release(SLOT_KIND, finishing_id)
+
+
+async def _run_claimed(finishing_id: int) -> None:
     claimed = await Finishings.update({Finishings.status: FinishingStatus.processing.value}).where(
         (Finishings.id == finishing_id)
         & Finishings.status.is_in([FinishingStatus.pending.value, FinishingStatus.processing.value])

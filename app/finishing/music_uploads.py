@@ -10,6 +10,7 @@ from pathlib import Path
 from app.config import get_settings
 from app.errors import ValidationFailed
 from app.finishing.audio import probe_audio
+from app.media.cpu import run_cpu
 from app.media.storage import get_storage, media_url, new_key
 from app.tables import AudioUploads
 
@@ -38,7 +39,7 @@ async def save(user_id: int, data: bytes | None) -> AudioUploads:
             f"The file is {_megabytes(len(data))}; the most we accept is {_megabytes(settings.max_audio_bytes)}.",
             code="file_too_large", status_code=413,
         )
-    info = await asyncio.to_thread(_probe, data)
+    info = await run_cpu(_probe, data)
     digest = hashlib.sha256(data).hexdigest()
     existing = await AudioUploads.objects().where(
         (AudioUploads.user == user_id) & (AudioUploads.sha256 == digest)

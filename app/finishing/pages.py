@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from urllib.parse import urlencode
 
@@ -20,9 +19,10 @@ from app.errors import ValidationFailed
 from app.finishing import brand_kits, fonts, forms, jobs, live, music_uploads, preview
 from app.finishing.options import PLACEMENTS, EndCard, FinishOptions
 from app.finishing.uploads import read_upload
+from app.media.cpu import run_cpu
 from app.media.storage import get_storage, media_url
 from app.web.auth import user_required
-from app.web.templating import render
+from app.web.templating import render, url_for
 
 BRAND_FORM = "partials/finishing/_brand_form.html"
 PANEL = "partials/finishing/_panel.html"
@@ -74,7 +74,7 @@ class BrandPagesController(Controller):
         kit = await brand_kits.get_kit(user_id)
         values = form or {k: getattr(kit, k) for k in forms.BRAND_FIELDS}
         return {"kit": kit, "form": values, "fonts": fonts.FONTS.values(), "error": error, "saved": saved,
-                "preview_src": "/account/brand/preview.jpg?" + urlencode(values)}
+                "preview_src": _route("finishing:brand-preview") + "?" + urlencode(values)}
 
     @get("/", name="finishing:brand")
     async def page(self, request: Request) -> Template:
@@ -92,7 +92,7 @@ class BrandPagesController(Controller):
             context = await self._context(request.user.id, values, exc.detail)
             return Template(BRAND_FORM if htmx else "pages/finishing/brand.html", context=context, status_code=422)
         if not htmx:
-            return Redirect("/account/brand", status_code=303)
+            return Redirect(_route("finishing:brand"), status_code=303)
         return Template(BRAND_FORM, context=await self._context(request.user.id, saved=True))
 
     @get("/preview", name="finishing:brand-preview-frame")
@@ -100,17 +100,17 @@ class BrandPagesController(Controller):
         """The preview image for the values being typed (htmx swaps it in as the form changes)."""
         values = forms.brand_values(request.query_params)
         return Template("partials/finishing/_brand_preview.html",
-                        context={"preview_src": "/account/brand/preview.jpg?" + urlencode(values)})
+                        context={"preview_src": _route("finishing:brand-preview") + "?" + urlencode(values)})
 
     @get("/preview.jpg", name="finishing:brand-preview")
     async def preview_image(self, request: Request) -> Response:
         brand = await _preview_brand(request.user.id, forms.brand_values(request.query_params))
         placement = request.query_params.get("placement") or "9:16"
         try:
-            image = await asyncio.to_thread(preview.preview_card, brand, EndCard(),
+            image = await run_cpu(preview.preview_card, brand, EndCard(),
                                             placement if placement in PLACEMENTS else "9:16", 540)
         except ValidationFailed:
-            image = await asyncio.to_thread(preview.preview_card, brand_kits.DEFAULT, EndCard(), "9:16", 540)
+            image = await run_cpu(preview.preview_card, brand_kits.DEFAULT, EndCard(), "9:16", 540)
         return _jpeg(image)
 
 
@@ -146,8 +146,8 @@ class FinishingPagesController(Controller):
             options, _ = forms.options_from_form(request.query_params)
             brand = await brand_kits.engine_brand(request.user.id)
             video = await jobs.owned_video(request.user.id, video_id)
-            clip = await asyncio.to_thread(jobs.probe_stored, video.video_key)
-            await asyncio.to_thread(jobs.engine.plan, options, brand, clip)
+            clip = await run_cpu(jobs.probe_stored, video.video_key)
+            await run_cpu(jobs.engine.plan, options, brand, clip)
         except ValidationFailed as exc:
             error = exc.detail
         return Template("partials/finishing/_preview.html",
@@ -175,7 +175,7 @@ class FinishingPagesController(Controller):
                 except ValidationFailed:
                     return preview.preview_frame(clip, info, FinishOptions(placements=options.placements[:1]), brand)
 
-        return _jpeg(await asyncio.to_thread(draw))
+        return _jpeg(await run_cpu(draw))
 
     @get("/{video_id:int}/finish/card.jpg", name="finishing:preview-card")
     async def card(self, request: Request, video_id: FromPath[int]) -> Response:
@@ -185,9 +185,9 @@ class FinishingPagesController(Controller):
         placement = (forms.panel_values(query)["placements"] or ["9:16"])[0]
         card = EndCard(text=str(query.get("cta_text") or ""), url=str(query.get("cta_url") or ""))
         try:
-            image = await asyncio.to_thread(preview.preview_card, brand, card, placement, 540)
+            image = await run_cpu(preview.preview_card, brand, card, placement, 540)
         except ValidationFailed:
-            image = await asyncio.to_thread(preview.preview_card, brand, EndCard(), placement, 540)
+            image = await run_cpu(preview.preview_card, brand, EndCard(), placement, 540)
         return _jpeg(image)
 
     @post("/{video_id:int}/finish", name="finishing:start", status_code=200)
@@ -207,7 +207,7 @@ class FinishingPagesController(Controller):
             return Response(message, media_type="text/html", status_code=exc.status_code,
                             headers={"HX-Retarget": f"#finish-error-{video_id}", "HX-Reswap": "innerHTML"})
         if not htmx:
-            return Redirect(f"/videos/{video_id}", status_code=303)
+            return Redirect(_route("videos:detail", video_id=video_id), status_code=303)
         return Template(SETS, context={"sets": await _sets(request.user.id, video_id), "video_id": video_id},
                         headers={"HX-Trigger": "finish-started"})
 
@@ -215,7 +215,7 @@ class FinishingPagesController(Controller):
     async def delete(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> Response:
         await jobs.delete_set(request.user.id, video_id, finishing_id)
         if not request.headers.get("hx-request"):
-            return Redirect(f"/videos/{video_id}", status_code=303)
+            return Redirect(_route("videos:detail", video_id=video_id), status_code=303)
         return Response("", media_type="text/html")
 
     @get("/{video_id:int}/finishings/{finishing_id:int}/events", name="finishing:events")
@@ -253,7 +253,13 @@ class _MultiForm:
         return [v for v in self.form.getall(name, default or []) if isinstance(v, str)]
 
 
+def _route(name: str, **parameters) -> str:
+    """A route's path by name (the pages here build links with query strings in Python)."""
+    return url_for({}, name, **parameters)
+
+
 def _preview_links(video_id: int, values: dict) -> dict:
     query = urlencode({**{k: v for k, v in values.items() if k != "placements"}, "placements": values["placements"][0]
                        if values.get("placements") else "9:16"})
-    return {"frame": f"/videos/{video_id}/finish/frame.jpg?{query}", "card": f"/videos/{video_id}/finish/card.jpg?{query}"}
+    return {"frame": _route("finishing:preview-frame", video_id=video_id) + "?" + query,
+            "card": _route("finishing:preview-card", video_id=video_id) + "?" + query}

@@ -204,3 +204,24 @@ async def test_another_user_gets_404_on_renditions(client, clip_bytes):
     assert (await client.delete(f"/api/v1/videos/{video.id}/finishings/{finishing_id}",
                                 headers=stranger)).status_code == 404
     assert await Renditions.count().where(Renditions.finishing == finishing_id) == 1
+
+
+async def test_finishing_waits_for_a_free_job_slot_of_the_plan(client, clip_bytes):
+    from app.config import get_settings
+    from app.videos import slots
+
+    user, headers = await api_user()
+    video = await make_video(user.id, body=clip_bytes)
+    cap = get_settings().jobs_in_flight_cap(user.subscription_plan)
+    for busy in range(cap):  # the plan's slots are all taken by videos being made
+        assert await slots.acquire(user.id, slots.VIDEO, 10_000 + busy)
+    r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers, json={"placements": ["1:1"]})
+    assert r.status_code == 202
+    finishing_id = r.json()["id"]
+    waiting = await wait_for(lambda: Finishings.objects().where(
+        (Finishings.id == finishing_id) & (Finishings.step == "waiting")).first(), what="the finishing to wait")
+    assert "Waiting for a free slot" in waiting.message and waiting.status == "pending"
+    for busy in range(cap):
+        await slots.release(slots.VIDEO, 10_000 + busy)
+    assert (await finished(client, headers, video.id, finishing_id))["status"] == "completed"
+    assert await slots.in_flight(user.id) == 0, "the finishing gave its slot back"

@@ -7,7 +7,13 @@ import pytest
 
 from app.tables import Finishings, Users
 from app.videos import progress
-from tests.jobs_support import FAST_JOBS, api_user, unique_prompt, wait_for, wait_for_final
+from tests.jobs_support import (
+    FAST_JOBS,
+    api_user,
+    unique_prompt,
+    wait_for,
+    wait_for_final,
+)
 
 pytestmark = pytest.mark.timeout(240)
 

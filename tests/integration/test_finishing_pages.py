@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from app.tables import BrandKits, Finishings
+from tests.billing_factories import make_user
 from tests.finishing_media import logo, make_clip
 from tests.jobs_support import wait_for
 from tests.studio_factories import csrf, make_video, sign_in
-from tests.billing_factories import make_user
 
 pytestmark = pytest.mark.timeout(240)
 HTMX = {"HX-Request": "true"}
