@@ -66,17 +66,17 @@ class BrandApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @get("/", summary="Your brand kit (defaults until you save one)", responses=error_responses(401))
+    @get("/", name="api:brand", summary="Your brand kit (defaults until you save one)", responses=error_responses(401))
     async def read(self, request: Request) -> BrandOut:
         return brand_out(await brand_kits.get_kit(request.user.id))
 
-    @put("/", summary="Change your brand kit", responses=error_responses(401, 422))
+    @put("/", name="api:brand-update", summary="Change your brand kit", responses=error_responses(401, 422))
     async def update(self, request: Request, data: JSONBody[BrandIn]) -> BrandOut:
         """Fields left out keep their value. `font` is one of the ids listed in `fonts`."""
         fields = {k: getattr(data, k) for k in BrandIn.__struct_fields__}
         return brand_out(await brand_kits.update_kit(request.user.id, **fields))
 
-    @put("/logo", summary="Upload your logo (PNG or WebP with transparency)", responses=error_responses(401, 413, 422))
+    @put("/logo", name="api:brand-logo", summary="Upload your logo (PNG or WebP with transparency)", responses=error_responses(401, 413, 422))
     async def logo(self, request: Request) -> BrandOut:
         """Multipart field `file`. Cropped to its visible pixels; a logo with none is refused."""
         data, _ = await read_upload(request)
@@ -86,7 +86,7 @@ class BrandApiController(Controller):
             raise ValidationFailed("Choose a PNG or WebP logo to upload.", code="file_missing")
         return brand_out(await brand_kits.update_kit(request.user.id, logo=data))
 
-    @delete("/logo", status_code=204, summary="Remove your logo", responses=error_responses(401))
+    @delete("/logo", name="api:brand-logo-delete", status_code=204, summary="Remove your logo", responses=error_responses(401))
     async def remove_logo(self, request: Request) -> None:
         await brand_kits.update_kit(request.user.id, remove_logo=True)
 
@@ -110,7 +110,7 @@ class FinishApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/{video_id:int}/finish", status_code=202, responses=error_responses(401, 404, 409, 422),
+    @post("/{video_id:int}/finish", name="api:finish", status_code=202, responses=error_responses(401, 404, 409, 422),
           summary="Finish a video into ads (no credits)")
     async def finish(self, request: Request, video_id: FromPath[int], data: JSONBody[FinishRequest]) -> FinishingOut:
         """Checks everything against the clip (text that does not fit a frame, a trim outside the clip,
@@ -119,23 +119,23 @@ class FinishApiController(Controller):
         row, planned = await jobs.request_finish(request.user, video_id, data.to_options(), data.music_upload_id)
         return finishing_out(row, planned)
 
-    @get("/{video_id:int}/finishings", summary="The video's finishing sets, newest first",
+    @get("/{video_id:int}/finishings", name="api:finishings", summary="The video's finishing sets, newest first",
          responses=error_responses(401, 404))
     async def sets(self, request: Request, video_id: FromPath[int]) -> list[FinishingSetOut]:
         await jobs.owned_video(request.user.id, video_id)
         return [set_out(s) for s in await jobs.sets_for_video(request.user.id, video_id)]
 
-    @get("/{video_id:int}/finishings/{finishing_id:int}", summary="One finishing set",
+    @get("/{video_id:int}/finishings/{finishing_id:int}", name="api:finishing", summary="One finishing set",
          responses=error_responses(401, 404))
     async def one_set(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> FinishingSetOut:
         return set_out(await jobs.get_set(request.user.id, video_id, finishing_id))
 
-    @delete("/{video_id:int}/finishings/{finishing_id:int}", status_code=204,
+    @delete("/{video_id:int}/finishings/{finishing_id:int}", name="api:finishing-delete", status_code=204,
             summary="Delete a finishing set and its renditions", responses=error_responses(401, 404, 409))
     async def delete_set(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> None:
         await jobs.delete_set(request.user.id, video_id, finishing_id)
 
-    @get("/{video_id:int}/finishings/{finishing_id:int}/events", name="api:finishing:events",
+    @get("/{video_id:int}/finishings/{finishing_id:int}/events", name="api:finishing-events",
          summary="Live progress of a finishing (SSE)", responses=error_responses(401, 404))
     async def events(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> ServerSentEvent:
         """`text/event-stream`: the current state, an event `progress` per step (one per rendition, with its
