@@ -110,5 +110,5 @@ class VideoProvider(ABC):
         """Delete the job where the provider supports it; False when it could not be deleted."""
         return False
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional: most providers hold nothing to release)
         """Release connections."""

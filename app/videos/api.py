@@ -2,106 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from app.finishing import jobs as finishing_jobs
-from app.finishing.schemas import FinishRequest, RenditionOut
-from app.tables import Videos
+from app.limits.rates import RATE_LIMIT_OPT
+from app.videos import library
 from app.videos import service as videos_service
+from app.videos.schemas import (
+    GenerateRequest,
+    ModelOut,
+    VideoListOut,
+    VideoOut,
+    model_out,
+    video_out,
+)
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
-from app.limits.rates import RATE_LIMIT_OPT
-
-
-class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """What to make. The reference image is one of your uploads (`reference_image_id`) or a trial
-    image (`trial_image_id`), by id; the server never fetches a URL."""
-
-    prompt: str
-    model: str = "sora-2"
-    duration: int = 4
-    resolution: str = "1280x720"
-    reference_image_id: int | None = None
-    trial_image_id: int | None = None
-    # Finish the video into ads as soon as it is made (the same object as POST /videos/{id}/finish).
-    finish: FinishRequest | None = None
-
-
-class VideoOut(msgspec.Struct):
-    id: int
-    prompt: str
-    model: str
-    provider: str
-    status: str
-    step: str
-    progress: int
-    duration: int
-    resolution: str
-    reference_image_url: str | None
-    video_url: str | None
-    poster_url: str | None
-    error_message: str | None
-    credits_charged: int
-    attempts: int
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-    # Finished ads made from this video (in GET /videos/{id}; empty elsewhere).
-    renditions: list[RenditionOut] = msgspec.field(default_factory=list)
-
-
-class VideoListOut(msgspec.Struct):
-    items: list[VideoOut]
-    total: int
-    page: int
-    per_page: int
-    has_more: bool
-
-
-class PriceOut(msgspec.Struct):
-    duration: int
-    credits: int
-
-
-class ModelOut(msgspec.Struct):
-    id: str
-    provider: str
-    name: str
-    durations: list[int]
-    sizes: list[str]
-    prices: list[PriceOut]
-    available: bool
-    reason: str | None
-    needs_reference_image: bool
-
-
-def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> VideoOut:
-    return VideoOut(
-        id=video.id,
-        prompt=video.prompt,
-        model=video.model,
-        provider=video.provider,
-        status=video.status,
-        step=video.step,
-        progress=video.progress,
-        duration=video.duration,
-        resolution=video.resolution,
-        reference_image_url=video.reference_image_url,
-        video_url=video.video_url,
-        poster_url=video.poster_url,
-        error_message=video.error_message,
-        credits_charged=video.credits_charged,
-        attempts=video.attempts,
-        created_at=video.created_at,
-        updated_at=video.updated_at,
-        completed_at=video.completed_at,
-        renditions=renditions or [],
-    )
 
 
 class VideosController(Controller):
@@ -110,20 +29,7 @@ class VideosController(Controller):
 
     @get("/models/list", name="api:videos-models", summary="The models you can pick, with sizes, prices and availability")
     async def models(self) -> list[ModelOut]:
-        return [
-            ModelOut(
-                id=m.id,
-                provider=m.provider,
-                name=m.name,
-                durations=m.durations,
-                sizes=m.sizes,
-                prices=[PriceOut(duration=d, credits=c) for d, c in sorted(m.prices.items())],
-                available=m.available,
-                reason=m.reason,
-                needs_reference_image=m.needs_reference_image,
-            )
-            for m in videos_service.list_models()
-        ]
+        return [model_out(m) for m in videos_service.list_models()]
 
     @post("/generate", name="api:videos-generate", status_code=202, guards=[user_required], security=BEARER,
           opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
@@ -171,7 +77,7 @@ class VideosController(Controller):
             total=result.total,
             page=result.page,
             per_page=result.per_page,
-            has_more=result.has_more,
+            has_more=result.has_next,
         )
 
     @get("/{video_id:int}", name="api:videos-detail", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
@@ -180,7 +86,7 @@ class VideosController(Controller):
         """The video, with `renditions`: the ads finished from it (placement, size, duration, url, poster)."""
         from app.finishing.api import rendition_out
 
-        video = await videos_service.get_video(request.user.id, video_id)
+        video = await library.get_video(request.user.id, video_id)
         renditions = [rendition_out(r, captions) for r, captions in await finishing_jobs.renditions_for_video(video.id)]
         return video_out(video, renditions)
 
