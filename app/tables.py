@@ -273,6 +273,9 @@ class Renditions(Table, tablename="renditions"):
     duration_ms = Integer()
     video_key = Varchar(length=255, unique=True)
     poster_key = Varchar(length=255, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class ShareLinks(Table, tablename="share_links"):
     """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
 

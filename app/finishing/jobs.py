@@ -213,6 +213,11 @@ async def _ticker(row: Finishings, step: str, message: str, start: int, span: in
             await _report(row, step=step, message=message, value=value)
 
 
+def _store(key: str, source: Path) -> None:
+    """Store a rendered file (a few MB) under `key` in whichever storage backend is configured."""
+    get_storage().save_bytes(key, source.read_bytes())
+
+
 def _fetch(key: str, dest: Path) -> Path:
     dest.write_bytes(get_storage().read_bytes(key))
     return dest
@@ -307,9 +312,9 @@ async def _render_and_store(row: Finishings, stored: list[str]) -> None:
             stored.append(captions_key)
         for result in made:
             video_key, poster_key = new_key("renditions", ".mp4"), new_key("renditions", ".jpg")
-            await asyncio.to_thread(storage.save_file, video_key, result.video)
+            await asyncio.to_thread(_store, video_key, result.video)
             stored.append(video_key)
-            await asyncio.to_thread(storage.save_file, poster_key, result.poster)
+            await asyncio.to_thread(_store, poster_key, result.poster)
             stored.append(poster_key)
             await Renditions(finishing=row.id, video=row.video, user=row.user, placement=result.placement,
                              width=result.width, height=result.height, duration_ms=round(result.seconds * 1000),
