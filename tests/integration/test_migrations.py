@@ -26,6 +26,12 @@ SEED_COLUMNS = {
     "stripe_events": {"id", "event_id", "type", "user_id", "outcome", "created_at"},
     "credit_purchases": {"id", "user_id", "checkout_session_id", "payment_intent_id", "pack", "credits", "amount",
                          "currency", "credits_refunded", "created_at"},
+    "brand_kits": {"id", "user_id", "name", "primary_colour", "accent_colour", "font", "logo_key", "cta_text",
+                   "cta_url"},
+    "audio_uploads": {"id", "user_id", "storage_key", "content_type", "duration_ms", "bytes", "sha256"},
+    "finishings": {"id", "video_id", "user_id", "options", "status", "step", "progress", "captions_key"},
+    "renditions": {"id", "finishing_id", "video_id", "user_id", "placement", "width", "height", "duration_ms",
+                   "video_key", "poster_key"},
 }
 # Tables beyond the seed's, with the columns their features rely on.
 SHARING_COLUMNS = {
