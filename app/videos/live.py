@@ -32,8 +32,9 @@ class Update:
     """One thing to tell a watcher.
 
     kind: "progress" (a step; `event_id` is its video_events id), "done" (the final state),
-    "card" (a video of the user's list changed), "idle" (no video of the user's list is in flight
-    any more), or "keepalive" (nothing happened for a while).
+    "card" (a video of the user's list changed), "bell" (the unread notification count changed),
+    "idle" (no video of the user's list is in flight any more), or "keepalive" (nothing happened for a while).
+    `unread`, when known, is the owner's unread notification count (the header's bell).
     """
 
     kind: str
@@ -42,6 +43,7 @@ class Update:
     events: list[VideoEvents] = field(default_factory=list)
     refund: int = 0
     credits: int | None = None
+    unread: int | None = None
 
     @property
     def event(self) -> VideoEvents | None:
@@ -64,6 +66,7 @@ class _Snapshot:
     events: list[VideoEvents]
     refund: int = 0
     credits: int | None = None
+    unread: int | None = None
 
 
 async def _snapshot(video_id: int) -> _Snapshot:
@@ -72,8 +75,9 @@ async def _snapshot(video_id: int) -> _Snapshot:
     snapshot = _Snapshot(video, list(events))
     if video is not None and is_terminal(video):
         snapshot.refund = await library.refunded_credits(video)
-        owner = await Users.select(Users.credits).where(Users.id == video.user).first()
-        snapshot.credits = owner["credits"] if owner else None
+        owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
+        if owner:
+            snapshot.credits, snapshot.unread = owner["credits"], owner["unread_notifications"]
     return snapshot
 
 
@@ -99,7 +103,8 @@ async def _shared_snapshot(video_id: int, event_id: int | None) -> _Snapshot:
 def _final(snapshot: _Snapshot, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
     last = events[-1].id if events else None
-    return Update("done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits)
+    return Update("done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits,
+                  unread=snapshot.unread)
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -172,6 +177,11 @@ async def video_updates(
             batch = _since(snapshot, sent)
 
 
+async def _unread(user_id: int) -> int | None:
+    row = await Users.select(Users.unread_notifications).where(Users.id == user_id).first()
+    return row["unread_notifications"] if row else None
+
+
 async def in_flight_ids(user_id: int) -> list[int]:
     rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(ACTIVE_STATUSES)))
     return [row["id"] for row in rows]
@@ -192,7 +202,8 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
                     (Videos.user == user_id) & Videos.id.is_in(sorted(changed))
                 ).order_by(Videos.id)
                 for video in videos:
-                    yield Update("card", video=video)
+                    unread = await _unread(user_id) if is_terminal(video) else None
+                    yield Update("card", video=video, unread=unread)
                     if is_terminal(video):
                         watching.discard(video.id)
                 watching -= changed - {video.id for video in videos}  # deleted ones are gone
@@ -206,6 +217,9 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
             elif message is progress.RESYNC:
                 changed = watching | set(await in_flight_ids(user_id))
                 watching = set(changed)
+            elif message.get("type") == "notification":
+                changed = set()
+                yield Update("bell", unread=message.get("unread"))
             else:
                 video_id = message.get("video_id")
                 changed = {video_id} if isinstance(video_id, int) else set()

@@ -27,6 +27,7 @@ from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
 from app.media import cpu, storage
+from app.notifications import outcomes
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -196,6 +197,7 @@ async def _fail(job: Job, reason: str) -> None:
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
+    await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
 
 
@@ -347,6 +349,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
             if key:
                 store.delete(key)
         raise Stop()
+    await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
 
 

@@ -35,6 +35,13 @@ def _context(update: Update) -> dict[str, Any]:
     return library.progress_context(update.video, update.events, update.refund)
 
 
+def _bell(update: Update) -> str:
+    """The header's bell with the current unread count, out of band ("" when the count is unknown)."""
+    if update.unread is None:
+        return ""
+    return render("partials/notifications/_bell.html", unread=update.unread, oob=True)
+
+
 def _keepalive() -> ServerSentEventMessage:
     # data=None: a bare comment; an empty data line would fire a `message` event in the browser.
     return ServerSentEventMessage(comment="keep-alive", data=None)
@@ -51,7 +58,7 @@ def html_message(update: Update) -> ServerSentEventMessage:
         return _keepalive()
     video = update.video
     key = (update.kind, video.id, update.event_id, video.status, video.step, video.progress, update.refund,
-           update.credits, video.video_key, video.poster_key, int(time.monotonic() // 10))
+           update.credits, update.unread, video.video_key, video.poster_key, int(time.monotonic() // 10))
     data = _rendered.get(key)
     if data is None:
         data = _render_html(update)
@@ -67,6 +74,10 @@ def _render_html(update: Update) -> str:
         data = render("partials/videos/_result.html", **context) + render("partials/videos/_progress.html", **context)
         if update.credits is not None:
             data += render("partials/_header_credits.html", credits=update.credits, oob=True)
+        data += _bell(update)
+        if update.video.status == "completed":
+            # The share controls appear with the player (a fresh video is never shared yet).
+            data += render("partials/sharing/_share_panel.html", video_id=update.video.id, shared=None, oob=True)
     else:
         data = render("partials/videos/_progress.html", **context)
     return data
@@ -103,7 +114,9 @@ def card_message(update: Update) -> ServerSentEventMessage:
         return _keepalive()
     if update.kind == "idle":
         return ServerSentEventMessage(data="idle", event="idle")  # an event with no data is never dispatched
-    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True)
+    if update.kind == "bell":
+        return ServerSentEventMessage(data=_bell(update) or " ", event="card", retry=RETRY_MS)
+    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True) + _bell(update)
     return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 
