@@ -50,7 +50,11 @@ def run(url: str, *, seconds: int = 5, connections: int = 16, headers: dict[str,
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", str(LUA / script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return parse(subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout)
+
+
+def parse(out: str) -> WrkResult:
+    """wrk's report (with --latency) as figures."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     transfer = _bytes(re.search(r"Transfer/sec:\s+([\d.]+[KMG]?B)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
