@@ -122,6 +122,18 @@ def studio_routes(settings: Settings) -> list:
     ]
 
 
+def finishing_routes(settings: Settings) -> list:
+    """Ad finishing: the brand kit, music uploads, the finish API and the video page's panel."""
+    from app.finishing.api import AudioUploadApiController, BrandApiController, FinishApiController
+    from app.finishing.pages import BrandPagesController, FinishingPagesController
+    from app.finishing.uploads import finishing_router
+
+    return [
+        finishing_router(settings, [BrandApiController, AudioUploadApiController, FinishApiController,
+                                    BrandPagesController, FinishingPagesController]),
+    ]
+
+
 def live_routes() -> list:
     """Live progress over Server-Sent Events (pages and API)."""
     from app.videos.live_api import ApiVideoEventsController
@@ -186,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTrialImagesController,
             DocsController,
             *studio_routes(settings),
+            *finishing_routes(settings),
             *live_routes(),
             *out_in_the_world_routes(),
         ],

@@ -205,6 +205,77 @@ class RefreshTokens(Table, tablename="refresh_tokens"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class FinishingStatus(str, Enum):
+    waiting = "waiting"  # asked for with a generation; starts when the video is made
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+
+
+class BrandKits(Table, tablename="brand_kits"):
+    """A user's brand: what finishing dresses their ads in (one per user)."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, unique=True, index=True)
+    name = Varchar(length=60, default="")
+    primary_colour = Varchar(length=7, default="#111827")
+    accent_colour = Varchar(length=7, default="#F59E0B")
+    font = Varchar(length=32, default="source-sans")
+    logo_key = Varchar(length=255, null=True, default=None)
+    cta_text = Varchar(length=40, default="Shop now")
+    cta_url = Varchar(length=80, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class AudioUploads(Table, tablename="audio_uploads"):
+    """A music track a user uploaded (decoded once to prove it is audio)."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    storage_key = Varchar(length=255, unique=True)
+    content_type = Varchar(length=64)
+    duration_ms = Integer()
+    bytes = Integer()
+    sha256 = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Finishings(Table, tablename="finishings"):
+    """One finishing request on a video: its options, its live state, and (once done) its renditions."""
+
+    id = Serial(primary_key=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    options = Text(default="{}")  # the request as JSON
+    status = Varchar(length=16, default=FinishingStatus.pending.value, index=True)
+    step = Varchar(length=32, default="queued")
+    message = Text(default="")
+    progress = Integer(default=0)
+    error_message = Text(null=True, default=None)
+    captions_key = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class Renditions(Table, tablename="renditions"):
+    """One finished ad for one placement."""
+
+    id = Serial(primary_key=True)
+    finishing = ForeignKey(Finishings, db_column_name="finishing_id", on_delete=OnDelete.cascade, index=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    placement = Varchar(length=8)
+    width = Integer()
+    height = Integer()
+    duration_ms = Integer()
+    video_key = Varchar(length=255, unique=True)
+    poster_key = Varchar(length=255, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class ShareLinks(Table, tablename="share_links"):
     """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
 
@@ -310,6 +381,10 @@ ALL_TABLES: list[type[Table]] = [
     VideoEvents,
     CreditTransactions,
     RefreshTokens,
+    BrandKits,
+    AudioUploads,
+    Finishings,
+    Renditions,
     ShareLinks,
     Notifications,
     EmailMessages,

@@ -23,6 +23,12 @@ SEED_COLUMNS = {
     "refresh_tokens": {"id", "jti", "user_id", "family", "expires_at", "revoked_at", "replaced_by"},
     "uploads": {"id", "user_id", "storage_key", "content_type", "width", "height", "bytes", "sha256"},
     "video_events": {"id", "video_id", "step", "message", "progress", "created_at"},
+    "brand_kits": {"id", "user_id", "name", "primary_colour", "accent_colour", "font", "logo_key", "cta_text",
+                   "cta_url"},
+    "audio_uploads": {"id", "user_id", "storage_key", "content_type", "duration_ms", "bytes", "sha256"},
+    "finishings": {"id", "video_id", "user_id", "options", "status", "step", "progress", "captions_key"},
+    "renditions": {"id", "finishing_id", "video_id", "user_id", "placement", "width", "height", "duration_ms",
+                   "video_key", "poster_key"},
 }
 # Tables beyond the seed's, with the columns their features rely on.
 SHARING_COLUMNS = {
