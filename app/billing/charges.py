@@ -176,7 +176,7 @@ async def grant(user_id: int, amount: int, note: str) -> ledger.Entry:
     if len(note) > 200:
         raise ValidationFailed("Keep the reason under 200 characters.")
     try:
-        return await ledger.apply(user_id, amount, LedgerReason.admin, note=note)
+        entry = await ledger.apply(user_id, amount, LedgerReason.admin, note=note)
     except InsufficientCreditsException:
         row = await Users.select(Users.credits).where(Users.id == user_id).first()
         if row is None:
@@ -185,6 +185,17 @@ async def grant(user_id: int, amount: int, note: str) -> ledger.Entry:
             f"That would take the balance below zero: it is {row['credits']:,} credits, "
             f"so at most {row['credits']:,} can be removed."
         ) from None
+    if amount > 0:
+        await announce_grant(user_id, amount, note)
+    return entry
+
+
+async def announce_grant(user_id: int, amount: int, why: str) -> None:
+    """Tell the user (in the bell) that credits were added."""
+    from app.notifications.inbox import notify
+
+    await notify(user_id, "credits_granted", title=f"{amount:,} credits were added to your balance", body=why,
+                 link="/account#ledger")
 
 
 @dataclass(frozen=True)
