@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 from litestar import Controller, Request, delete, get, patch, put
 from litestar.params import JSONBody
 
 from app.accounts import users as users_service
-from app.tables import Users
-from app.web.auth import user_required
+from app.accounts.schemas import CreditsOut, ProfileUpdate, UserOut, user_out
 from app.limits.rates import RATE_LIMIT_OPT
 from app.media.upload_limits import read_file_field
 from app.media.uploads import require_file
+from app.web.auth import user_required
 from app.web.openapi import BEARER, MultipartUpload, error_responses
-
-
-class UserOut(msgspec.Struct):
-    id: int
-    email: str
-    name: str
-    avatar_url: str | None
-    credits: int
-    subscription_plan: str
-    subscription_status: str
-    subscription_start_date: datetime | None
-    subscription_end_date: datetime | None
-    is_admin: bool
-    created_at: datetime
-
-
-def user_out(user: Users) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        avatar_url=user.avatar_url,
-        credits=user.credits,
-        subscription_plan=user.subscription_plan,
-        subscription_status=user.subscription_status,
-        subscription_start_date=user.subscription_start_date,
-        subscription_end_date=user.subscription_end_date,
-        is_admin=user.is_admin,
-        created_at=user.created_at,
-    )
-
-
-class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    """Editable fields only; email and Google id come from Google and cannot be changed here."""
-
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    avatar_url: str | None | msgspec.UnsetType = msgspec.UNSET
-
-
-class CreditsOut(msgspec.Struct):
-    credits: int
-    subscription_plan: str
-    subscription_status: str
 
 
 class UsersController(Controller):
@@ -66,11 +21,12 @@ class UsersController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @get("/profile", summary="The signed-in user's profile")
+    @get("/profile", name="api:users-profile", summary="The signed-in user's profile")
     async def profile(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @patch("/profile", summary="Change your name (or clear your avatar with avatar_url null)")
+    @patch("/profile", name="api:users-profile-update",
+           summary="Change your name (or clear your avatar with avatar_url null)")
     async def update_profile(self, request: Request, data: JSONBody[ProfileUpdate]) -> UserOut:
         user = await users_service.update_profile(
             request.user.id,
@@ -81,6 +37,7 @@ class UsersController(Controller):
 
     @put(
         "/avatar",
+        name="api:users-avatar",
         summary="Upload a new avatar picture",
         operation_class=MultipartUpload,
         opt={RATE_LIMIT_OPT: "upload"},
@@ -92,11 +49,11 @@ class UsersController(Controller):
         data, _ = await read_file_field(request)
         return user_out(await users_service.set_avatar(request.user.id, require_file(data)))
 
-    @delete("/avatar", status_code=200, summary="Remove your avatar picture")
+    @delete("/avatar", name="api:users-avatar-remove", status_code=200, summary="Remove your avatar picture")
     async def remove_avatar(self, request: Request) -> UserOut:
         return user_out(await users_service.remove_avatar(request.user.id))
 
-    @get("/credits", summary="The signed-in user's credit balance")
+    @get("/credits", name="api:users-credits", summary="The signed-in user's credit balance")
     async def credits(self, request: Request) -> CreditsOut:
         user = request.user
         return CreditsOut(

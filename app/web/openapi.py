@@ -49,6 +49,7 @@ ERROR_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    502: "payments_unavailable",
     503: "service_unavailable",
 }
 ERROR_DESCRIPTIONS = {
@@ -62,6 +63,7 @@ ERROR_DESCRIPTIONS = {
     415: "The body is not of a type this operation accepts.",
     422: "The values sent are not valid; `detail` says which and why.",
     429: "Too many requests (or too many jobs or streams at once); `Retry-After` says when to try again.",
+    502: "An upstream service (payments) did not answer; nothing was charged.",
     503: "A service this depends on (for example Google sign-in) cannot be reached; try again shortly.",
 }
 
@@ -72,6 +74,7 @@ class ErrorBody(msgspec.Struct):
     detail: str
     code: str
     status_code: int
+    upgrade_url: str | None = None  # on a 403 for a missing or ended plan: where to get one
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:

@@ -10,7 +10,7 @@ import redis
 
 from app.accounts import tokens
 from tests.billing_factories import make_user
-from tests.e2e.live_cluster import worker  # noqa: F401
+from tests.e2e.live_cluster import worker
 from tests.services import REDIS_URL, require
 from tests.studio_factories import jpeg
 

@@ -12,7 +12,7 @@ from app.accounts.tokens import issue_pair
 from app.media.storage import get_storage
 from app.tables import Users
 from tests.billing_factories import make_user
-from tests.google_emulator import google, sign_in  # noqa: F401  (fixture)
+from tests.google_emulator import google, sign_in
 from tests.studio_factories import jpeg
 
 PAYLOAD = b"<script>alert(document.cookie)</script>"
