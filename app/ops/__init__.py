@@ -1,0 +1,1 @@
+"""Operations: health, Prometheus metrics, structured logs with request ids, error tracking, the usage dashboard."""
