@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from app import cli_billing
+from app.billing import cli as billing_cli
 from app.config import ConfigError, get_settings
 
 
@@ -32,7 +32,7 @@ def migrate() -> None:
 @click.option("--quick", is_flag=True, help="Tiny one-second clips (for tests).")
 def seed(quick: bool) -> None:
     """Create demo users, showcase videos and trial images (safe to run again)."""
-    from app.services.seed import seed as run_seed
+    from app.showcase.seed import seed as run_seed
 
     added = run(run_seed(quick=quick))
     click.echo("Seeded: " + ", ".join(f"{n} new {what.replace('_', ' ')}" for what, n in added.items()))
@@ -66,13 +66,13 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
 @click.argument("email")
 def create_admin(email: str) -> None:
     """Make EMAIL an administrator (creating the account if it does not exist yet)."""
-    from app.services.admins import make_admin
+    from app.accounts.admins import make_admin
 
     created = run(make_admin(email))
     click.echo(f"{email} is an administrator{' (new account; it links on first Google sign-in)' if created else ''}.")
 
 
-for _command in cli_billing.COMMANDS:  # set-plan, grant-credits, check-ledger
+for _command in billing_cli.COMMANDS:  # set-plan, grant-credits, check-ledger
     cli.add_command(_command)
 
 

@@ -17,30 +17,29 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app import db
-from app.services import progress
+from app.accounts.account_pages import AccountController
+from app.accounts.admin_pages import AdminUsersController
+from app.accounts.auth_api import ApiAuthController
+from app.accounts.auth_pages import AuthController
+from app.accounts.public_api import PublicUsersApiController
+from app.accounts.sessions import SESSION_COOKIE
+from app.accounts.users_api import UsersController
+from app.billing.pages import BillingController
 from app.config import ROOT, Settings, get_settings
-from app.controllers.account import AccountController
-from app.controllers.admin import AdminUsersController
-from app.controllers.api.auth import ApiAuthController
-from app.controllers.api.users import UsersController
-from app.controllers.api.videos import VideosController
-from app.controllers.auth import AuthController
-from app.controllers.billing import BillingController
-from app.controllers.health import HealthController
-from app.controllers.media import OwnerMediaController, PublicMediaController
-from app.controllers.pages import PagesController
-from app.controllers.home import HomeController
-from app.controllers.api.showcase import ShowcaseApiController
-from app.controllers.api.users_public import PublicUsersApiController
-from app.controllers.admin_showcase import AdminShowcaseController, AdminTrialImagesController
 from app.emulators.mount import emulator_routes
-from app.web.openapi import DocsController, finalize_openapi, openapi_config
+from app.media.delivery import OwnerMediaController, PublicMediaController
+from app.media.upload_limits import limited_router
+from app.ops.probes import HealthController
+from app.showcase.admin_pages import AdminShowcaseController, AdminTrialImagesController
+from app.showcase.api import ShowcaseApiController
+from app.showcase.pages import HomeController
+from app.videos import progress
+from app.videos.api import VideosController
 from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.sessions import SESSION_COOKIE
+from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.templating import template_config
-from app.web.uploads import limited_router
 
 log = logging.getLogger("adsvideo")
 
@@ -93,10 +92,10 @@ def session_config(settings: Settings) -> ServerSideSessionConfig:
 
 def studio_routes(settings: Settings) -> list:
     """The studio: uploads (size-limited), /create, /videos and owner-only media."""
-    from app.controllers.api.uploads import UploadApiController
-    from app.controllers.studio import StudioController
-    from app.controllers.studio_uploads import StudioUploadController
-    from app.controllers.videos import VideosPagesController
+    from app.media.api import UploadApiController
+    from app.media.upload_pages import StudioUploadController
+    from app.videos.pages import VideosPagesController
+    from app.videos.studio_pages import StudioController
 
     return [
         OwnerMediaController,
@@ -107,8 +106,8 @@ def studio_routes(settings: Settings) -> list:
 
 def live_routes() -> list:
     """Live progress over Server-Sent Events (pages and API)."""
-    from app.controllers.api.events import ApiVideoEventsController
-    from app.controllers.events import VideoEventsController
+    from app.videos.live_api import ApiVideoEventsController
+    from app.videos.live_pages import VideoEventsController
 
     return [VideoEventsController, ApiVideoEventsController]
 
@@ -134,7 +133,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     application = Litestar(
         route_handlers=[
-            PagesController,
             HealthController,
             PublicMediaController,
             static,

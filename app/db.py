@@ -57,9 +57,9 @@ def enable_wal(url: str) -> None:
 
 def bind_engine(engine: Engine) -> None:
     """Point every table (and piccolo_conf.DB, used by migrations) at `engine`."""
-    import piccolo_conf
     from piccolo.apps.migrations.tables import Migration
 
+    import piccolo_conf
     from app.tables import ALL_TABLES
 
     piccolo_conf.DB = engine

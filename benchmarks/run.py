@@ -47,7 +47,7 @@ def bench_render() -> None:
 async def _ledger(n: int) -> None:
     from app import db
     from app.migrate import migrate
-    from app.services import ledger
+    from app.billing import ledger
     from app.tables import Users
 
     await migrate()

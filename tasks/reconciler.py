@@ -34,7 +34,7 @@ class ReconcilerMiddleware(dramatiq.Middleware):
 
     @staticmethod
     def _loop(stop: threading.Event) -> None:
-        from app.services.reconciler import reconcile
+        from app.videos.reconciler import reconcile
 
         while not stop.is_set():
             try:

@@ -1,10 +1,10 @@
-"""The generation job: a thin actor over `app.services.generation`."""
+"""The generation job: a thin actor over `app.videos.pipeline`."""
 
 from __future__ import annotations
 
 import dramatiq
 
-from app.services import generation
+from app.videos import pipeline
 
 # The service retries transient provider errors itself (at most 3 per job), so Dramatiq must not
 # add its own; a run that dies is resumed by the reconciler. The time limit outlasts the job timeout.
@@ -14,4 +14,4 @@ TIME_LIMIT_MS = 2 * 3600 * 1000
 @dramatiq.actor(max_retries=0, time_limit=TIME_LIMIT_MS)
 async def generate_video(video_id: int, takeover: bool = False) -> None:
     """Make video `video_id` (or resume it); `takeover` means its previous run died."""
-    await generation.run(video_id, takeover=takeover)
+    await pipeline.run(video_id, takeover=takeover)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from app.services import ledger
+from app.billing import ledger
 from app.tables import LedgerReason, Users, Videos
 
 

@@ -170,5 +170,7 @@ async def client(app, settings):
         yield test_client
 
 
-from tests.emulators import openai_emulator  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
-from tests.emulators import runway_emulator  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+from tests.emulators import (
+    openai_emulator,  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
+    runway_emulator,  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+)

@@ -11,7 +11,8 @@ import warnings
 import openai
 from PIL import Image
 
-from app.services import storage, tokens
+from app.accounts import tokens
+from app.media import storage
 from app.tables import CreditTransactions, Uploads, VideoEvents, Videos
 from tests.billing_factories import make_user
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from app.services import ledger, progress
+from app.billing import ledger
 from app.tables import LedgerReason, Users, VideoEvents, Videos, VideoStatus
+from app.videos import progress
 
 STATUS_FOR = {
     "queued": VideoStatus.pending.value,

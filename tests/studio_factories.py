@@ -8,8 +8,8 @@ import zlib
 
 from PIL import Image
 
-from app.services.storage import get_storage, new_key
-from app.services.tokens import issue_pair
+from app.accounts.tokens import issue_pair
+from app.media.storage import get_storage, new_key
 from app.tables import Uploads, VideoEvents, Videos
 from tests.billing_factories import make_user  # noqa: F401  (re-exported for the studio tests)
 

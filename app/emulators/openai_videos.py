@@ -43,9 +43,9 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, Response, Router, delete, get, post
-from litestar.params import FromPath
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath
 from litestar.response import File
 from PIL import Image, UnidentifiedImageError
 

@@ -1,1 +1,1 @@
-"""Operations: health, Prometheus metrics, structured logs with request ids, error tracking, the usage dashboard."""
+"""Operations: health checks, Prometheus metrics, structured logs with request ids, error tracking, usage."""

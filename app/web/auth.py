@@ -12,9 +12,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from app.accounts import tokens
+from app.accounts import users as users_service
 from app.errors import AuthenticationRequired, Forbidden
-from app.services import tokens
-from app.services import users as users_service
 
 
 async def authenticate_bearer(authorization: str | None) -> tuple[Any, AuthenticationRequired | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request
 from litestar.response import Template
 
-from app.services import users as users_service
+from app.accounts import users as users_service
 from app.web.templating import render
 
 

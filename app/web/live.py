@@ -13,9 +13,9 @@ from typing import Any
 
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from app.services import library
-from app.services.live import Update
-from app.services.storage import media_url
+from app.media.storage import media_url
+from app.videos import library
+from app.videos.live import Update
 from app.web.templating import render
 
 # How long a browser waits before reconnecting after a dropped connection.

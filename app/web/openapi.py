@@ -11,8 +11,20 @@ from typing import Any
 import msgspec
 from litestar import Controller, Litestar, Request, get
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Example, OpenAPIMediaType, OpenAPIResponse, Reference, SecurityScheme, Tag
+from litestar.openapi.plugins import (
+    JsonRenderPlugin,
+    RedocRenderPlugin,
+    SwaggerRenderPlugin,
+)
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    SecurityScheme,
+    Tag,
+)
 from litestar.response import Response
 
 API_TITLE = "AdsVideo API"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from app import db
+from app.accounts import users as users_service
 from app.config import get_settings
-from app.services import users as users_service
 from tests.conftest import run_blocking
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.sse import sign_in

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from app import db
+from app.accounts import tokens
+from app.accounts import users as users_service
 from app.config import get_settings
-from app.services import tokens
-from app.services import users as users_service
 from tests.conftest import run_blocking
 from tests.e2e.live_cluster import new_email
 from tests.e2e.sse import EventReader, sign_in

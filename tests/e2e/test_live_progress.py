@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.services import tokens
+from app.accounts import tokens
 from tests.e2e.live_cluster import (  # noqa: F401  (fixtures)
     SHOWCASE_MP4,
     cluster,

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from app.media.render import render_clip
-from app.services import home_cache
-from app.services.seed import seed
-from app.services.storage import get_storage
+from app.media.storage import get_storage
+from app.showcase import home_cache
+from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
 
 

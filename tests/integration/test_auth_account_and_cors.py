@@ -174,7 +174,7 @@ async def test_sessions_live_in_redis_so_every_web_process_shares_them(settings)
     async with AsyncTestClient(app=first) as a, AsyncTestClient(app=second) as b:
         r = await sign_in(a, "shared@example.com")
         assert r.status_code == 302
-        from app.web.sessions import SESSION_COOKIE
+        from app.accounts.sessions import SESSION_COOKIE
 
         b.cookies.set(SESSION_COOKIE, a.cookies.get(SESSION_COOKIE))
         page = await b.get("/account", follow_redirects=False)

@@ -12,7 +12,11 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from app.config import get_settings
-from app.emulators.google import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, google_sub_for
+from app.emulators.google import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    google_sub_for,
+)
 from app.tables import CreditTransactions, RefreshTokens, Users
 from tests.google_emulator import at_provider, google  # noqa: F401  (fixture)
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from app.accounts.sessions import SESSION_COOKIE
 from app.emulators.google import google_sub_for
 from app.tables import CreditTransactions, Users
-from app.web.sessions import SESSION_COOKIE
 from tests.google_emulator import (  # noqa: F401  (fixture)
     at_provider,
     callback_url_for,
@@ -204,7 +204,7 @@ async def test_login_when_already_signed_in_goes_straight_on(client):
 
 
 async def test_pages_ignore_bearer_tokens(client):
-    from app.services import tokens
+    from app.accounts import tokens
 
     await Users.insert(Users(email="api@example.com", name="Api", google_id="1"))
     user = await Users.objects().where(Users.email == "api@example.com").first()

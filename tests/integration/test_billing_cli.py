@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from click.testing import CliRunner
 
-from app.cli_billing import check_ledger, grant_credits, set_plan
+from app.billing.cli import check_ledger, grant_credits, set_plan
 from app.tables import CreditTransactions, Users
 from tests.billing_factories import balance, make_user
 

@@ -10,8 +10,8 @@ import asyncio
 import pytest
 
 from app import db
-from app.services import billing
-from app.services.billing import AlreadyCharged, InsufficientCreditsException
+from app.billing import charges
+from app.billing.charges import AlreadyCharged, InsufficientCreditsException
 from app.tables import CreditTransactions
 from tests.billing_factories import balance, make_user, make_video
 
@@ -42,7 +42,7 @@ async def test_fifty_simultaneous_debits_against_a_balance_for_three(engine):
     videos = [await make_video(user.id) for _ in range(50)]
 
     results = await asyncio.gather(
-        *(billing.debit(user.id, video, 1, 100) for video in videos), return_exceptions=True
+        *(charges.debit(user.id, video, 1, 100) for video in videos), return_exceptions=True
     )
 
     succeeded = [r for r in results if not isinstance(r, BaseException)]
@@ -53,14 +53,14 @@ async def test_fifty_simultaneous_debits_against_a_balance_for_three(engine):
     assert await _ledger_sum(user.id) == 50
     assert sorted(r.balance_after for r in succeeded) == [50, 150, 250]
     assert await CreditTransactions.count().where(CreditTransactions.reason == "generation") == 3
-    assert await billing.ledger_mismatches() == []
+    assert await charges.ledger_mismatches() == []
 
 
 async def test_simultaneous_debits_of_one_charge_take_it_once(engine):
     user = await make_user(credits=5000)
     video = await make_video(user.id)
 
-    results = await asyncio.gather(*(billing.debit(user.id, video, 1, 100) for _ in range(20)), return_exceptions=True)
+    results = await asyncio.gather(*(charges.debit(user.id, video, 1, 100) for _ in range(20)), return_exceptions=True)
 
     assert sum(not isinstance(r, BaseException) for r in results) == 1
     assert all(isinstance(r, AlreadyCharged) for r in results if isinstance(r, BaseException))
@@ -71,31 +71,31 @@ async def test_simultaneous_debits_of_one_charge_take_it_once(engine):
 async def test_refund_twice_and_concurrently_makes_one_refund_row(engine):
     user = await make_user(credits=300)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 300)
+    await charges.debit(user.id, video, 1, 300)
     assert await balance(user.id) == 0
 
-    results = await asyncio.gather(*(billing.refund(video, 1) for _ in range(20)))
+    results = await asyncio.gather(*(charges.refund(video, 1) for _ in range(20)))
     assert results.count(True) == 1 and results.count(False) == 19
-    assert await billing.refund(video, 1) is False
+    assert await charges.refund(video, 1) is False
 
     refunds = await CreditTransactions.select(CreditTransactions.delta).where(
         (CreditTransactions.reason == "refund") & (CreditTransactions.video == video)
     )
     assert [r["delta"] for r in refunds] == [300]
     assert await balance(user.id) == 300
-    assert await billing.ledger_mismatches() == []
+    assert await charges.ledger_mismatches() == []
 
 
 async def test_the_database_itself_refuses_a_second_refund_row(engine):
-    """Even code that skips billing.refund's checks cannot refund a charge twice."""
-    from app.services import ledger
+    """Even code that skips charges.refund's checks cannot refund a charge twice."""
+    from app.billing import ledger
 
     user = await make_user(credits=100)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 100)
+    await charges.debit(user.id, video, 1, 100)
     await ledger.apply(user.id, 100, "refund", video_id=video, charge_seq=1)
     with pytest.raises(Exception) as err:
         await ledger.apply(user.id, 100, "refund", video_id=video, charge_seq=1)
-    assert billing._is_unique_violation(err.value)
+    assert charges._is_unique_violation(err.value)
     assert await balance(user.id) == 100
     assert await _ledger_sum(user.id) == 100

@@ -7,7 +7,7 @@ import re
 import pytest
 from litestar.params import FromPath
 
-from app.services import billing
+from app.billing import charges
 from app.tables import CreditTransactions, Users
 from tests.billing_factories import balance, make_user, make_video
 
@@ -50,9 +50,9 @@ async def test_pricing_marks_the_signed_in_users_plan(client, settings):
 async def test_ledger_page_shows_balance_and_history_in_words(client, settings):
     user = await make_user(credits=500)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 100)
-    await billing.refund(video, 1)
-    await billing.grant(user.id, -50, "Test correction")
+    await charges.debit(user.id, video, 1, 100)
+    await charges.refund(video, 1)
+    await charges.grant(user.id, -50, "Test correction")
     await sign_in(client, user)
 
     r = await client.get("/account/ledger")
@@ -67,7 +67,7 @@ async def test_ledger_page_shows_balance_and_history_in_words(client, settings):
 async def test_ledger_fragment_for_htmx_pages_through_history(client, settings):
     user = await make_user(credits=100)
     for n in range(25):
-        await billing.grant(user.id, 1, f"grant {n}")
+        await charges.grant(user.id, 1, f"grant {n}")
     await sign_in(client, user)
 
     first = await client.get("/account/ledger", headers=HX)
@@ -89,7 +89,7 @@ async def test_ledger_needs_sign_in(client):
 async def test_ledger_shows_only_your_own_history(client, settings):
     me = await make_user(credits=100)
     other = await make_user(credits=100)
-    await billing.grant(other.id, 7, "secret bonus for someone else")
+    await charges.grant(other.id, 7, "secret bonus for someone else")
     await sign_in(client, me)
     r = await client.get("/account/ledger")
     assert "secret bonus" not in r.text
@@ -217,9 +217,9 @@ def raising_app():
     from app.web.templating import template_config
 
     errors = {
-        "required": billing.SubscriptionRequiredException(),
-        "expired": billing.SubscriptionExpiredException(),
-        "credits": billing.InsufficientCreditsException("This video costs 100 credits and you have 40."),
+        "required": charges.SubscriptionRequiredException(),
+        "expired": charges.SubscriptionExpiredException(),
+        "credits": charges.InsufficientCreditsException("This video costs 100 credits and you have 40."),
     }
 
     @get("/api/v1/boom/{kind:str}")

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.errors import AuthenticationRequired, ValidationFailed
-from app.pricing import PRICES, price_for
-from app.services import billing, ledger, plans
-from app.services.billing import (
+from app.billing import charges, ledger, plans
+from app.billing.charges import (
     AlreadyCharged,
     InsufficientCreditsException,
     SubscriptionExpiredException,
     SubscriptionRequiredException,
 )
+from app.billing.pricing import PRICES, price_for
+from app.errors import AuthenticationRequired, ValidationFailed
 from app.tables import CreditTransactions, Users
 from tests.billing_factories import balance, make_user, make_video
 
@@ -26,28 +26,28 @@ pytestmark = pytest.mark.usefixtures("settings")
 
 async def test_not_signed_in_is_401():
     with pytest.raises(AuthenticationRequired) as err:
-        await billing.check_can_generate(None, 100)
+        await charges.check_can_generate(None, 100)
     assert err.value.status_code == 401
 
 
 async def test_free_plan_is_403_subscription_required_even_with_credits():
     user = await make_user(credits=1000, plan="free", ends_in_days=None)
     with pytest.raises(SubscriptionRequiredException) as err:
-        await billing.check_can_generate(user, 100)
+        await charges.check_can_generate(user, 100)
     assert (err.value.status_code, err.value.code) == (403, "subscription_required")
 
 
 async def test_cancelled_status_is_403_subscription_expired():
     user = await make_user(status="cancelled")
     with pytest.raises(SubscriptionExpiredException) as err:
-        await billing.check_can_generate(user, 100)
+        await charges.check_can_generate(user, 100)
     assert (err.value.status_code, err.value.code) == (403, "subscription_expired")
 
 
 async def test_ended_subscription_is_403_and_marked_expired():
     user = await make_user(ends_in_days=-1)
     with pytest.raises(SubscriptionExpiredException) as err:
-        await billing.check_can_generate(user, 100)
+        await charges.check_can_generate(user, 100)
     assert (err.value.status_code, err.value.code) == (403, "subscription_expired")
     stored = await Users.select(Users.subscription_status).where(Users.id == user.id).first()
     assert stored["subscription_status"] == "expired"
@@ -56,20 +56,20 @@ async def test_ended_subscription_is_403_and_marked_expired():
 async def test_expiry_is_checked_before_credits():
     user = await make_user(credits=0, ends_in_days=-1)
     with pytest.raises(SubscriptionExpiredException):
-        await billing.check_can_generate(user, 100)
+        await charges.check_can_generate(user, 100)
 
 
 async def test_too_few_credits_is_402_insufficient_credits():
     user = await make_user(credits=99)
     with pytest.raises(InsufficientCreditsException) as err:
-        await billing.check_can_generate(user, 100)
+        await charges.check_can_generate(user, 100)
     assert (err.value.status_code, err.value.code) == (402, "insufficient_credits")
     assert "100" in err.value.detail and "99" in err.value.detail
 
 
 async def test_active_paid_plan_with_enough_credits_passes():
     user = await make_user(credits=100)
-    await billing.check_can_generate(user, 100)
+    await charges.check_can_generate(user, 100)
 
 
 def test_ledger_and_seed_402_are_one_error():
@@ -82,7 +82,7 @@ def test_ledger_and_seed_402_are_one_error():
 async def test_debit_takes_the_price_and_records_it():
     user = await make_user(credits=250)
     video = await make_video(user.id)
-    entry = await billing.debit(user.id, video, 1, 100)
+    entry = await charges.debit(user.id, video, 1, 100)
     assert entry.balance_after == 150 and await balance(user.id) == 150
     row = await CreditTransactions.select().where(CreditTransactions.id == entry.transaction_id).first()
     assert (row["delta"], row["reason"], row["video_id"], row["charge_seq"]) == (-100, "generation", video, 1)
@@ -92,7 +92,7 @@ async def test_debit_never_goes_below_zero():
     user = await make_user(credits=50)
     video = await make_video(user.id)
     with pytest.raises(InsufficientCreditsException):
-        await billing.debit(user.id, video, 1, 100)
+        await charges.debit(user.id, video, 1, 100)
     assert await balance(user.id) == 50
     assert await CreditTransactions.count().where(CreditTransactions.reason == "generation") == 0
 
@@ -100,13 +100,13 @@ async def test_debit_never_goes_below_zero():
 async def test_same_charge_cannot_be_debited_twice():
     user = await make_user(credits=500)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 100)
+    await charges.debit(user.id, video, 1, 100)
     with pytest.raises(AlreadyCharged) as err:
-        await billing.debit(user.id, video, 1, 100)
+        await charges.debit(user.id, video, 1, 100)
     assert err.value.status_code == 409
     assert await balance(user.id) == 400
     # a retry is a new charge of the same video and may be debited
-    await billing.debit(user.id, video, 2, 100)
+    await charges.debit(user.id, video, 2, 100)
     assert await balance(user.id) == 300
 
 
@@ -115,7 +115,7 @@ async def test_debit_rejects_prices_that_are_not_positive_whole_numbers(price):
     user = await make_user(credits=100)
     video = await make_video(user.id)
     with pytest.raises(ValidationFailed):
-        await billing.debit(user.id, video, 1, price)
+        await charges.debit(user.id, video, 1, price)
     assert await balance(user.id) == 100
 
 
@@ -125,10 +125,10 @@ async def test_debit_rejects_prices_that_are_not_positive_whole_numbers(price):
 async def test_refund_gives_back_exactly_what_was_charged_once():
     user = await make_user(credits=1000)
     video = await make_video(user.id, model="sora-2-pro")
-    await billing.debit(user.id, video, 1, 600)
-    assert await billing.refund(video, 1) is True
+    await charges.debit(user.id, video, 1, 600)
+    assert await charges.refund(video, 1) is True
     assert await balance(user.id) == 1000
-    assert await billing.refund(video, 1) is False
+    assert await charges.refund(video, 1) is False
     assert await balance(user.id) == 1000
     refunds = await CreditTransactions.select().where(CreditTransactions.reason == "refund")
     assert [(r["delta"], r["video_id"], r["charge_seq"]) for r in refunds] == [(600, video, 1)]
@@ -137,18 +137,18 @@ async def test_refund_gives_back_exactly_what_was_charged_once():
 async def test_refund_without_a_charge_does_nothing():
     user = await make_user(credits=100)
     video = await make_video(user.id)
-    assert await billing.refund(video, 1) is False
+    assert await charges.refund(video, 1) is False
     assert await balance(user.id) == 100
 
 
 async def test_refund_only_touches_its_own_charge():
     user = await make_user(credits=500)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 100)
-    await billing.debit(user.id, video, 2, 100)
-    assert await billing.refund(video, 2) is True
+    await charges.debit(user.id, video, 1, 100)
+    await charges.debit(user.id, video, 2, 100)
+    assert await charges.refund(video, 2) is True
     assert await balance(user.id) == 400
-    assert await billing.refund(video, 1) is True
+    assert await charges.refund(video, 1) is True
     assert await balance(user.id) == 500
 
 
@@ -157,8 +157,8 @@ async def test_refund_only_touches_its_own_charge():
 
 async def test_admin_grant_adds_and_removes_with_a_reason():
     user = await make_user(credits=100)
-    await billing.grant(user.id, 50, "Sorry about the outage")
-    await billing.grant(user.id, -30, "Duplicate grant")
+    await charges.grant(user.id, 50, "Sorry about the outage")
+    await charges.grant(user.id, -30, "Duplicate grant")
     assert await balance(user.id) == 120
     rows = await CreditTransactions.select(CreditTransactions.delta, CreditTransactions.note).where(
         CreditTransactions.reason == "admin"
@@ -169,7 +169,7 @@ async def test_admin_grant_adds_and_removes_with_a_reason():
 async def test_admin_grant_never_takes_a_balance_below_zero():
     user = await make_user(credits=40)
     with pytest.raises(ValidationFailed) as err:
-        await billing.grant(user.id, -41, "Correction")
+        await charges.grant(user.id, -41, "Correction")
     assert "below zero" in err.value.detail and "40" in err.value.detail
     assert await balance(user.id) == 40
 
@@ -178,7 +178,7 @@ async def test_admin_grant_never_takes_a_balance_below_zero():
 async def test_admin_grant_needs_an_amount_and_a_reason(amount, note):
     user = await make_user(credits=40)
     with pytest.raises(ValidationFailed):
-        await billing.grant(user.id, amount, note)
+        await charges.grant(user.id, amount, note)
     assert await balance(user.id) == 40
 
 
@@ -188,9 +188,9 @@ async def test_admin_grant_needs_an_amount_and_a_reason(amount, note):
 async def test_ledger_mismatches_finds_a_corrupted_balance_only():
     good = await make_user(credits=100)
     bad = await make_user(credits=100)
-    assert await billing.ledger_mismatches() == []
+    assert await charges.ledger_mismatches() == []
     await Users.update({Users.credits: 7}).where(Users.id == bad.id)
-    found = await billing.ledger_mismatches()
+    found = await charges.ledger_mismatches()
     assert [(m.user_id, m.credits, m.ledger_sum) for m in found] == [(bad.id, 7, 100)]
     assert good.id not in [m.user_id for m in found]
 
@@ -198,18 +198,18 @@ async def test_ledger_mismatches_finds_a_corrupted_balance_only():
 async def test_history_is_newest_first_in_words_and_paginated():
     user = await make_user(credits=1000)
     video = await make_video(user.id)
-    await billing.debit(user.id, video, 1, 100)
-    await billing.refund(video, 1)
-    await billing.grant(user.id, 5, "Goodwill")
+    await charges.debit(user.id, video, 1, 100)
+    await charges.refund(video, 1)
+    await charges.grant(user.id, 5, "Goodwill")
     await plans.set_plan(user, "pro")
-    page = await billing.ledger_page(user.id, page=1, per_page=3)
+    page = await charges.ledger_page(user.id, page=1, per_page=3)
     assert [line.description for line in page.lines] == [
         "Pro plan — monthly credits",
         "Adjustment by an administrator: Goodwill",
         f"Refund for video #{video}",
     ]
     assert page.has_more and page.balance == 6005
-    rest = await billing.ledger_page(user.id, page=2, per_page=3)
+    rest = await charges.ledger_page(user.id, page=2, per_page=3)
     assert [line.description for line in rest.lines] == [f"Video #{video}", "Welcome credits"]
     assert not rest.has_more
 
@@ -227,7 +227,7 @@ async def test_set_plan_activates_dates_and_grants_monthly_credits():
     assert updated.credits == 1100
     grant = await CreditTransactions.select().where(CreditTransactions.reason == "plan_grant").first()
     assert (grant["delta"], grant["note"]) == (1000, "basic")
-    await billing.check_can_generate(updated, 100)
+    await charges.check_can_generate(updated, 100)
 
 
 async def test_set_plan_free_clears_the_dates_and_grants_nothing():
@@ -293,4 +293,4 @@ def test_unknown_price_combinations_are_422_with_a_reason(model, duration, words
     ],
 )
 def test_ledger_reasons_in_words(reason, video, note, words):
-    assert billing.describe_entry(reason, video, note) == words
+    assert charges.describe_entry(reason, video, note) == words

@@ -14,11 +14,12 @@ from dramatiq import Worker
 from PIL import Image
 
 from app.config import get_settings
+from app.media import storage
 from app.media.render import probe
-from app.services import generation, progress, storage
-from app.services import videos as videos_service
-from app.services.reconciler import reconcile
 from app.tables import Users, VideoEvents, Videos
+from app.videos import pipeline, progress
+from app.videos import service as videos_service
+from app.videos.reconciler import reconcile
 from tasks import broker as broker_module
 from tests.jobs_support import (
     FAST_JOBS,
@@ -162,8 +163,8 @@ async def test_five_hundred_four_times_fails_with_one_refund(jobs, openai_emulat
     assert (await steps_of(video_id))[-1] == "failed"
 
     # The failure handler running again (a redelivered message) refunds nothing more.
-    await generation.run(video_id)
-    await generation._fail(generation.Job.of(video), "again")
+    await pipeline.run(video_id)
+    await pipeline._fail(pipeline.Job.of(video), "again")
     assert await ledger_of(video_id) == [("generation", -100, 1), ("refund", 100, 1)]
     assert (await Users.select(Users.credits).where(Users.id == user.id).first())["credits"] == 300
 
@@ -341,7 +342,7 @@ async def test_deleting_a_queued_video_stops_and_refunds_it(jobs, monkeypatch):
     assert await Videos.count().where(Videos.id == video_id) == 0
     assert (await Users.select(Users.credits).where(Users.id == user.id).first())["credits"] == 100
     # A late message for it finds nothing to do.
-    await generation.run(video_id)
+    await pipeline.run(video_id)
 
 
 async def test_another_users_video_is_404_on_every_route(jobs):
@@ -445,7 +446,7 @@ async def test_the_model_list_has_sizes_prices_and_availability(jobs):
 
 
 def test_the_reference_is_turned_upright_and_cropped_to_exactly_the_output_size():
-    fitted = generation.fit_reference(exif_rotated_jpeg(900, 600), 1280, 720)
+    fitted = pipeline.fit_reference(exif_rotated_jpeg(900, 600), 1280, 720)
     with Image.open(io.BytesIO(fitted)) as image:
         assert image.size == (1280, 720) and image.format == "JPEG"
         rgb = image.convert("RGB")
@@ -456,5 +457,5 @@ def test_the_reference_is_turned_upright_and_cropped_to_exactly_the_output_size(
 
 
 def test_a_broken_reference_fails_with_words_a_user_understands():
-    with pytest.raises(generation.JobFailed, match="could not be read as a picture"):
-        generation.fit_reference(b"not an image", 1280, 720)
+    with pytest.raises(pipeline.JobFailed, match="could not be read as a picture"):
+        pipeline.fit_reference(b"not an image", 1280, 720)

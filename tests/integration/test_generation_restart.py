@@ -21,12 +21,21 @@ import pytest
 import redis
 
 from app.config import ROOT
-from app.services import videos as videos_service
 from app.tables import Videos
+from app.videos import service as videos_service
 from tasks import broker as broker_module
 from tests.emulators import run_openai_emulator
-from tests.jobs_support import STEPS, api_user, distinct_steps, ledger_of, provider_jobs, steps_of, unique_prompt
-from tests.jobs_support import wait_for, wait_for_final
+from tests.jobs_support import (
+    STEPS,
+    api_user,
+    distinct_steps,
+    ledger_of,
+    provider_jobs,
+    steps_of,
+    unique_prompt,
+    wait_for,
+    wait_for_final,
+)
 from tests.services import REDIS_URL, require
 
 

@@ -6,7 +6,11 @@ import re
 
 import httpx
 
-from app.emulators.google import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, google_sub_for
+from app.emulators.google import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    google_sub_for,
+)
 from tests.google_emulator import google  # noqa: F401  (fixture)
 
 REDIRECT = "http://127.0.0.1:9/cb"

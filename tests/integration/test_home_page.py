@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from app.services import home_cache
-from app.services.seed import seed
+from app.showcase import home_cache
+from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from app.errors import NotFound
-from app.services import live, progress
+from app.videos import live, progress
 from tests.billing_factories import make_user
 from tests.live_steps import HAPPY_PATH, announce, fail_with_refund, new_video, step
 

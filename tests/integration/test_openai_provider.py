@@ -13,7 +13,11 @@ from PIL import Image
 from app.errors import ValidationFailed
 from app.media.render import probe
 from app.providers import registry
-from app.providers.base import GenerationRequest, PermanentProviderError, TransientProviderError
+from app.providers.base import (
+    GenerationRequest,
+    PermanentProviderError,
+    TransientProviderError,
+)
 from app.providers.openai_videos import (
     CREDENTIALS_MESSAGE,
     MODERATION_MESSAGE,

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.storage import get_storage
-from tests.studio_factories import bearer, jpeg, make_upload, make_user, make_video, sign_in
+from app.media.storage import get_storage
+from tests.studio_factories import (
+    bearer,
+    jpeg,
+    make_upload,
+    make_user,
+    make_video,
+    sign_in,
+)
 
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import get_settings
-from app.services import progress
+from app.videos import progress
 from tests.services import REDIS_URL, require
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.storage import get_storage
+from app.media.storage import get_storage
 
 KEY = "public/showcase/sample.mp4"
 BODY = bytes(range(256)) * 40  # 10,240 bytes

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from app.media import samples
+from app.media import samples, storage
 from app.media.render import probe
 from app.providers.runway import MODERATION_MESSAGE
-from app.services import storage
 from app.tables import TrialImages, Users, Videos
 from tests.jobs_support import (
     FAST_JOBS,

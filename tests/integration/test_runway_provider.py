@@ -10,11 +10,22 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from runwayml.types.task_retrieve_response import Cancelled, Failed, Pending, Running, Succeeded, Throttled
+from runwayml.types.task_retrieve_response import (
+    Cancelled,
+    Failed,
+    Pending,
+    Running,
+    Succeeded,
+    Throttled,
+)
 
 from app.media.render import probe
 from app.providers import registry
-from app.providers.base import GenerationRequest, PermanentProviderError, TransientProviderError
+from app.providers.base import (
+    GenerationRequest,
+    PermanentProviderError,
+    TransientProviderError,
+)
 from app.providers.runway import (
     CREDENTIALS_MESSAGE,
     GONE_MESSAGE,

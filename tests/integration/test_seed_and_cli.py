@@ -9,8 +9,8 @@ import pytest
 
 from app.config import ROOT
 from app.media.render import probe
-from app.services.seed import DEMO_USERS, content_digest, seed
-from app.services.storage import get_storage
+from app.media.storage import get_storage
+from app.showcase.seed import DEMO_USERS, content_digest, seed
 from app.tables import CreditTransactions, Plan, ShowcaseVideos, TrialImages, Users
 
 

@@ -7,8 +7,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from app import db
-from app.services import home_cache, showcase
-from app.services.seed import seed
+from app.showcase import content, home_cache
+from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
 
 
@@ -212,7 +212,7 @@ async def test_home_data_is_cached_until_an_admin_change(client, seeded):
     assert "Renamed quietly" not in (await client.get("/")).text
     # ...an admin change through the service clears the cache at once.
     video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Cold brew, bottled").first()
-    await showcase.toggle_video(video.id, "is_active")
+    await content.toggle_video(video.id, "is_active")
     html = (await client.get("/")).text
     assert "Renamed quietly" in html and "Cold brew, bottled" not in html
 
@@ -236,7 +236,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
 
     require("redis")
     from app.config import get_settings
-    from app.services import home
+    from app.showcase import home
 
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     get_settings.cache_clear()
@@ -255,7 +255,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
             again = await home.home_data()
         assert warm.queries == [] and again == first
         video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Run lighter").first()
-        await showcase.toggle_video(video.id, "is_hero")
+        await content.toggle_video(video.id, "is_hero")
         assert [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")] == []
         assert "Run lighter" not in [v.title for v in (await home.home_data()).hero]
         await client.aclose()

@@ -7,9 +7,21 @@ import io
 import pytest
 from PIL import Image
 
-from app.services.storage import get_storage
+from app.media.storage import get_storage
 from app.tables import Uploads
-from tests.studio_factories import bearer, csrf, gif, gps_exif, huge_png, jpeg, make_user, png, sign_in, svg, webp
+from tests.studio_factories import (
+    bearer,
+    csrf,
+    gif,
+    gps_exif,
+    huge_png,
+    jpeg,
+    make_user,
+    png,
+    sign_in,
+    svg,
+    webp,
+)
 
 IMAGE = "/api/v1/upload/image"
 VALIDATE = "/api/v1/upload/validate"

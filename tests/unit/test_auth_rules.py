@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.auth import safe_next
+from app.accounts.google_signin import safe_next
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.errors import ValidationFailed
-from app.services.images import MAX_PIXELS, validate_image
+from app.media.images import MAX_PIXELS, validate_image
 
 MB = 1024 * 1024
 

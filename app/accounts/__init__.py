@@ -1,0 +1,1 @@
+"""Accounts: Google sign-in, page sessions, API tokens, users and administrators."""

@@ -1,0 +1,131 @@
+"""Plans: what each one grants each month and unlocks; assigning a plan to a user."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from app.billing import ledger
+from app.errors import NotFound, ValidationFailed
+from app.tables import LedgerReason, Plan, SubscriptionStatus, Users
+
+MODEL_NAMES = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro", "gen4_turbo": "Runway Gen-4 Turbo"}
+SIZE_NAMES = {
+    "1280x720": "1280×720 landscape",
+    "720x1280": "720×1280 portrait",
+    "1792x1024": "1792×1024 landscape (large)",
+    "1024x1792": "1024×1792 portrait (large)",
+}
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    plan: Plan
+    title: str
+    monthly_credits: int
+    models: tuple[str, ...]
+    sizes: tuple[str, ...]
+    summary: str
+
+    @property
+    def can_generate(self) -> bool:
+        return bool(self.models)
+
+
+PLANS: dict[Plan, PlanInfo] = {
+    Plan.free: PlanInfo(
+        Plan.free, "Free", 0, (), (),
+        "Browse the showcase, upload product photos and try the studio.",
+    ),
+    Plan.basic: PlanInfo(
+        Plan.basic, "Basic", 1_000, ("sora-2", "gen4_turbo"), ("1280x720", "720x1280"),
+        "Make HD ad videos with Sora 2 and Runway.",
+    ),
+    Plan.pro: PlanInfo(
+        Plan.pro, "Pro", 5_000, ("sora-2", "sora-2-pro", "gen4_turbo"),
+        ("1280x720", "720x1280", "1792x1024", "1024x1792"),
+        "More credits, the Sora 2 Pro model and larger sizes.",
+    ),
+}
+
+
+def plan_info(plan: str | Plan) -> PlanInfo:
+    try:
+        return PLANS[Plan(plan)]
+    except ValueError:
+        raise ValidationFailed(f"Unknown plan “{plan}”. Choose free, basic or pro.") from None
+
+
+def allowed(plan: str | Plan, model: str, size: str) -> tuple[bool, str]:
+    """Whether `plan` may make a `size` video with `model`, and if not, why (a sentence for the user)."""
+    info = plan_info(plan)
+    if not info.can_generate:
+        return False, "The Free plan cannot generate videos. Choose the Basic or Pro plan."
+    if model not in info.models:
+        needs = next((p.title for p in PLANS.values() if model in p.models), None)
+        if needs is None:
+            return False, f"Unknown model “{model}”."
+        return False, f"{MODEL_NAMES.get(model, model)} needs the {needs} plan."
+    if size not in info.sizes:
+        needs = next((p.title for p in PLANS.values() if size in p.sizes), None)
+        if needs is None:
+            return False, f"Unknown size “{size}”. Choose one of: {', '.join(info.sizes)}."
+        return False, f"The size {size} needs the {needs} plan."
+    return True, ""
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """`start` moved by whole calendar months (31 Jan + 1 month = 28/29 Feb)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+async def set_plan(
+    user: Users | int,
+    plan: str | Plan,
+    months: int = 1,
+    *,
+    end_date: datetime | None = None,
+    grant: bool = True,
+) -> Users:
+    """Put a user on `plan` from now for `months` (or until `end_date`), active.
+
+    A paid plan also credits one month's grant as a `plan_grant` ledger row (unless `grant` is
+    false, e.g. when an administrator only moves the end date). Free clears the dates.
+    """
+    info = plan_info(plan)
+    user_id = user if isinstance(user, int) else user.id
+    now = datetime.now(timezone.utc)
+    if info.plan is Plan.free:
+        start, end = None, None
+    else:
+        if end_date is None:
+            if not isinstance(months, int) or months < 1 or months > 120:
+                raise ValidationFailed("Months must be a whole number from 1 to 120.")
+            end_date = add_months(now, months)
+        if end_date.tzinfo is None:
+            end_date = end_date.replace(tzinfo=timezone.utc)
+        if end_date <= now:
+            raise ValidationFailed("The end date must be in the future.")
+        start, end = now, end_date
+    async with Users._meta.db.transaction():
+        updated = (
+            await Users.update(
+                {
+                    Users.subscription_plan: info.plan.value,
+                    Users.subscription_status: SubscriptionStatus.active.value,
+                    Users.subscription_start_date: start,
+                    Users.subscription_end_date: end,
+                }
+            )
+            .where(Users.id == user_id)
+            .returning(Users.id)
+        )
+        if not updated:
+            raise NotFound("No such user.")
+        if grant and info.monthly_credits:
+            await ledger.apply(user_id, info.monthly_credits, LedgerReason.plan_grant, note=info.plan.value)
+    return await Users.objects().where(Users.id == user_id).first()

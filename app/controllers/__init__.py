@@ -1,1 +1,0 @@
-"""HTTP controllers: parse, call one service, render."""

@@ -1,1 +1,0 @@
-"""JSON API controllers (/api/v1)."""

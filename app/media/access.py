@@ -1,0 +1,44 @@
+"""Which stored files a user may fetch: their own videos, posters and uploads — nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.media.storage import InvalidKey, StoredFile, get_storage
+from app.tables import Uploads, Videos
+
+PRIVATE_PREFIXES = ("videos", "posters", "uploads", "references")
+
+
+async def _owns(user_id: int, key: str) -> tuple[bool, str | None]:
+    """(whether `user_id` owns `key`, the content type recorded for it if any)."""
+    prefix = key.split("/", 1)[0]
+    if prefix in ("videos", "posters"):
+        column = Videos.video_key if prefix == "videos" else Videos.poster_key
+        return await Videos.exists().where((column == key) & (Videos.user == user_id)), None
+    if prefix == "uploads":
+        row = (
+            await Uploads.select(Uploads.content_type)
+            .where((Uploads.storage_key == key) & (Uploads.user == user_id))
+            .first()
+        )
+        return row is not None, row["content_type"] if row else None
+    return False, None
+
+
+async def owned_file(user_id: int | None, key: str) -> StoredFile | None:
+    """The stored file at `key` if `user_id` owns it; None for anyone else, unknown keys and bad paths alike."""
+    if user_id is None or not key or key.split("/", 1)[0] not in PRIVATE_PREFIXES:
+        return None
+    storage = get_storage()
+    try:
+        storage.path(key)  # refuse anything that is not a key the app could have made, before any query
+    except InvalidKey:
+        return None
+    owns, content_type = await _owns(user_id, key)
+    if not owns:
+        return None
+    stored = storage.stat(key)
+    if stored is None:
+        return None
+    return replace(stored, content_type=content_type) if content_type else stored

@@ -1,1 +1,0 @@
-"""Domain rules and all database access."""

@@ -1,0 +1,168 @@
+"""Demo content: users for each plan, showcase videos and trial images, with media generated locally.
+
+Idempotent: rows are found by their natural keys and files by their storage keys, so a second run
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+
+import anyio
+from PIL import Image, ImageDraw
+
+from app.billing import ledger, plans
+from app.config import get_settings
+from app.media import samples
+from app.media.render import render_clip
+from app.media.storage import LocalStorage, get_storage, media_url
+from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users
+
+log = logging.getLogger("adsvideo.seed")
+
+DEMO_DOMAIN = "demo.adsvideo.local"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    plan: Plan
+    colour: tuple[int, int, int]
+
+
+DEMO_USERS = [
+    DemoUser(f"free@{DEMO_DOMAIN}", "Fran Free", Plan.free, (14, 116, 144)),
+    DemoUser(f"basic@{DEMO_DOMAIN}", "Bao Basic", Plan.basic, (190, 24, 93)),
+    DemoUser(f"pro@{DEMO_DOMAIN}", "Priya Pro", Plan.pro, (91, 61, 245)),
+]
+
+
+@dataclass(frozen=True)
+class Showcase:
+    slug: str
+    title: str
+    description: str
+    category: str
+    product: str
+    featured: bool = False
+    hero: bool = False
+
+
+SHOWCASE = [
+    Showcase("run-lighter", "Run lighter", "A sneaker launch spot with a slow studio orbit.", "Product", "sneaker", True, True),
+    Showcase("cold-brew", "Cold brew, bottled", "Condensation, morning light, a calm push-in.", "F&B", "bottle", True, True),
+    Showcase("sound-of-focus", "The sound of focus", "Headphones floating over a cool gradient.", "Tech", "headphones", True, True),
+    Showcase("everyday-carry", "Everyday carry", "A leather handbag turning on a warm set.", "Fashion", "handbag", True),
+    Showcase("bold-red", "Bold red", "A lipstick reveal with a soft pink glow.", "Beauty", "lipstick"),
+    Showcase("first-sip", "First sip", "A ceramic mug and a slow zoom for a café menu.", "F&B", "mug"),
+    Showcase("made-to-move", "Made to move", "A product loop for social feeds.", "Product", "sneaker"),
+    Showcase("studio-sound", "Studio sound", "A clean packshot for a tech store.", "Tech", "headphones"),
+    Showcase("weekend-bag", "Weekend bag", "A short fashion teaser with a caption.", "Fashion", "handbag"),
+    Showcase("glow-serum", "Glow serum", "A beauty bottle with a gentle pan.", "Beauty", "bottle"),
+]
+
+TRIAL_IMAGES = [
+    ("bottle", "Green glass bottle", "F&B", "jpg"),
+    ("sneaker", "Orange running shoe", "Product", "jpg"),
+    ("mug", "Indigo ceramic mug", "F&B", "webp"),
+    ("lipstick", "Red lipstick", "Beauty", "jpg"),
+    ("headphones", "Over-ear headphones", "Tech", "webp"),
+    ("handbag", "Leather handbag", "Fashion", "jpg"),
+]
+
+
+def _avatar(user: DemoUser) -> bytes:
+    img = Image.new("RGB", (128, 128), user.colour)
+    draw = ImageDraw.Draw(img)
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=56)
+    initials = "".join(part[0] for part in user.name.split()[:2])
+    w = draw.textlength(initials, font=font)
+    draw.text(((128 - w) / 2, 30), initials, font=font, fill=(255, 255, 255))
+    return samples.encode(img, "PNG")
+
+
+async def _ensure_user(storage: LocalStorage, demo: DemoUser) -> bool:
+    if await Users.exists().where(Users.email == demo.email):
+        return False
+    avatar_key = f"public/avatars/{demo.email.split('@')[0]}.png"
+    if not storage.exists(avatar_key):
+        storage.save_bytes(avatar_key, _avatar(demo))
+    user = Users(email=demo.email, name=demo.name, avatar_url=media_url(avatar_key))
+    await user.save()
+    await ledger.apply(user.id, get_settings().signup_credits, LedgerReason.signup, note="Welcome credits")
+    if demo.plan is not Plan.free:
+        await plans.set_plan(user.id, demo.plan, months=12)
+    return True
+
+
+def _render_showcase(storage: LocalStorage, item: Showcase, quick: bool) -> tuple[str, str]:
+    video_key, poster_key = f"public/showcase/{item.slug}.mp4", f"public/showcase/{item.slug}.jpg"
+    if storage.exists(video_key) and storage.exists(poster_key):
+        return video_key, poster_key
+    # Hero videos fill the top of the home page; grid cards are small, so their clips can be too.
+    width, height, seconds = (320, 180, 1) if quick else ((1280, 720, 4) if item.hero else (640, 360, 4))
+    picture = samples.PRODUCTS[item.product]((width, height))
+    buffer = io.BytesIO()
+    clip = render_clip(buffer, width=width, height=height, seconds=seconds, caption=item.title, image=picture)
+    storage.save_bytes(video_key, buffer.getvalue())
+    storage.save_bytes(poster_key, samples.encode(clip.poster))
+    return video_key, poster_key
+
+
+async def _ensure_showcase(storage: LocalStorage, order: int, item: Showcase, quick: bool) -> bool:
+    video_key, poster_key = await anyio.to_thread.run_sync(_render_showcase, storage, item, quick)
+    if await ShowcaseVideos.exists().where(ShowcaseVideos.video_url == media_url(video_key)):
+        return False
+    await ShowcaseVideos(
+        title=item.title,
+        description=item.description,
+        category=item.category,
+        video_url=media_url(video_key),
+        poster_url=media_url(poster_key),
+        is_featured=item.featured,
+        is_hero=item.hero,
+        order=order,
+    ).save()
+    return True
+
+
+async def _ensure_trial_image(storage: LocalStorage, order: int, product: str, title: str, category: str, ext: str) -> bool:
+    key = f"public/trial/{product}.{ext}"
+    if not storage.exists(key):
+        picture = samples.PRODUCTS[product]((1280, 720))
+        storage.save_bytes(key, samples.encode(picture, "WEBP" if ext == "webp" else "JPEG"))
+    if await TrialImages.exists().where(TrialImages.storage_key == key):
+        return False
+    await TrialImages(
+        title=title, image_url=media_url(key), storage_key=key, category=category, order=order, is_active=True
+    ).save()
+    return True
+
+
+async def seed(*, quick: bool = False) -> dict[str, int]:
+    """Create whatever demo content is missing; returns how many rows of each kind were added."""
+    storage = get_storage()
+    added = {"users": 0, "showcase_videos": 0, "trial_images": 0}
+    for demo in DEMO_USERS:
+        added["users"] += await _ensure_user(storage, demo)
+    for order, item in enumerate(SHOWCASE, start=1):
+        added["showcase_videos"] += await _ensure_showcase(storage, order, item, quick)
+    for order, (product, title, category, ext) in enumerate(TRIAL_IMAGES, start=1):
+        added["trial_images"] += await _ensure_trial_image(storage, order, product, title, category, ext)
+    return added
+
+
+def content_digest(storage: LocalStorage) -> str:
+    """A hash of every seeded file, to prove a second run rewrote nothing."""
+    digest = hashlib.sha256()
+    for path in sorted((storage.root / "public").rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(str(path.stat().st_mtime_ns).encode())
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Videos: the studio, creating a video, the generation pipeline, the library and live progress."""

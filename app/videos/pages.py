@@ -1,0 +1,56 @@
+"""My videos: the library page, one video's page, and its actions (retry, delete)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+
+from app.errors import NotFound
+from app.videos import library
+from app.web.auth import user_required
+from app.web.credits import with_credits_oob
+
+
+class VideosPagesController(Controller):
+    path = "/videos"
+    include_in_schema = False
+    guards = [user_required]
+
+    @get("/", name="videos:index")
+    async def index(
+        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[int] = 1
+    ) -> Template:
+        listing = await library.list_videos(request.user.id, status, page)
+        context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}
+        if request.htmx and not request.htmx.boosted:
+            return Template("partials/videos/_library.html", context=context, headers={"Vary": "HX-Request"})
+        return Template("pages/videos/index.html", context=context, headers={"Vary": "HX-Request"})
+
+    @get("/{video_id:int}", name="videos:detail")
+    async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
+        video = await library.get_video(request.user.id, video_id)
+        if video is None:
+            raise NotFound("No such video.")
+        return Template("pages/videos/detail.html", context=await library.video_context(video))
+
+    @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
+    async def retry(self, request: Request, video_id: FromPath[int]) -> Response:
+        """Charge again and queue the failed video anew; htmx gets the live block back and the new balance."""
+        from app.videos import service as videos_service
+
+        video = await videos_service.retry_video(request.user, video_id)
+        if not request.htmx:
+            return Redirect(f"/videos/{video.id}", status_code=303)
+        context = await library.video_context(video)
+        return await with_credits_oob(request, Template("partials/videos/_live.html", context=context))
+
+    @post("/{video_id:int}/delete", name="videos:delete", status_code=303)
+    async def delete(self, request: Request, video_id: FromPath[int]) -> Response:
+        from app.videos import service as videos_service
+
+        await videos_service.delete_video(request.user.id, video_id)
+        if request.htmx:
+            return ClientRedirect("/videos")
+        return Redirect("/videos", status_code=303)

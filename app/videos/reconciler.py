@@ -1,0 +1,44 @@
+"""The reconciler: jobs whose worker died (no progress for `job_stale_seconds`) are queued again, to resume."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from app.config import get_settings
+from app.tables import Videos, VideoStatus
+from app.videos import service
+
+log = logging.getLogger("adsvideo.reconciler")
+
+ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
+BATCH = 100
+
+
+async def reconcile() -> list[int]:
+    """Re-enqueue every pending or processing video untouched for `job_stale_seconds`; returns their ids.
+
+    Each step's event and each running job's heartbeat touch the row, so "untouched" means nobody
+    is working on it. Touching it here first means two reconcilers never queue the same video twice
+    in one period, and the `takeover` flag lets the new run pick up where the dead one stopped.
+    """
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=get_settings().job_stale_seconds)
+    stale = (
+        await Videos.select(Videos.id)
+        .where(Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+        .order_by(Videos.id)
+        .limit(BATCH)
+    )
+    requeued = []
+    for row in stale:
+        claimed = (
+            await Videos.update({Videos.updated_at: datetime.now(timezone.utc)})
+            .where((Videos.id == row["id"]) & Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+            .returning(Videos.id)
+        )
+        if claimed:
+            service.enqueue(row["id"], takeover=True)
+            requeued.append(row["id"])
+    if requeued:
+        log.info("re-enqueued stale videos %s", requeued)
+    return requeued

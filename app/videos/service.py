@@ -1,0 +1,349 @@
+"""A user's videos: ask for one (checks, debit, queue), list, read, retry, delete. Always scoped to the owner."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+import asyncpg
+import dramatiq
+
+from app.billing import charges, plans
+from app.billing.pricing import price_for
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.media import storage
+from app.providers import registry
+from app.providers.base import ModelInfo
+from app.tables import TrialImages, Uploads, Users, VideoEvents, Videos, VideoStatus
+from app.videos import progress
+
+log = logging.getLogger("adsvideo.videos")
+
+MAX_PROMPT = 2_000
+MAX_IDEMPOTENCY_KEY = 255
+ACTIVE = (VideoStatus.pending.value, VideoStatus.processing.value)
+QUEUED_MESSAGE = "Queued: waiting for a worker to pick the job up."
+GENERATE_ACTOR = "generate_video"
+
+
+class PlanDoesNotAllow(Forbidden):
+    code = "plan_upgrade_required"
+    default_detail = "Your plan does not include this model or size."
+    fix = ("/pricing", "Compare plans")
+
+
+@dataclass(frozen=True)
+class ModelOffer:
+    """A model as the studio and the API list it: what it makes, what each length costs, usable or why not."""
+
+    id: str
+    provider: str
+    name: str
+    durations: list[int]
+    sizes: list[str]
+    prices: dict[int, int]
+    available: bool
+    reason: str | None
+    needs_reference_image: bool = False
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    items: list[Videos]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+def _prices(model: ModelInfo) -> dict[int, int]:
+    prices = {}
+    for seconds in model.durations:
+        try:
+            prices[seconds] = price_for(model.id, seconds)
+        except ValidationFailed:
+            continue  # a length we do not sell
+    return prices
+
+
+def list_models() -> list[ModelOffer]:
+    """Every model of every provider; one we cannot sell or reach says why."""
+    offers = []
+    for model in registry.all_models():
+        prices = _prices(model)
+        durations = [d for d in model.durations if d in prices]
+        available, reason = model.available, model.reason
+        if available and not prices:
+            available, reason = False, "This model has no price yet."
+        offers.append(ModelOffer(model.id, model.provider, model.name, durations, list(model.sizes), prices,
+                                 available, reason, model.needs_reference_image))
+    return offers
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+
+async def _owned(user_id: int, video_id: int) -> Videos:
+    video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
+    if video is None:
+        raise NotFound("No such video.")
+    return video
+
+
+async def get_video(user_id: int, video_id: int) -> Videos:
+    """One of the user's videos; 404 for anyone else's (no hint that it exists)."""
+    return await _owned(user_id, video_id)
+
+
+async def list_videos(user_id: int, *, page: int = 1, per_page: int = 20, status: str | None = None) -> VideoPage:
+    """The user's videos, newest first."""
+    if page < 1:
+        raise ValidationFailed("The page number starts at 1.")
+    if not 1 <= per_page <= 100:
+        raise ValidationFailed("Ask for between 1 and 100 videos per page.")
+    where = Videos.user == user_id
+    if status:
+        if status not in {s.value for s in VideoStatus}:
+            raise ValidationFailed(
+                f"Unknown status “{status}”. Use one of: {', '.join(s.value for s in VideoStatus)}."
+            )
+        where = where & (Videos.status == status)
+    total = await Videos.count().where(where)
+    items = (
+        await Videos.objects()
+        .where(where)
+        .order_by(Videos.created_at, ascending=False)
+        .order_by(Videos.id, ascending=False)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return VideoPage(items=list(items), total=total, page=page, per_page=per_page)
+
+
+def _check_request(prompt: str, model_id: str, duration: int, resolution: str) -> tuple[str, ModelInfo, int]:
+    """The trimmed prompt, the model and the price; 422 with a sentence for anything we cannot make."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ValidationFailed("Describe the video you want (the prompt is empty).", code="invalid_prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise ValidationFailed(
+            f"The prompt is {len(prompt):,} characters; keep it to {MAX_PROMPT:,}.", code="invalid_prompt"
+        )
+    model = registry.find_model(model_id)
+    if model is None:
+        known = ", ".join(m.id for m in registry.all_models())
+        raise ValidationFailed(f"Unknown model “{model_id}”. Choose one of: {known}.", code="unknown_model")
+    if not model.available:
+        raise ValidationFailed(f"{model.name} is not available right now: {model.reason}", code="model_unavailable")
+    if duration not in model.durations:
+        allowed = ", ".join(f"{d} s" for d in model.durations)
+        raise ValidationFailed(f"{model.name} makes videos of {allowed}; {duration} s is not one of them.",
+                               code="invalid_duration")
+    if resolution not in model.sizes:
+        raise ValidationFailed(
+            f"{model.name} makes videos of {', '.join(model.sizes)}; {resolution} is not one of them.",
+            code="invalid_resolution",
+        )
+    return prompt, model, price_for(model.id, duration)
+
+
+async def _check_user(user: Users | None, model: ModelInfo, resolution: str, price: int) -> None:
+    """The seed's checks in its order (401, 403 plan, 403 expired), then the plan's models and sizes, then 402."""
+    await charges.check_can_generate(user, 0)
+    ok, reason = plans.allowed(user.subscription_plan, model.id, resolution)
+    if not ok:
+        raise PlanDoesNotAllow(reason)
+    await charges.check_can_generate(user, price)
+
+
+async def _reference(user_id: int, upload_id: int | None, trial_image_id: int | None) -> dict:
+    """The reference-image columns for an upload of the user's or a trial image (never a URL to fetch)."""
+    if upload_id is not None and trial_image_id is not None:
+        raise ValidationFailed("Choose one reference image: an upload or a trial image, not both.")
+    if upload_id is not None:
+        upload = await Uploads.objects().where((Uploads.id == upload_id) & (Uploads.user == user_id)).first()
+        if upload is None:
+            raise ValidationFailed("That reference image does not exist. Upload it again.",
+                                   code="reference_image_not_found")
+        return {"reference_upload": upload.id, "reference_image_url": storage.media_url(upload.storage_key)}
+    if trial_image_id is not None:
+        trial = await TrialImages.objects().where(
+            (TrialImages.id == trial_image_id) & (TrialImages.is_active == True)  # noqa: E712
+        ).first()
+        if trial is None or not trial.storage_key:
+            raise ValidationFailed("That trial image does not exist.", code="reference_image_not_found")
+        return {"reference_trial_image": trial.id, "reference_image_url": trial.image_url}
+    return {}
+
+
+async def _by_idempotency_key(user_id: int, key: str) -> Videos | None:
+    return await Videos.objects().where((Videos.user == user_id) & (Videos.idempotency_key == key)).first()
+
+
+async def _add_event(video_id: int, step: str, message: str, progress_value: int) -> int:
+    rows = await VideoEvents.insert(
+        VideoEvents(video=video_id, step=step, message=message, progress=progress_value)
+    ).returning(VideoEvents.id)
+    return rows[0]["id"]
+
+
+async def announce(video: Videos, event_id: int, step: str, message: str, *, done: bool = False) -> None:
+    """Publish a stored event to the live streams (after the commit that stored it)."""
+    await progress.publish(video.id, video.user if isinstance(video.user, int) else video.user.id, {
+        "video_id": video.id,
+        "event_id": event_id,
+        "step": step,
+        "status": video.status,
+        "progress": video.progress,
+        "message": message,
+        "done": done,
+    })
+
+
+def enqueue(video_id: int, **kwargs) -> None:
+    """Hand the job to a worker (by actor name: services never import the task modules)."""
+    dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+
+
+async def create_video(
+    user: Users | None,
+    *,
+    prompt: str,
+    model: str,
+    duration: int,
+    resolution: str,
+    reference_image_id: int | None = None,
+    trial_image_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Videos, bool]:
+    """Check, charge, store the video `pending` with its "queued" event, then queue the job.
+
+    Returns (video, created). With an `idempotency_key` the user already used, the video it made
+    comes back unchanged (created False) and nothing is charged.
+    """
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed(f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+        if user is not None and (existing := await _by_idempotency_key(user.id, idempotency_key)):
+            return existing, False
+    prompt, info, price = _check_request(prompt, model, duration, resolution)
+    await _check_user(user, info, resolution, price)
+    reference = await _reference(user.id, reference_image_id, trial_image_id)
+    if info.needs_reference_image and not reference:
+        raise ValidationFailed(
+            f"{info.name} makes a video from a photo: upload one or pick a trial image.",
+            code="reference_image_required",
+        )
+    try:
+        async with Videos._meta.db.transaction():
+            video = Videos(
+                user=user.id,
+                prompt=prompt,
+                model=info.id,
+                provider=info.provider,
+                duration=duration,
+                resolution=resolution,
+                status=VideoStatus.pending.value,
+                step="queued",
+                progress=0,
+                credits_charged=price,
+                charge_seq=1,
+                idempotency_key=idempotency_key,
+                **reference,
+            )
+            await video.save()
+            await charges.debit(user.id, video.id, 1, price)
+            event_id = await _add_event(video.id, "queued", QUEUED_MESSAGE, 0)
+    except Exception as exc:
+        if idempotency_key is not None and _is_unique_violation(exc):
+            # The same request raced itself; the other one made (and paid for) the video.
+            existing = await _by_idempotency_key(user.id, idempotency_key)
+            if existing is not None:
+                return existing, False
+        raise
+    video = await _owned(user.id, video.id)
+    await announce(video, event_id, "queued", QUEUED_MESSAGE)
+    enqueue(video.id)
+    return video, True
+
+
+async def retry_video(user: Users | None, video_id: int) -> Videos:
+    """Try a failed video again: the same checks as a new one, and a new charge."""
+    if user is None:
+        await charges.check_can_generate(None, 0)  # 401
+    video = await _owned(user.id, video_id)
+    if video.status != VideoStatus.failed.value:
+        raise Conflict("Only a failed video can be retried.", code="not_failed")
+    _, info, price = _check_request(video.prompt, video.model, video.duration, video.resolution)
+    await _check_user(user, info, video.resolution, price)
+    seq = video.charge_seq + 1
+    async with Videos._meta.db.transaction():
+        claimed = (
+            await Videos.update({
+                Videos.status: VideoStatus.pending.value,
+                Videos.step: "queued",
+                Videos.progress: 0,
+                Videos.charge_seq: seq,
+                Videos.credits_charged: price,
+                Videos.attempts: 0,
+                Videos.provider_job_id: None,
+                Videos.error_message: None,
+                Videos.completed_at: None,
+            })
+            .where(
+                (Videos.id == video.id)
+                & (Videos.status == VideoStatus.failed.value)
+                & (Videos.charge_seq == video.charge_seq)
+            )
+            .returning(Videos.id)
+        )
+        if not claimed:
+            raise Conflict("This video is already being retried.", code="not_failed")
+        await charges.debit(user.id, video.id, seq, price)
+        message = "Queued again: waiting for a worker to pick the job up."
+        event_id = await _add_event(video.id, "queued", message, 0)
+    video = await _owned(user.id, video.id)
+    await announce(video, event_id, "queued", message)
+    enqueue(video.id)
+    return video
+
+
+async def delete_video(user_id: int, video_id: int) -> None:
+    """Delete a video and its stored files.
+
+    A video not yet sent to the provider is stopped and refunded first. Once the provider has the
+    job it is refused (409) until it finishes: the Videos API cannot cancel a running job, so the
+    work is being paid for either way.
+    """
+    video = await _owned(user_id, video_id)
+    if video.status in ACTIVE:
+        async with Videos._meta.db.transaction():
+            stopped = (
+                await Videos.update({
+                    Videos.status: VideoStatus.failed.value,
+                    Videos.step: "failed",
+                    Videos.error_message: "Deleted before it started.",
+                })
+                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE))
+                       & (Videos.charge_seq == video.charge_seq) & Videos.provider_job_id.is_null())
+                .returning(Videos.id)
+            )
+            if stopped:
+                await charges.refund(video.id, video.charge_seq)
+        if not stopped:
+            raise Conflict("This video is being generated; you can delete it once it has finished.",
+                           code="video_generating")
+        video = await _owned(user_id, video_id)
+    await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
+    store = storage.get_storage()
+    for key in (video.video_key, video.poster_key):
+        if key:
+            store.delete(key)

@@ -1,0 +1,186 @@
+"""The studio form: which models, durations and sizes a user can pick (and why not the rest), the live
+quote (price, balance after, what blocks generating and how to fix it), and prefills from links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.billing import charges, plans
+from app.billing.ledger import InsufficientCreditsException
+from app.billing.pricing import PRICES, price_for
+from app.errors import AppError
+from app.providers.registry import all_models
+from app.tables import TrialImages, Users
+from app.videos import library
+
+PROMPT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    allowed: bool = True
+    reason: str = ""
+
+
+@dataclass
+class Selection:
+    """What the form currently says (from a query, a submitted form, or a video to copy)."""
+
+    model: str = ""
+    duration: int | None = None
+    size: str = ""
+    prompt: str = ""
+    upload_id: int | None = None
+    trial_image_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    price: int | None
+    balance: int
+    blocked: str | None = None  # why the button is disabled, for people
+    fix_url: str | None = None
+    fix_label: str | None = None
+
+    @property
+    def balance_after(self) -> int | None:
+        return None if self.price is None else self.balance - self.price
+
+    @property
+    def ok(self) -> bool:
+        return self.blocked is None
+
+
+@dataclass
+class Settings:
+    """The three pickers, with the current selection made valid, and the quote for it."""
+
+    models: list[Choice]
+    durations: list[Choice]
+    sizes: list[Choice]
+    selection: Selection
+    quote: Quote
+    notes: list[str] = field(default_factory=list)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def selection_from(values: dict[str, str]) -> Selection:
+    """A Selection from form or query fields (unknown or malformed values become empty)."""
+    return Selection(
+        model=(values.get("model") or "").strip(),
+        duration=_int(values.get("duration")),
+        size=(values.get("size") or values.get("resolution") or "").strip(),
+        prompt=(values.get("prompt") or "")[: PROMPT_MAX + 1],
+        upload_id=_int(values.get("reference_upload_id")),
+        trial_image_id=_int(values.get("trial_image_id") or values.get("trial_image")),
+    )
+
+
+def _sellable_models():
+    return [m for m in all_models() if m.id in PRICES]
+
+
+def _fix_for(exc: AppError) -> tuple[str, str]:
+    if isinstance(exc, charges.SubscriptionRequiredException):
+        return "/pricing", "Choose a plan"
+    if isinstance(exc, charges.SubscriptionExpiredException):
+        return "/account", "Renew your plan"
+    if isinstance(exc, InsufficientCreditsException):
+        return "/pricing", "Get more credits"
+    return "/pricing", "See plans"
+
+
+async def settings_for(user: Users, wanted: Selection) -> Settings:
+    """The pickers for `user`'s plan and the quote for `wanted` (moved to the nearest allowed choice)."""
+    info = plans.plan_info(user.subscription_plan)
+    models = _sellable_models()
+    model_choices = []
+    for m in models:
+        ok, reason = (True, "")
+        if not m.available:
+            ok, reason = False, m.reason or "This model is not available right now."
+        elif info.can_generate and m.id not in info.models:
+            ok, reason = plans.allowed(user.subscription_plan, m.id, info.sizes[0])
+        model_choices.append(Choice(m.id, m.name, ok, reason))
+    by_id = {m.id: m for m in models}
+    usable = [c.value for c in model_choices if c.allowed]
+    model_id = wanted.model if wanted.model in by_id and (wanted.model in usable or not usable) else ""
+    model_id = model_id or (usable[0] if usable else (models[0].id if models else ""))
+    model = by_id.get(model_id)
+
+    durations: list[Choice] = []
+    sizes: list[Choice] = []
+    if model is not None:
+        for seconds in model.durations:
+            if seconds in PRICES[model.id]:
+                durations.append(Choice(str(seconds), f"{seconds} seconds"))
+        for size in model.sizes:
+            ok, reason = plans.allowed(user.subscription_plan, model.id, size) if info.can_generate else (True, "")
+            label = plans.SIZE_NAMES.get(size, size)
+            sizes.append(Choice(size, label, ok, reason))
+    duration = wanted.duration if any(c.value == str(wanted.duration) for c in durations) else None
+    duration = duration or (int(durations[0].value) if durations else None)
+    usable_sizes = [c.value for c in sizes if c.allowed]
+    size = wanted.size if wanted.size in usable_sizes else (usable_sizes[0] if usable_sizes else (sizes[0].value if sizes else ""))
+
+    selection = Selection(model_id, duration, size, wanted.prompt, wanted.upload_id, wanted.trial_image_id)
+    quote = await quote_for(user, selection)
+    notes = [f"{c.label}: {c.reason}" for c in model_choices + sizes if not c.allowed and c.reason]
+    return Settings(model_choices, durations, sizes, selection, quote, list(dict.fromkeys(notes)))
+
+
+async def quote_for(user: Users, selection: Selection) -> Quote:
+    """The price of `selection` and whether this user can generate it now (the seed's checks, then the plan's)."""
+    price = None
+    if selection.model and selection.duration:
+        try:
+            price = price_for(selection.model, selection.duration)
+        except AppError as exc:
+            return Quote(None, user.credits, exc.detail, "/create", "Pick another option")
+    try:
+        await charges.check_can_generate(user, price or 0)
+    except AppError as exc:
+        url, label = _fix_for(exc)
+        return Quote(price, user.credits, exc.detail, url, label)
+    if price is None:
+        return Quote(None, user.credits, "Pick a model and a duration.")
+    ok, reason = plans.allowed(user.subscription_plan, selection.model, selection.size)
+    if not ok:
+        return Quote(price, user.credits, reason, "/pricing", "Compare plans")
+    model = next((m for m in _sellable_models() if m.id == selection.model), None)
+    if model is not None and not model.available:
+        return Quote(price, user.credits, model.reason or "This model is not available right now.")
+    return Quote(price, user.credits)
+
+
+async def prefill(user: Users, from_video: int | None, trial_image: int | None) -> Selection:
+    """The starting selection: a copy of one of the user's videos ("make another like this"), or a trial image."""
+    if from_video:
+        video = await library.get_video(user.id, from_video)
+        if video is not None:
+            return Selection(
+                model=video.model,
+                duration=video.duration,
+                size=video.resolution,
+                prompt=video.prompt,
+                upload_id=video.reference_upload,
+                trial_image_id=video.reference_trial_image,
+            )
+    return Selection(trial_image_id=trial_image)
+
+
+async def trial_images() -> list[TrialImages]:
+    return list(
+        await TrialImages.objects()
+        .where(TrialImages.is_active == True)  # noqa: E712 (Piccolo builds SQL from ==)
+        .order_by(TrialImages.order)
+        .order_by(TrialImages.id)
+    )
