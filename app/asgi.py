@@ -30,6 +30,9 @@ from app.emulators.mount import emulator_routes
 from app.media.delivery import OwnerMediaController, PublicMediaController
 from app.media.upload_limits import limited_router
 from app.ops.probes import HealthController
+from app.ops.requests import RequestContext, UserContext
+from app.ops.scrape import MetricsController
+from app.ops.setup import setup_process
 from app.showcase.admin_pages import AdminShowcaseController, AdminTrialImagesController
 from app.showcase.api import ShowcaseApiController
 from app.showcase.pages import HomeController
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: the environment)."""
     settings = settings or get_settings()
     settings.check_production()
+    setup_process(settings)  # before Litestar(...): error tracking hooks into its constructor
     db.enable_wal(settings.database_url)
 
     session_store = (
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             PublicMediaController,
             static,
             BillingController,
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             session.middleware,
             DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
+            UserContext,
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -176,4 +182,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
+    # Around everything: the request id, HTTP metrics and the request's log line.
+    application.asgi_handler = RequestContext(application.asgi_handler)
     return application

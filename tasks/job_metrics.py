@@ -22,9 +22,17 @@ log = logging.getLogger("adsvideo.jobs")
 
 
 class JobMetrics(Middleware):
-    def __init__(self) -> None:
+    """Counts and times every message by actor and outcome. `serve=(host, port)`: a worker (not a web
+    process, which only enqueues) also serves /metrics there."""
+
+    def __init__(self, serve: tuple[str, int] | None = None) -> None:
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._serve = serve
+
+    def after_worker_boot(self, broker: Broker, worker) -> None:
+        if self._serve is not None:
+            serve_worker_metrics(*self._serve)
 
     def before_process_message(self, broker: Broker, message: Message) -> None:
         with self._lock:

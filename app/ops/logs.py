@@ -34,6 +34,9 @@ def _drop_internal(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     event_dict.pop("_record", None)
     event_dict.pop("_from_structlog", None)
     event_dict.pop("color_message", None)  # uvicorn's copy of the message with terminal colours
+    # Set on the record by another handler's formatter (a test runner's); the event already says it.
+    event_dict.pop("message", None)
+    event_dict.pop("asctime", None)
     return event_dict
 
 
@@ -70,7 +73,10 @@ def setup_logging(fmt: str = "console", level: str = "INFO", *, secrets: list[st
     handler.setFormatter(_formatter(fmt))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        # Ours from an earlier call, and plain stream handlers (`logging.basicConfig`'s, which the
+        # `dramatiq` command installs); other handlers (a test runner's capture) stay.
+        if old.get_name() == _HANDLER_NAME or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "litestar", "dramatiq"):

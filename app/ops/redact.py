@@ -17,6 +17,8 @@ SENSITIVE_KEYS = re.compile(
     re.IGNORECASE,
 )
 _PATTERNS = [
+    # credentials in a URL (postgres://user:password@host)
+    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
     # e-mail addresses
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     # JWTs (three base64url parts, the first one a JSON header)

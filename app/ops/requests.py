@@ -72,7 +72,7 @@ class RequestContext:
 
 
 def _route(scope: Scope) -> str:
-    """The route template (`/videos/{video_id:int}`), never the raw path: bounded label values."""
+    """The route template (`/videos/{video_id}`), never the raw path (bounded label values)."""
     return scope.get("path_template") or UNMATCHED
 
 

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
+from app.ops import observe
 from app.videos import live
 from app.videos.live_pages import parse_last_event_id
 from app.web.auth import user_required
@@ -33,4 +34,4 @@ class ApiVideoEventsController(Controller):
     async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
         await live.owned_video(request.user, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(updates, json_message)
+        return stream(observe.counted_stream("api", updates), json_message)
