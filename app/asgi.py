@@ -179,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[finalize_openapi],
         debug=settings.debug,
         openapi_config=openapi_config(),
+        logging_config=None,  # logging is set up once for the process (LOG_FORMAT), not by Litestar
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)

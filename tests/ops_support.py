@@ -60,7 +60,7 @@ class SentryReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 encoding = (self.headers.get("content-encoding") or "").lower()
                 if encoding == "gzip":

@@ -79,6 +79,7 @@ def setup_logging(fmt: str = "console", level: str = "INFO", *, secrets: list[st
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # library warnings become log lines too, not bare text on stderr
     for name in ("uvicorn", "uvicorn.error", "litestar", "dramatiq"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -13,10 +13,12 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.integrations.dramatiq import DramatiqIntegration
 from sentry_sdk.integrations.litestar import LitestarIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 
 from app.ops import redact
 
+# The error handler logs every unhandled web error, which the Litestar integration already reports.
+REPORTED_ELSEWHERE = ("adsvideo.errors",)
 SAFE_HEADERS = {"user-agent", "content-type", "accept", "hx-request", "x-request-id"}
 _active_dsn: str | None = None
 
@@ -34,6 +36,7 @@ def setup_sentry(dsn: str | None, *, environment: str, release: str, traces_samp
         environment=environment,
         release=release,
         send_default_pii=False,
+        auto_enabling_integrations=False,  # only the integrations named below (and the defaults)
         include_local_variables=False,
         max_request_body_size="never",
         traces_sample_rate=traces_sample_rate,
@@ -45,6 +48,8 @@ def setup_sentry(dsn: str | None, *, environment: str, release: str, traces_samp
         before_send=scrub_event,
         before_breadcrumb=scrub_breadcrumb,
     )
+    for name in REPORTED_ELSEWHERE:
+        ignore_logger(name)
     _active_dsn = dsn
     return True
 

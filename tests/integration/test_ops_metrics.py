@@ -49,7 +49,7 @@ async def test_requests_are_counted_by_route_template_method_and_status(client):
 
 
 async def test_a_generation_moves_job_provider_credit_and_generation_counters_once(fast_jobs, client):
-    user, headers = await api_user(credits=500)
+    _, headers = await api_user(credits=500)
     before = await scrape(client)
     body = {"prompt": unique_prompt(), "model": "sora-2", "duration": 4, "resolution": "1280x720"}
     created = await client.post("/api/v1/videos/generate", json=body, headers=headers)
@@ -68,7 +68,7 @@ async def test_a_generation_moves_job_provider_credit_and_generation_counters_on
     assert moved("adsvideo_generation_duration_seconds_count", provider="openai", model="sora-2") == 1
     assert moved("adsvideo_credits_charged_total") == video.credits_charged == 100
     assert moved("adsvideo_credits_refunded_total") == 0
-    submit = dict(provider="openai", model="sora-2", operation="submit")
+    submit = {"provider": "openai", "model": "sora-2", "operation": "submit"}
     assert moved("adsvideo_provider_calls_total", outcome="ok", **submit) == 1
     assert moved("adsvideo_provider_call_duration_seconds_count", **submit) == 1
     assert moved("adsvideo_provider_calls_total", operation="download", outcome="ok") == 2  # video and poster
@@ -80,7 +80,7 @@ async def test_a_generation_moves_job_provider_credit_and_generation_counters_on
 
 
 async def test_a_failed_generation_counts_the_failure_and_the_refund(fast_jobs, client):
-    user, headers = await api_user(credits=500)
+    _, headers = await api_user(credits=500)
     before = await scrape(client)
     # The emulator's moderation marker: the provider refuses the job, the credits come back.
     body = {"prompt": unique_prompt("A boxing match [fault:moderation]"), "model": "sora-2", "duration": 4,
