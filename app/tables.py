@@ -37,6 +37,36 @@ class VideoStatus(str, Enum):
     failed = "failed"
 
 
+# A video is in flight until it has completed or failed.
+ACTIVE_STATUSES = (VideoStatus.pending.value, VideoStatus.processing.value)
+FINISHED_STATUSES = (VideoStatus.completed.value, VideoStatus.failed.value)
+
+
+class VideoStep(str, Enum):
+    """The generation pipeline's steps in order; each one reached is a `video_events` row."""
+
+    queued = "queued"
+    preparing = "preparing"
+    submitting = "submitting"
+    waiting = "waiting"
+    generating = "generating"
+    downloading = "downloading"
+    completed = "completed"
+
+
+STEPS = tuple(step.value for step in VideoStep)
+# What the pages call each step (a failed video's last event has step "failed", outside this list).
+STEP_LABELS = {
+    "queued": "Queued",
+    "preparing": "Preparing the reference image",
+    "submitting": "Submitting to the model",
+    "waiting": "Waiting in the model's queue",
+    "generating": "Generating",
+    "downloading": "Saving the video",
+    "completed": "Done",
+}
+
+
 class LedgerReason(str, Enum):
     signup = "signup"
     generation = "generation"

@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # everything
     python -m benchmarks.run http       # only the HTTP load test
+    python -m benchmarks.run finishing  # ad finishing into four placements, on one core
 
 HTTP load runs against a real uvicorn server (the same `python -m app serve` users run) on loopback,
 with a bounded number of requests.
@@ -13,7 +14,6 @@ import asyncio
 import io
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,8 +46,8 @@ def bench_render() -> None:
 
 async def _ledger(n: int) -> None:
     from app import db
-    from app.migrate import migrate
     from app.billing import ledger
+    from app.migrate import migrate
     from app.tables import Users
 
     await migrate()
@@ -136,7 +136,11 @@ def bench_http(total: int = 1000, concurrency: int = 16) -> None:
             server.wait(timeout=10)
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "http": bench_http}
+def bench_finishing() -> None:
+    subprocess.run([sys.executable, "-m", "benchmarks.finishing"], cwd=ROOT, check=True)
+
+
+BENCHES = {"render": bench_render, "ledger": bench_ledger, "http": bench_http, "finishing": bench_finishing}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

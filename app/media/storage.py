@@ -5,10 +5,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import get_settings
@@ -41,7 +40,7 @@ class StoredFile:
 
 def new_key(prefix: str, extension: str) -> str:
     """A fresh random key such as `videos/2026/11/3f2a….mp4`."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 
@@ -69,14 +68,6 @@ class LocalStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
         tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return path
-
-    def save_file(self, key: str, source: Path) -> Path:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        shutil.copyfile(source, tmp)
         os.replace(tmp, path)
         return path
 
@@ -109,7 +100,7 @@ class LocalStorage:
             key=key,
             path=path,
             size=st.st_size,
-            modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+            modified=datetime.fromtimestamp(st.st_mtime, UTC),
             content_type=content_type_for(key),
         )
 

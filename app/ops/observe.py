@@ -12,7 +12,6 @@ from typing import Any
 from app.ops import metrics
 
 PROVIDER_OPERATIONS = ("submit", "status", "download", "cancel")
-STORAGE_OPERATIONS = ("save_bytes", "save_file", "commit", "read_bytes", "delete", "stat", "temp_path")
 
 
 class ObservedProvider:
@@ -85,24 +84,22 @@ async def counted_stream(kind: str, items: AsyncIterator[Any]) -> AsyncIterator[
 
 
 class ObservedStorage:
-    """A storage backend whose failures (disk and network errors, not missing files) are counted by operation."""
+    """A storage backend whose failures (disk or network errors, not missing files) are counted by operation."""
 
     def __init__(self, backend: Any) -> None:
         self._backend = backend
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._backend, name)
-        if name not in STORAGE_OPERATIONS or not callable(attribute):
+        if name.startswith("_") or not callable(attribute) or inspect.isclass(attribute):
             return attribute
         if inspect.iscoroutinefunction(attribute):
             @functools.wraps(attribute)
             async def counted_async(*args: Any, **kwargs: Any) -> Any:
                 try:
                     return await attribute(*args, **kwargs)
-                except FileNotFoundError:
-                    raise
-                except OSError:
-                    metrics.STORAGE_ERRORS.labels(name).inc()
+                except Exception as exc:
+                    _count_storage_error(name, exc)
                     raise
             return counted_async
 
@@ -110,9 +107,16 @@ class ObservedStorage:
         def counted(*args: Any, **kwargs: Any) -> Any:
             try:
                 return attribute(*args, **kwargs)
-            except FileNotFoundError:  # a missing file is the caller's answer, not a storage failure
-                raise
-            except OSError:
-                metrics.STORAGE_ERRORS.labels(name).inc()
+            except Exception as exc:
+                _count_storage_error(name, exc)
                 raise
         return counted
+
+
+def _count_storage_error(operation: str, exc: Exception) -> None:
+    from app.media.backend import StorageError
+
+    if isinstance(exc, FileNotFoundError):  # a missing file is the caller's answer, not a storage failure
+        return
+    if isinstance(exc, (OSError, StorageError)):
+        metrics.STORAGE_ERRORS.labels(operation).inc()

@@ -11,12 +11,12 @@ import io
 import logging
 from dataclasses import dataclass
 
-import anyio
 from PIL import Image, ImageDraw
 
 from app.billing import ledger, plans
 from app.config import get_settings
 from app.media import samples
+from app.media.cpu import run_cpu
 from app.media.render import render_clip
 from app.media.storage import LocalStorage, get_storage, media_url
 from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users
@@ -116,7 +116,7 @@ def _render_showcase(storage: LocalStorage, item: Showcase, quick: bool) -> tupl
 
 
 async def _ensure_showcase(storage: LocalStorage, order: int, item: Showcase, quick: bool) -> bool:
-    video_key, poster_key = await anyio.to_thread.run_sync(_render_showcase, storage, item, quick)
+    video_key, poster_key = await run_cpu(_render_showcase, storage, item, quick)
     if await ShowcaseVideos.exists().where(ShowcaseVideos.video_url == media_url(video_key)):
         return False
     await ShowcaseVideos(

@@ -7,7 +7,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
-from app.errors import NotFound
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
@@ -31,8 +30,6 @@ class VideosPagesController(Controller):
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        if video is None:
-            raise NotFound("No such video.")
         return Template("pages/videos/detail.html", context=await library.video_context(video))
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
@@ -42,7 +39,7 @@ class VideosPagesController(Controller):
 
         video = await videos_service.retry_video(request.user, video_id)
         if not request.htmx:
-            return Redirect(f"/videos/{video.id}", status_code=303)
+            return Redirect(request.app.route_reverse("videos:detail", video_id=video.id), status_code=303)
         context = await library.video_context(video)
         return await with_credits_oob(request, Template("partials/videos/_live.html", context=context))
 
@@ -51,6 +48,7 @@ class VideosPagesController(Controller):
         from app.videos import service as videos_service
 
         await videos_service.delete_video(request.user.id, video_id)
+        index = request.app.route_reverse("videos:index")
         if request.htmx:
-            return ClientRedirect("/videos")
-        return Redirect("/videos", status_code=303)
+            return ClientRedirect(index)
+        return Redirect(index, status_code=303)

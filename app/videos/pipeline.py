@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
-from app.media import storage
+from app.media import cpu, storage
 from app.ops import observe
 from app.providers import registry
 from app.providers.base import (
@@ -37,18 +37,16 @@ from app.providers.base import (
     TransientProviderError,
     VideoProvider,
 )
-from app.tables import TrialImages, Uploads, VideoEvents, Videos, VideoStatus
-from app.videos import progress
+from app.tables import ACTIVE_STATUSES, TrialImages, Uploads, VideoEvents, Videos, VideoStatus
+from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.generation")
 
 T = TypeVar("T")
 
-STEPS = ("queued", "preparing", "submitting", "waiting", "generating", "downloading", "completed")
 # Overall progress (0–100) when each step starts; generating spreads the provider's % over 20–90.
 STEP_PROGRESS = {"queued": 0, "preparing": 5, "submitting": 10, "waiting": 15, "generating": 20,
                  "downloading": 92, "completed": 100}
-ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
 MAX_RETRIES = 3
 
 EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. Please try again later."
@@ -95,7 +93,7 @@ class Job:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _stale_cutoff() -> datetime:
@@ -104,7 +102,7 @@ def _stale_cutoff() -> datetime:
 
 def _mine(job: Job):
     """Rows this run may still change: the same charge, not yet finished."""
-    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(ACTIVE)
+    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(list(ACTIVE_STATUSES))
 
 
 async def _publish(job: Job, event_id: int, step: str, status: str, value: int, message: str, done: bool) -> None:
@@ -375,7 +373,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     reference = None
     source = await _reference_source(row)
     if source is not None:
-        reference = await asyncio.to_thread(fit_reference, source, width, height)
+        reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
     if not await _advance(job, "submitting", f"Sending the job to {name}.", STEP_PROGRESS["submitting"],
                           where=Videos.step == "preparing"):
@@ -394,10 +392,42 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     return True
 
 
+async def _wait_for_slot(job: Job) -> None:
+    """Every slot of the user's plan is taken: say so on the video (once) and wait to be queued again."""
+    busy, cap = await slots.in_flight(job.user_id), await slots.cap_for(job.user_id)
+    message = slots.waiting_message(busy, cap)
+    last = (
+        await VideoEvents.select(VideoEvents.message)
+        .where(VideoEvents.video == job.video_id)
+        .order_by(VideoEvents.id, ascending=False)
+        .first()
+    )
+    if last and last["message"].startswith(message.split(":")[0]):
+        await Videos.update({Videos.updated_at: _now()}).where(_mine(job) & (Videos.step == "queued"))
+        return
+    async with Videos._meta.db.transaction():
+        rows = (
+            await Videos.update({Videos.updated_at: _now()})
+            .where(_mine(job) & (Videos.step == "queued") & Videos.provider_job_id.is_null())
+            .returning(Videos.status, Videos.progress)
+        )
+        if not rows:
+            return
+        event = await VideoEvents.insert(
+            VideoEvents(video=job.video_id, step="queued", message=message, progress=rows[0]["progress"])
+        ).returning(VideoEvents.id)
+    await _publish(job, event[0]["id"], "queued", rows[0]["status"], rows[0]["progress"], message, False)
+
+
+async def _release_if_finished(video_id: int) -> None:
+    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(list(ACTIVE_STATUSES))):
+        await slots.release(slots.VIDEO, video_id)
+
+
 async def run(video_id: int, *, takeover: bool = False) -> None:
     """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died."""
     row = await Videos.objects().where(Videos.id == video_id).first()
-    if row is None or row.status not in ACTIVE:
+    if row is None or row.status not in ACTIVE_STATUSES:
         return  # deleted, completed or failed: nothing to do
     job = Job.of(row)
     try:
@@ -405,8 +435,13 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
-        if not job.provider_job_id and not await _start(job, row, provider, takeover):
-            return
+        if not job.provider_job_id:
+            # The plan's cap on jobs in flight: without a free slot the video waits in our queue.
+            if not await slots.acquire(job.user_id, slots.VIDEO, job.video_id):
+                await _wait_for_slot(job)
+                return
+            if not await _start(job, row, provider, takeover):
+                return
         await _poll(job, provider)
         await _complete(job, provider, takeover)
     except Stop:
@@ -418,3 +453,5 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             raise
         log.info("video %s: permanent provider error: %s", video_id, exc)
         await _fail(job, exc.user_message)
+    finally:
+        await _release_if_finished(video_id)

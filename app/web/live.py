@@ -22,18 +22,16 @@ from app.web.templating import render
 RETRY_MS = 2000
 
 
+def parse_last_event_id(value: str | None) -> int | None:
+    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
+    try:
+        return int(value) if value is not None and value.strip() else None
+    except ValueError:
+        return None
+
+
 def _context(update: Update) -> dict[str, Any]:
-    video = update.video
-    return {
-        "video": video,
-        "events": update.events,
-        "steps": library.step_states(video, update.events),
-        "status_label": library.STATUS_LABELS.get(video.status, video.status),
-        "finished": library.is_finished(video),
-        "video_src": media_url(video.video_key) or video.video_url,
-        "poster_src": media_url(video.poster_key) or video.poster_url,
-        "refunded": update.refund,
-    }
+    return library.progress_context(update.video, update.events, update.refund)
 
 
 def _keepalive() -> ServerSentEventMessage:

@@ -248,7 +248,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")]
+        keys = [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")]
         assert keys and 0 < await client.ttl(keys[0]) <= home_cache.TTL_SECONDS
         home_cache.clear_local()  # a different process: nothing local, the Redis copy answers
         with QueryCounter() as warm:
@@ -256,7 +256,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         assert warm.queries == [] and again == first
         video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Run lighter").first()
         await content.toggle_video(video.id, "is_hero")
-        assert [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")] == []
+        assert [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")] == []
         assert "Run lighter" not in [v.title for v in (await home.home_data()).hero]
         await client.aclose()
     finally:
