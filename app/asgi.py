@@ -30,6 +30,7 @@ from app.emulators.mount import emulator_routes
 from app.limits.rates import RateLimitMiddleware
 from app.media.delivery import OwnerMediaController, PublicMediaController
 from app.media.upload_limits import limited_router
+from app.ops.dashboard_pages import AdminDashboardController
 from app.ops.probes import HealthController
 from app.ops.requests import RequestContext, UserContext
 from app.ops.scrape import MetricsController
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             HealthController,
             MetricsController,
+            AdminDashboardController,
             PublicMediaController,
             static,
             BillingController,

@@ -177,6 +177,8 @@ class Settings(BaseSettings):
     # A `dramatiq` worker on a host of its own serves its metrics here (unset port = not served).
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # How often the admin dashboard refreshes its figures (seconds).
+    dashboard_refresh_seconds: int = Field(default=30, ge=1)
     # Error tracking: unset DSN = off. Environment defaults to APP_ENV, release to adsvideo@<version>.
     sentry_dsn: str | None = None
     sentry_environment: str | None = None

@@ -12,6 +12,8 @@ from app.tables import Videos, VideoStatus
 
 def _broker_depths() -> dict[str, int]:
     """Messages per queue (delayed ones included), as the current broker counts them."""
+    if dramatiq.broker.global_broker is None:  # no broker in this process (a command-line tool)
+        return {}
     broker = dramatiq.get_broker()
     depths: dict[str, int] = {}
     for name in sorted(broker.get_declared_queues()):

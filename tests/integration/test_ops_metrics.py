@@ -6,6 +6,8 @@ the exposition is read with the Prometheus client's own text parser.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.jobs_support import FAST_JOBS, api_user, unique_prompt, wait_for_final
@@ -24,6 +26,19 @@ async def scrape(client) -> dict:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     return samples(response.text)
+
+
+async def scrape_after_job(client, before: dict) -> dict:
+    """A scrape once the worker has counted the job (it does so just after the actor returns, which can be
+    a moment after the video is marked finished)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        after = await scrape(client)
+        if total(after, "adsvideo_jobs_total") > total(before, "adsvideo_jobs_total"):
+            return after
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the job was never counted")
+        await asyncio.sleep(0.05)
 
 
 async def test_requests_are_counted_by_route_template_method_and_status(client):
@@ -56,7 +71,7 @@ async def test_a_generation_moves_job_provider_credit_and_generation_counters_on
     assert created.status_code == 202, created.text
     video = await wait_for_final(created.json()["id"])
     assert video.status == "completed", video.error_message
-    after = await scrape(client)
+    after = await scrape_after_job(client, before)
 
     def moved(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
@@ -89,7 +104,7 @@ async def test_a_failed_generation_counts_the_failure_and_the_refund(fast_jobs, 
     assert created.status_code == 202, created.text
     video = await wait_for_final(created.json()["id"])
     assert video.status == "failed"
-    after = await scrape(client)
+    after = await scrape_after_job(client, before)
 
     def moved(name: str, **labels: str) -> float:
         return total(after, name, **labels) - total(before, name, **labels)
