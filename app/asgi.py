@@ -126,12 +126,46 @@ def studio_routes(settings: Settings) -> list:
     ]
 
 
+def finishing_routes(settings: Settings) -> list:
+    """Ad finishing: the brand kit, music uploads, the finish API and the video page's panel."""
+    from app.finishing.api import AudioUploadApiController, BrandApiController, FinishApiController
+    from app.finishing.pages import BrandPagesController, FinishingPagesController
+    from app.finishing.uploads import finishing_router
+
+    return [
+        finishing_router(settings, [BrandApiController, AudioUploadApiController, FinishApiController,
+                                    BrandPagesController, FinishingPagesController]),
+    ]
+
+
 def live_routes() -> list:
     """Live progress over Server-Sent Events (pages and API)."""
     from app.videos.live_api import ApiVideoEventsController
     from app.videos.live_pages import VideoEventsController
 
     return [VideoEventsController, ApiVideoEventsController]
+
+
+def out_in_the_world_routes() -> list:
+    """Share links, embeds, oEmbed and the gallery; notifications, email preferences; webhooks."""
+    from app.notifications.api import NotificationsApiController
+    from app.notifications.pages import NotificationsController, PreferencesController, UnsubscribeController
+    from app.sharing.api import ShareApiController
+    from app.sharing.pages import (
+        AdminGalleryController,
+        GalleryController,
+        OEmbedController,
+        ShareActionsController,
+        SharePagesController,
+    )
+    from app.webhooks.api import WebhooksApiController
+    from app.webhooks.pages import WebhookPagesController
+
+    return [
+        SharePagesController, OEmbedController, GalleryController, ShareActionsController, AdminGalleryController,
+        ShareApiController, NotificationsController, PreferencesController, UnsubscribeController,
+        NotificationsApiController, WebhookPagesController, WebhooksApiController,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -171,7 +205,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTrialImagesController,
             DocsController,
             *studio_routes(settings),
+            *finishing_routes(settings),
             *live_routes(),
+            *out_in_the_world_routes(),
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
@@ -192,7 +228,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
-            exclude=["/api/", "/_emulators/", *SESSIONLESS],
+            # /unsubscribe/: mail clients POST the one-click unsubscribe with no session; its signed token is the check.
+            exclude=["/api/", "/_emulators/", "/unsubscribe/", *SESSIONLESS],
         ),
         stores={"sessions": session_store(settings)},
         exception_handlers=EXCEPTION_HANDLERS,

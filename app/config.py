@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     job_retry_backoff_seconds: float = Field(default=2.0, ge=0)
     # A provider job not finished this long after it was submitted is given up (failed and refunded).
     job_timeout_seconds: int = Field(default=1800, gt=0)
+    # Ad finishing: the largest music upload (MB) and its longest length (seconds), and the H.264 preset
+    # (ultrafast … veryslow: faster presets trade file size for speed).
+    max_audio_mb: int = Field(default=15, gt=0)
+    max_audio_seconds: int = Field(default=600, gt=0)
+    finish_x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
 
     # Requests allowed per client (per user once signed in) in a window: "N/second|minute|hour|day"
     # ("0/minute" turns a limit off). Counted on Redis when REDIS_URL is set, so every web process shares them.
@@ -254,6 +259,10 @@ class Settings(BaseSettings):
     @property
     def mail_outbox_dir(self) -> Path:
         return Path(self.media_root) / "_emulators" / "mail"
+
+    @property
+    def max_audio_bytes(self) -> int:
+        return self.max_audio_mb * 1024 * 1024
 
     @property
     def max_upload_bytes(self) -> int:

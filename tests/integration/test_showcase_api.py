@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from app import db
 from app.showcase import content, home_cache
 from app.showcase.seed import seed
-from app.tables import ShowcaseVideos, TrialImages, Users
+from app.tables import ShowcaseVideos, TrialImages, Users, Videos
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +104,9 @@ async def test_featured_hero_and_trial_lists(client, seeded):
 
 async def test_recent_users_show_names_and_avatars_never_emails(client, seeded):
     for n in range(4):
-        await Users(email=f"person{n}@example.com", name=f"Person{n} Surname").save()
+        person = Users(email=f"person{n}@example.com", name=f"Person{n} Surname")
+        await person.save()
+        await Videos(user=person.id, prompt="A shoe", model="sora-2", duration=4, resolution="1280x720").save()
     response = await client.get("/api/v1/users/recent")
     body = response.json()
     assert body["total"] == 7
