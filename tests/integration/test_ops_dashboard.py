@@ -89,7 +89,7 @@ async def test_the_page_draws_each_chart_with_its_table_and_refreshes_by_htmx(hi
     page = await client.get("/admin")
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg") == 3 and html.count('class="chart-data"') == 3
+    assert html.count('class="chart-svg"') == 3 and html.count('class="chart-data"') == 3
     assert len(re.findall(r"<rect [^>]*class=\"bar-", html)) >= 4
     assert 'hx-trigger="every 30s"' in html
     fragment = await client.get("/admin", headers={"HX-Request": "true"})
