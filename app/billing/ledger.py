@@ -41,6 +41,7 @@ async def apply(
     video_id: int | None = None,
     charge_seq: int = 0,
     note: str = "",
+    reference: str | None = None,
 ) -> Entry:
     """Change a balance by `delta` and record it; raise InsufficientCredits if it would go below zero.
 
@@ -67,6 +68,7 @@ async def apply(
                 charge_seq=charge_seq,
                 balance_after=balance,
                 note=note,
+                reference=reference,
             )
         ).returning(CreditTransactions.id)
     observe.credits_changed(LedgerReason(reason).value, delta)
