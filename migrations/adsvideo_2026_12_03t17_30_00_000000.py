@@ -18,6 +18,8 @@ STATEMENTS = [
     "CREATE INDEX IF NOT EXISTS credit_transactions_usage_window ON credit_transactions (created_at, reason, delta)",
     "CREATE INDEX IF NOT EXISTS credit_transactions_user_created"
     " ON credit_transactions (user_id, created_at, reason, delta)",
+    # Revenue from credit packs per day.
+    "CREATE INDEX IF NOT EXISTS credit_purchases_created ON credit_purchases (created_at, currency, amount)",
 ]
 
 

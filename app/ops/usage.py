@@ -102,7 +102,7 @@ class Dashboard:
     generation_seconds: dict[str, dict[str, float | None]]
     credits: dict[str, Pair]
     credits_by_day: dict[str, dict[str, int]]
-    revenue: Pair | None
+    revenue: dict[str, Pair]  # by currency, in cents: credit packs paid through Checkout
     queue_depths: dict[str, int]
     waiting: int
     oldest_waiting_seconds: float
@@ -242,6 +242,17 @@ def _credit_totals(w: Window, by_day: dict[str, dict[str, int]]) -> dict[str, Pa
     return totals
 
 
+async def _revenue(w: Window) -> dict[str, Pair]:
+    """Credit-pack payments (less nothing: refunds are Stripe's to report), by currency, in cents.
+    Subscription invoices are not stored here; Stripe's dashboard has them."""
+    rows = await _rows(
+        "SELECT currency, SUM(amount) AS month, SUM(CASE WHEN created_at >= {} THEN amount ELSE 0 END) AS today"
+        " FROM credit_purchases WHERE created_at >= {} GROUP BY currency",
+        w.today, w.since,
+    )
+    return {r["currency"]: Pair(int(r["today"] or 0), int(r["month"] or 0)) for r in rows}
+
+
 async def dashboard(now: datetime | None = None) -> Dashboard:
     """Every figure of the admin dashboard."""
     w = Window.ending(now)
@@ -262,7 +273,7 @@ async def dashboard(now: datetime | None = None) -> Dashboard:
         generation_seconds={"today": await _percentiles(w.today), "month": await _percentiles(w.since)},
         credits=_credit_totals(w, by_day),
         credits_by_day=by_day,
-        revenue=None,  # no payments are recorded yet
+        revenue=await _revenue(w),
         queue_depths=depths,
         waiting=waiting,
         oldest_waiting_seconds=oldest,

@@ -11,7 +11,7 @@ import pytest
 
 from app.billing import ledger
 from app.ops import usage
-from app.tables import LedgerReason, Users, Videos
+from app.tables import CreditPurchases, LedgerReason, Users, Videos
 from benchmarks.dashboard import counting_queries, seed_history
 from tests.billing_factories import make_user
 from tests.studio_factories import sign_in
@@ -51,6 +51,11 @@ async def history(settings):
     await ledger.apply(ada.id, -100, LedgerReason.generation, video_id=charge, charge_seq=1)
     await ledger.apply(ada.id, 100, LedgerReason.refund, video_id=charge, charge_seq=1)
     await ledger.apply(bob.id, -250, LedgerReason.generation, video_id=charge, charge_seq=2)
+    await CreditPurchases(user=ada.id, checkout_session_id="cs_test_1", pack="starter", credits=500, amount=1900,
+                          currency="usd").save()
+    old_purchase = CreditPurchases(user=old.id, checkout_session_id="cs_test_2", pack="starter", credits=500,
+                                   amount=1900, currency="usd", created_at=NOW - timedelta(days=50))
+    await old_purchase.save()
     return ada, bob, old
 
 
@@ -72,6 +77,7 @@ async def test_the_figures_are_exact(history):
     assert (d.credits["charged"].today, d.credits["refunded"].today) == (350, 100)
     assert d.credits["granted"].month == 1_000 + 500 + 100  # the three sign-up grants, written now
     assert d.waiting == 1 and d.oldest_waiting_seconds >= 60
+    assert d.revenue == {"usd": usage.Pair(1900, 1900)}
 
 
 async def test_a_users_month_counts_their_videos_by_model_and_credits_spent(history):
@@ -92,6 +98,7 @@ async def test_the_page_draws_each_chart_with_its_table_and_refreshes_by_htmx(hi
     assert html.count('class="chart-svg"') == 3 and html.count('class="chart-data"') == 3
     assert len(re.findall(r"<rect [^>]*class=\"bar-", html)) >= 4
     assert 'hx-trigger="every 30s"' in html
+    assert 'data-figure="revenue-today-usd">19.00<' in html
     fragment = await client.get("/admin", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith("<div id=\"dashboard\"")
     assert "<html" not in fragment.text and fragment.headers["vary"] == "HX-Request"
