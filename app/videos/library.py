@@ -123,17 +123,21 @@ async def reference_url(video: Videos) -> str | None:
 
 
 def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
-    """Each pipeline step with its state: done, current, failed or todo."""
-    seen = {event.step for event in log}
+    """Each pipeline step with its state: done, current, failed or todo.
+
+    The furthest step of the current attempt wins: `video.step` is written after the event, so a page
+    or stream can read a log that is already a step ahead of it. A retry starts again at "queued".
+    """
     keys = [key for key, _ in STEPS]
-    reached = [event.step for event in log if event.step in keys]
-    current = video.step if video.step in keys else (reached[-1] if reached else "queued")
-    index = keys.index(current)
+    starts = [i for i, event in enumerate(log) if event.step == "queued"]
+    attempt = log[starts[-1]:] if starts else log
+    reached = [keys.index(event.step) for event in attempt if event.step in keys]
+    index = max([keys.index(video.step) if video.step in keys else 0, *reached])
     finished = video.status == VideoStatus.completed.value
     failed = video.status == VideoStatus.failed.value
     states = []
     for i, (key, label) in enumerate(STEPS):
-        if finished or i < index or (key in seen and i != index):
+        if finished or i < index:
             state = "done"
         elif i == index:
             state = "failed" if failed else "current"

@@ -13,6 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from app.config import ROOT
+from app.videos import naming
 
 
 def _time_ago(value: datetime | None) -> str:
@@ -97,6 +98,7 @@ def jinja_env() -> Environment:
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
+    env.filters.update(naming.FILTERS)
     env.globals.update(url_for=url_for, static_url=static_url)
     return env
 
