@@ -130,6 +130,28 @@ def live_routes() -> list:
     return [VideoEventsController, ApiVideoEventsController]
 
 
+def out_in_the_world_routes() -> list:
+    """Share links, embeds, oEmbed and the gallery; notifications, email preferences; webhooks."""
+    from app.notifications.api import NotificationsApiController
+    from app.notifications.pages import NotificationsController, PreferencesController, UnsubscribeController
+    from app.sharing.api import ShareApiController
+    from app.sharing.pages import (
+        AdminGalleryController,
+        GalleryController,
+        OEmbedController,
+        ShareActionsController,
+        SharePagesController,
+    )
+    from app.webhooks.api import WebhooksApiController
+    from app.webhooks.pages import WebhookPagesController
+
+    return [
+        SharePagesController, OEmbedController, GalleryController, ShareActionsController, AdminGalleryController,
+        ShareApiController, NotificationsController, PreferencesController, UnsubscribeController,
+        NotificationsApiController, WebhookPagesController, WebhooksApiController,
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -165,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DocsController,
             *studio_routes(settings),
             *live_routes(),
+            *out_in_the_world_routes(),
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
@@ -184,7 +207,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
-            exclude=["/api/", "/_emulators/", *SESSIONLESS],
+            # /unsubscribe/: mail clients POST the one-click unsubscribe with no session; its signed token is the check.
+            exclude=["/api/", "/_emulators/", "/unsubscribe/", *SESSIONLESS],
         ),
         stores={"sessions": session_store(settings)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     # The Runway API's address: unset = api.dev.runwayml.com, or the mounted emulator when it is in use.
     runwayml_base_url: str | None = None
     use_mock_runway: bool = False
+    # Google Veo through the Gemini/Vertex AI API key ("express mode"); unset outside production = the emulator.
+    google_api_key: str | None = None
+    # The Veo API's address: unset = Google's (aiplatform.googleapis.com), or the mounted emulator when in use.
+    veo_base_url: str | None = None
+    use_mock_veo: bool = False
+    # Google's ids for the two Veo models (Google renames them; change these when it does).
+    veo_model_id: str = "veo-3.1-generate-001"
+    veo_fast_model_id: str = "veo-3.1-fast-generate-001"
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)
 
@@ -218,6 +226,10 @@ class Settings(BaseSettings):
         return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
 
     @property
+    def use_veo_emulator(self) -> bool:
+        return self.use_mock_veo or (not self.google_api_key and not self.is_production)
+
+    @property
     def uses_mail_outbox(self) -> bool:
         """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
         return not self.smtp_host and not self.is_production
@@ -260,6 +272,8 @@ class Settings(BaseSettings):
             problems.append("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
         if self.use_mock_runway:
             problems.append("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+        if self.use_mock_veo:
+            problems.append("USE_MOCK_VEO is true: production must not use the Veo emulator")
         return problems
 
     def check_production(self) -> None:

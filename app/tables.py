@@ -37,6 +37,36 @@ class VideoStatus(str, Enum):
     failed = "failed"
 
 
+# A video is in flight until it has completed or failed.
+ACTIVE_STATUSES = (VideoStatus.pending.value, VideoStatus.processing.value)
+FINISHED_STATUSES = (VideoStatus.completed.value, VideoStatus.failed.value)
+
+
+class VideoStep(str, Enum):
+    """The generation pipeline's steps in order; each one reached is a `video_events` row."""
+
+    queued = "queued"
+    preparing = "preparing"
+    submitting = "submitting"
+    waiting = "waiting"
+    generating = "generating"
+    downloading = "downloading"
+    completed = "completed"
+
+
+STEPS = tuple(step.value for step in VideoStep)
+# What the pages call each step (a failed video's last event has step "failed", outside this list).
+STEP_LABELS = {
+    "queued": "Queued",
+    "preparing": "Preparing the reference image",
+    "submitting": "Submitting to the model",
+    "waiting": "Waiting in the model's queue",
+    "generating": "Generating",
+    "downloading": "Saving the video",
+    "completed": "Done",
+}
+
+
 class LedgerReason(str, Enum):
     signup = "signup"
     generation = "generation"
@@ -57,6 +87,12 @@ class Users(Table, tablename="users"):
     subscription_start_date = Timestamptz(null=True, default=None)
     subscription_end_date = Timestamptz(null=True, default=None)
     is_admin = Boolean(default=False)
+    # Preferences (on /account): emails about videos, emails about the account, the home page's creators.
+    email_video_updates = Boolean(default=True)
+    email_account_alerts = Boolean(default=True)
+    show_in_creators = Boolean(default=True)
+    # Kept equal to the user's unread notifications, so every page's bell costs no query.
+    unread_notifications = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
 
@@ -169,6 +205,102 @@ class RefreshTokens(Table, tablename="refresh_tokens"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ShareLinks(Table, tablename="share_links"):
+    """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
+
+    id = Serial(primary_key=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    token = Varchar(length=64, unique=True)
+    title = Varchar(length=120, default="")
+    published_at = Timestamptz(null=True, default=None, index=True)
+    # An administrator took it out of the gallery (the link itself keeps working).
+    hidden_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class NotificationKind(str, Enum):
+    video_ready = "video_ready"
+    video_failed = "video_failed"
+    batch_ready = "batch_ready"
+    credits_granted = "credits_granted"
+    payment_problem = "payment_problem"
+    webhook_disabled = "webhook_disabled"
+
+
+class Notifications(Table, tablename="notifications"):
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=32)
+    title = Varchar(length=200)
+    body = Text(default="")
+    link = Varchar(length=512, null=True, default=None)
+    video = ForeignKey(Videos, db_column_name="video_id", null=True, default=None, on_delete=OnDelete.set_null)
+    read_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EmailMessages(Table, tablename="email_messages"):
+    """Every email the app sends: written with the event that causes it, sent by a job, retried on failure."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.cascade,
+                      index=True)
+    to_address = Varchar(length=320)
+    kind = Varchar(length=32)
+    subject = Varchar(length=255)
+    text_body = Text()
+    html_body = Text()
+    unsubscribe_url = Varchar(length=1024, null=True, default=None)
+    message_id = Varchar(length=255)
+    status = Varchar(length=16, default="queued", index=True)  # queued | sent | failed | skipped
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class WebhookEndpoints(Table, tablename="webhook_endpoints"):
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2048)
+    # Space-separated event types, e.g. "video.completed video.failed".
+    events = Varchar(length=255)
+    secret = Varchar(length=64)
+    enabled = Boolean(default=True)
+    disabled_reason = Text(null=True, default=None)
+    consecutive_failures = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class WebhookDeliveries(Table, tablename="webhook_deliveries"):
+    """One event for one endpoint; its attempts are the delivery log."""
+
+    id = Serial(primary_key=True)
+    endpoint = ForeignKey(WebhookEndpoints, db_column_name="endpoint_id", on_delete=OnDelete.cascade, index=True)
+    message_id = Varchar(length=64, unique=True)
+    event_type = Varchar(length=32)
+    payload = Text()
+    status = Varchar(length=16, default="pending")  # pending | succeeded | failed
+    attempts = Integer(default=0)
+    last_status_code = Integer(null=True, default=None)
+    next_attempt_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempts(Table, tablename="webhook_attempts"):
+    id = Serial(primary_key=True)
+    delivery = ForeignKey(WebhookDeliveries, db_column_name="delivery_id", on_delete=OnDelete.cascade, index=True)
+    number = Integer()
+    status_code = Integer(null=True, default=None)
+    error = Text(null=True, default=None)
+    duration_ms = Integer(default=0)
+    response_excerpt = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: list[type[Table]] = [
     Users,
     Uploads,
@@ -178,4 +310,10 @@ ALL_TABLES: list[type[Table]] = [
     VideoEvents,
     CreditTransactions,
     RefreshTokens,
+    ShareLinks,
+    Notifications,
+    EmailMessages,
+    WebhookEndpoints,
+    WebhookDeliveries,
+    WebhookAttempts,
 ]

@@ -14,7 +14,6 @@ import asyncio
 import io
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,8 +46,8 @@ def bench_render() -> None:
 
 async def _ledger(n: int) -> None:
     from app import db
-    from app.migrate import migrate
     from app.billing import ledger
+    from app.migrate import migrate
     from app.tables import Users
 
     await migrate()

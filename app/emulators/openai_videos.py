@@ -143,7 +143,7 @@ async def _body(request: Request) -> tuple[dict[str, Any], bool]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         form = await request.form()
-        return {key: form.get(key) for key in form.keys()}, True
+        return {key: form.get(key) for key in form}, True
     raw = await request.body()
     if content_type == "application/json" or (not content_type and raw):
         try:

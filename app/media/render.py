@@ -3,6 +3,7 @@ generated scene, with a caption. Used by the OpenAI/Runway emulators and by `see
 
 from __future__ import annotations
 
+import array
 import colorsys
 import hashlib
 import io
@@ -15,6 +16,8 @@ import av
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 DEFAULT_FPS = 24
+AUDIO_RATE = 24_000
+AUDIO_FRAME_SAMPLES = 1024
 
 
 @dataclass
@@ -141,6 +144,25 @@ def cover(image: Image.Image, width: int, height: int) -> Image.Image:
     return ImageOps.fit(image, (width, height), Image.LANCZOS, centering=(0.5, 0.5))
 
 
+def _tone_frames(seconds: int, caption: str):
+    """A soft two-note chime, mono 16-bit, `seconds` long: the soundtrack of an emulated video with audio."""
+    low = 220.0 + (int(hashlib.sha256(caption.encode()).hexdigest()[:2], 16) % 12) * 10
+    total = seconds * AUDIO_RATE
+    pts = 0
+    while pts < total:
+        count = min(AUDIO_FRAME_SAMPLES, total - pts)
+        samples = array.array("h", (
+            int(6000 * math.sin(2 * math.pi * (low if (pts + i) // AUDIO_RATE % 2 == 0 else low * 1.5)
+                                * (pts + i) / AUDIO_RATE))
+            for i in range(count)
+        ))
+        frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+        frame.planes[0].update(samples.tobytes())
+        frame.sample_rate, frame.pts = AUDIO_RATE, pts
+        yield frame
+        pts += count
+
+
 def render_clip(
     out: str | Path | BinaryIO,
     *,
@@ -151,9 +173,11 @@ def render_clip(
     image: Image.Image | None = None,
     fps: int = DEFAULT_FPS,
     keyframe_count: int = 5,
+    audio: bool = False,
     motion: str = "push",
 ) -> RenderedClip:
-    """Write an MP4 (H.264, yuv420p) of exactly width×height and `seconds` to `out`.
+    """Write an MP4 (H.264, yuv420p; with an AAC soundtrack when `audio`) of exactly width×height and
+    `seconds` to `out`.
 
     CPU-bound: call it from a worker thread (`anyio.to_thread.run_sync`) inside async code.
     """
@@ -172,6 +196,7 @@ def render_clip(
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "26", "movflags": "+faststart"}
+        sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(total):
             progress = i / max(1, total - 1)
             frame_img = _pan_zoom(base, width, height, progress, motion) if base is not None else _scene(world, width, height, i / fps)
@@ -183,6 +208,10 @@ def render_clip(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            for frame in _tone_frames(seconds, caption):
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode(None))
     return result
 
 
@@ -193,10 +222,11 @@ def render_clip_bytes(**kwargs) -> tuple[bytes, RenderedClip]:
 
 
 def probe(data: bytes | str | Path) -> dict:
-    """Codec, size and duration (seconds) of an MP4, read back with PyAV."""
+    """Codec, size, duration (seconds) and soundtrack codec (None without one) of an MP4, read back with PyAV."""
     source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
     with av.open(source) as container:
         stream = container.streams.video[0]
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         duration = float(stream.duration * stream.time_base) if stream.duration else container.duration / 1e6
         return {
             "codec": stream.codec_context.name,
@@ -204,4 +234,5 @@ def probe(data: bytes | str | Path) -> dict:
             "height": stream.codec_context.height,
             "seconds": duration,
             "frames": stream.frames,
+            "audio": audio,
         }

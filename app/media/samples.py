@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-
 from math import cos, radians, sin
 
 from PIL import Image, ImageDraw, ImageFilter

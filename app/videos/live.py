@@ -13,21 +13,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import NotFound
 from app.tables import (
-    CreditTransactions,
-    LedgerReason,
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
     Users,
     VideoEvents,
     Videos,
     VideoStatus,
 )
-from app.videos import progress
+from app.videos import library, progress
 
 KEEPALIVE_SECONDS = 15.0
-STEPS = ("queued", "preparing", "submitting", "waiting", "generating", "downloading", "completed")
-TERMINAL = (VideoStatus.completed.value, VideoStatus.failed.value)
-IN_FLIGHT = (VideoStatus.pending.value, VideoStatus.processing.value)
 
 
 @dataclass
@@ -35,8 +31,9 @@ class Update:
     """One thing to tell a watcher.
 
     kind: "progress" (a step; `event_id` is its video_events id), "done" (the final state),
-    "card" (a video of the user's list changed), "idle" (no video of the user's list is in flight
-    any more), or "keepalive" (nothing happened for a while).
+    "card" (a video of the user's list changed), "bell" (the unread notification count changed),
+    "idle" (no video of the user's list is in flight any more), or "keepalive" (nothing happened for a while).
+    `unread`, when known, is the owner's unread notification count (the header's bell).
     """
 
     kind: str
@@ -45,6 +42,7 @@ class Update:
     events: list[VideoEvents] = field(default_factory=list)
     refund: int = 0
     credits: int | None = None
+    unread: int | None = None
 
     @property
     def event(self) -> VideoEvents | None:
@@ -56,17 +54,7 @@ KEEPALIVE = Update("keepalive")
 
 
 def is_terminal(video: Any) -> bool:
-    return video.status in TERMINAL
-
-
-async def owned_video(user: Any, video_id: int) -> Videos:
-    """The user's video, or NotFound (also for another user's video: its existence is not revealed)."""
-    video = None
-    if user is not None:
-        video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user.id)).first()
-    if video is None:
-        raise NotFound("Video not found.", code="video_not_found")
-    return video
+    return video.status in FINISHED_STATUSES
 
 
 async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
@@ -77,17 +65,11 @@ async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
 
 async def _final(video: Videos, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
-    refund = 0
-    if video.status == VideoStatus.failed.value:
-        rows = await CreditTransactions.select(CreditTransactions.delta).where(
-            (CreditTransactions.video == video.id)
-            & (CreditTransactions.reason == LedgerReason.refund.value)
-            & (CreditTransactions.charge_seq == video.charge_seq)
-        )
-        refund = sum(row["delta"] for row in rows)
-    owner = await Users.select(Users.credits).where(Users.id == video.user).first()
+    refund = await library.refunded_credits(video)
+    owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
     last = events[-1].id if events else None
-    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None)
+    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None,
+                  unread=owner["unread_notifications"] if owner else None)
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -97,7 +79,7 @@ def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
     past.step, past.progress = event.step, event.progress
     if event.step == "queued":
         past.status = VideoStatus.pending.value
-    elif event.step not in TERMINAL:
+    elif event.step not in FINISHED_STATUSES:
         past.status = VideoStatus.processing.value
     return past
 
@@ -122,7 +104,7 @@ async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[U
 async def video_updates(
     video_id: int, *, last_event_id: int | None = None, keepalive: float = KEEPALIVE_SECONDS
 ) -> AsyncIterator[Update]:
-    """Updates for one video (check ownership first with `owned_video`).
+    """Updates for one video (check ownership first with `library.get_video`).
 
     Without `last_event_id`: the current state at once, as one update. With it: only the steps
     after it. Then each new step, a keep-alive when idle, and the end after `done`.
@@ -158,8 +140,13 @@ async def video_updates(
             batch = await _since(video, events, sent)
 
 
+async def _unread(user_id: int) -> int | None:
+    row = await Users.select(Users.unread_notifications).where(Users.id == user_id).first()
+    return row["unread_notifications"] if row else None
+
+
 async def in_flight_ids(user_id: int) -> list[int]:
-    rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(IN_FLIGHT)))
+    rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(ACTIVE_STATUSES)))
     return [row["id"] for row in rows]
 
 
@@ -178,7 +165,8 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
                     (Videos.user == user_id) & Videos.id.is_in(sorted(changed))
                 ).order_by(Videos.id)
                 for video in videos:
-                    yield Update("card", video=video)
+                    unread = await _unread(user_id) if is_terminal(video) else None
+                    yield Update("card", video=video, unread=unread)
                     if is_terminal(video):
                         watching.discard(video.id)
                 watching -= changed - {video.id for video in videos}  # deleted ones are gone
@@ -192,6 +180,9 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
             elif message is progress.RESYNC:
                 changed = watching | set(await in_flight_ids(user_id))
                 watching = set(changed)
+            elif message.get("type") == "notification":
+                changed = set()
+                yield Update("bell", unread=message.get("unread"))
             else:
                 video_id = message.get("video_id")
                 changed = {video_id} if isinstance(video_id, int) else set()

@@ -22,18 +22,23 @@ from app.web.templating import render
 RETRY_MS = 2000
 
 
+def parse_last_event_id(value: str | None) -> int | None:
+    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
+    try:
+        return int(value) if value is not None and value.strip() else None
+    except ValueError:
+        return None
+
+
 def _context(update: Update) -> dict[str, Any]:
-    video = update.video
-    return {
-        "video": video,
-        "events": update.events,
-        "steps": library.step_states(video, update.events),
-        "status_label": library.STATUS_LABELS.get(video.status, video.status),
-        "finished": library.is_finished(video),
-        "video_src": media_url(video.video_key) or video.video_url,
-        "poster_src": media_url(video.poster_key) or video.poster_url,
-        "refunded": update.refund,
-    }
+    return library.progress_context(update.video, update.events, update.refund)
+
+
+def _bell(update: Update) -> str:
+    """The header's bell with the current unread count, out of band ("" when the count is unknown)."""
+    if update.unread is None:
+        return ""
+    return render("partials/notifications/_bell.html", unread=update.unread, oob=True)
 
 
 def _keepalive() -> ServerSentEventMessage:
@@ -50,6 +55,10 @@ def html_message(update: Update) -> ServerSentEventMessage:
         data = render("partials/videos/_result.html", **context) + render("partials/videos/_progress.html", **context)
         if update.credits is not None:
             data += render("partials/_header_credits.html", credits=update.credits, oob=True)
+        data += _bell(update)
+        if update.video.status == "completed":
+            # The share controls appear with the player (a fresh video is never shared yet).
+            data += render("partials/sharing/_share_panel.html", video_id=update.video.id, shared=None, oob=True)
     else:
         data = render("partials/videos/_progress.html", **context)
     return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
@@ -86,7 +95,9 @@ def card_message(update: Update) -> ServerSentEventMessage:
         return _keepalive()
     if update.kind == "idle":
         return ServerSentEventMessage(data="idle", event="idle")  # an event with no data is never dispatched
-    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True)
+    if update.kind == "bell":
+        return ServerSentEventMessage(data=_bell(update) or " ", event="card", retry=RETRY_MS)
+    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True) + _bell(update)
     return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 

@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from app.asgi import create_app, session_config
 from app.config import ConfigError, Settings
 from app.tables import Users
-from tests.google_emulator import google, sign_in  # noqa: F401  (fixture)
+from tests.google_emulator import google, sign_in
 
 HX = {"HX-Request": "true"}
 

@@ -32,7 +32,7 @@ async def test_home_with_seeded_content(client, seeded):
     html = response.text
     assert response.headers["vary"].lower() == "hx-request"
     # Hero carousel: autoplaying, muted, looping videos with posters, one per hero video.
-    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)  # noqa: E712
+    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)
     hero_tags = re.findall(r"<video class=\"hero-video\"[^>]*>", html)
     assert len(hero_tags) == len(heroes) == 3
     for tag in hero_tags:
@@ -155,7 +155,7 @@ async def test_the_seeded_home_page_never_shows_the_same_clip_twice(client, seed
             thumbs.append(list(img.convert("RGB").crop((0, 0, img.width, img.height * 2 // 3)).resize((8, 8)).getdata()))
     for i, a in enumerate(thumbs):
         for b in thumbs[i + 1:]:
-            difference = sum(abs(x - y) for p, q in zip(a, b) for x, y in zip(p, q)) / (64 * 3)
+            difference = sum(abs(x - y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True)) / (64 * 3)
             assert difference > 8
     categories = re.findall(r'<span class="category-tag">([^<]+)</span>', grid_html)
     assert len(set(categories)) == 5
