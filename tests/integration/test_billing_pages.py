@@ -209,10 +209,14 @@ async def test_admin_unknown_user_is_404(client, settings):
 
 
 @pytest.fixture
-def raising_app(app):
-    """A route under /api/ and a page that raise the seed's errors, added to the real app (its error
-    handlers, and the routes the error page links to)."""
+def raising_app(settings):
+    """A route under /api/ and a page that raise the seed's errors, added to an app of its own built like
+    the real one (its error handlers, and the routes the error page links to)."""
     from litestar import get
+
+    from app.asgi import create_app
+
+    app = create_app(settings)
 
     errors = {
         "required": charges.SubscriptionRequiredException(),
