@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from app.config import get_settings
 from app.errors import Conflict, NotFound
 from app.media.storage import StoredFile, get_storage
-from app.tables import ShareLinks, Videos, VideoStatus
+from app.tables import BrandKits, ShareLinks, Videos, VideoStatus
 
 TITLE_LIMIT = 120
 # 32 random bytes: 43 URL-safe characters, far beyond guessing.
@@ -27,6 +27,8 @@ class Shared:
 
     link: ShareLinks
     video: Videos
+    # The owner's call to action from their brand kit: (text, link), when they set a link.
+    cta: tuple[str, str] | None = None
 
     @property
     def token(self) -> str:
@@ -127,7 +129,24 @@ async def by_token(token: str) -> Shared:
     video = await Videos.objects().where(Videos.id == link.video).first() if link else None
     if link is None or video is None or video.status != VideoStatus.completed.value:
         raise NotFound("This link does not exist or was turned off.", code="share_not_found")
-    return Shared(link, video)
+    return Shared(link, video, await brand_cta(video.user))
+
+
+def cta_link(url: str) -> str | None:
+    """A brand kit's CTA address as a safe link: http(s) only; a bare "shop.example.com/x" gets https://."""
+    url = (url or "").strip()
+    if not url or any(c.isspace() for c in url):
+        return None
+    if url.lower().startswith(("https://", "http://")):
+        return url
+    host = url.split("/", 1)[0]
+    return f"https://{url}" if "." in host and ":" not in host and not url.startswith("/") else None
+
+
+async def brand_cta(user_id: int) -> tuple[str, str] | None:
+    kit = await BrandKits.select(BrandKits.cta_text, BrandKits.cta_url).where(BrandKits.user == user_id).first()
+    link = cta_link(kit["cta_url"]) if kit else None
+    return (kit["cta_text"] or "Learn more", link) if link else None
 
 
 def shared_file(shared: Shared, which: str) -> StoredFile | None:

@@ -7,10 +7,18 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
+from app.finishing import jobs as finishing_jobs
 from app.limits.rates import RATE_LIMIT_OPT
 from app.videos import library
 from app.videos import service as videos_service
-from app.videos.schemas import GenerateRequest, ModelOut, VideoListOut, VideoOut, model_out, video_out
+from app.videos.schemas import (
+    GenerateRequest,
+    ModelOut,
+    VideoListOut,
+    VideoOut,
+    model_out,
+    video_out,
+)
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
 
@@ -34,8 +42,13 @@ class VideosController(Controller):
     ) -> VideoOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
-        returns the video it already made, without a second charge."""
-        video, _ = await videos_service.create_video(
+        returns the video it already made, without a second charge. With `finish`, the video is finished
+        into ads once it is made (checked now: a 422 here charges nothing)."""
+        finish = data.finish.to_options() if data.finish else None
+        if finish is not None:
+            await finishing_jobs.check_for_generation(request.user.id, finish, data.finish.music_upload_id,
+                                                      data.duration, data.resolution)
+        video, created = await videos_service.create_video(
             request.user,
             prompt=data.prompt,
             model=data.model,
@@ -45,6 +58,8 @@ class VideosController(Controller):
             trial_image_id=data.trial_image_id,
             idempotency_key=idempotency_key,
         )
+        if finish is not None and created:
+            await finishing_jobs.add_waiting(video, finish, data.finish.music_upload_id)
         return video_out(video)
 
     @get("/", name="api:videos-list", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
@@ -68,7 +83,12 @@ class VideosController(Controller):
     @get("/{video_id:int}", name="api:videos-detail", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
          summary="One of your videos")
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
-        return video_out(await library.get_video(request.user.id, video_id))
+        """The video, with `renditions`: the ads finished from it (placement, size, duration, url, poster)."""
+        from app.finishing.api import rendition_out
+
+        video = await library.get_video(request.user.id, video_id)
+        renditions = [rendition_out(r, captions) for r, captions in await finishing_jobs.renditions_for_video(video.id)]
+        return video_out(video, renditions)
 
     @delete("/{video_id:int}", name="api:videos-delete", status_code=204, guards=[user_required], security=BEARER,
             responses=error_responses(401, 404, 409),

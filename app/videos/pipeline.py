@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
+from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
 from app.notifications import outcomes
 from app.providers import registry
@@ -37,7 +38,14 @@ from app.providers.base import (
     TransientProviderError,
     VideoProvider,
 )
-from app.tables import ACTIVE_STATUSES, TrialImages, Uploads, VideoEvents, Videos, VideoStatus
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
 from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.generation")
@@ -201,6 +209,7 @@ async def _fail(job: Job, reason: str) -> None:
         ).returning(VideoEvents.id)
     await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
+    await finishing_jobs.cancel_waiting(job.video_id)
 
 
 # Step 2: the reference image, exactly the output size.
@@ -353,6 +362,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
         raise Stop()
     await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
+    await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
 
 
 # Steps 2–4: prepare and submit, once.

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 
+from app.finishing.schemas import FinishRequest, RenditionOut
 from app.tables import Videos
 from app.videos.service import ModelOffer
 
@@ -21,6 +22,8 @@ class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     resolution: str = "1280x720"
     reference_image_id: int | None = None
     trial_image_id: int | None = None
+    # Finish the video into ads as soon as it is made (the same object as POST /videos/{id}/finish).
+    finish: FinishRequest | None = None
 
 
 class VideoOut(msgspec.Struct):
@@ -42,6 +45,8 @@ class VideoOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    # Finished ads made from this video (in GET /videos/{id}; empty elsewhere).
+    renditions: list[RenditionOut] = msgspec.field(default_factory=list)
 
 
 class VideoListOut(msgspec.Struct):
@@ -69,8 +74,10 @@ class ModelOut(msgspec.Struct):
     needs_reference_image: bool
 
 
-def video_out(video: Videos) -> VideoOut:
-    return msgspec.convert(video, VideoOut, from_attributes=True)
+def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> VideoOut:
+    out = msgspec.convert(video, VideoOut, from_attributes=True)
+    out.renditions = renditions or []
+    return out
 
 
 def model_out(offer: ModelOffer) -> ModelOut:

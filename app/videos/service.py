@@ -12,10 +12,19 @@ import dramatiq
 from app.billing import charges, plans
 from app.billing.pricing import price_for
 from app.errors import Conflict, Forbidden, ValidationFailed
+from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
 from app.providers.base import ModelInfo
-from app.tables import ACTIVE_STATUSES, TrialImages, Uploads, Users, VideoEvents, Videos, VideoStatus
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    Users,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
 from app.videos import library, progress, slots
 from app.videos.library import VideoPage, get_video
 
@@ -306,8 +315,9 @@ async def delete_video(user_id: int, video_id: int) -> None:
             raise Conflict("This video is being generated; you can delete it once it has finished.",
                            code="video_generating")
         video = await get_video(user_id, video_id)
+    finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
     store = storage.get_storage()
-    for key in (video.video_key, video.poster_key):
+    for key in (video.video_key, video.poster_key, *finished):
         if key:
             store.delete(key)

@@ -173,3 +173,17 @@ async def test_preferences_on_the_account_page_and_the_home_page_creators(client
     assert "Zelda" not in (await client.get("/")).text
     assert "Zelda" not in str((await client.get("/api/v1/users/recent")).json())
     assert idle.id
+
+
+async def test_credits_granted_by_an_administrator_or_a_plan_are_announced(client):
+    from app.billing import charges, plans
+
+    user, headers = await api_user(credits=10)
+    await charges.grant(user.id, 250, "Sorry about the outage")
+    await plans.set_plan(user.id, "pro", 1)
+    items = (await client.get("/api/v1/notifications", headers=headers)).json()["items"]
+    assert [i["kind"] for i in items] == ["credits_granted", "credits_granted"]
+    assert items[1]["title"] == "250 credits were added to your balance" and items[1]["body"] == "Sorry about the outage"
+    assert "Pro plan" in items[0]["body"]
+    await charges.grant(user.id, -5, "Correction")  # a removal is not announced
+    assert len((await client.get("/api/v1/notifications", headers=headers)).json()["items"]) == 2

@@ -168,3 +168,17 @@ async def test_publish_puts_a_video_in_the_gallery_and_an_admin_can_hide_or_prom
                                     follow_redirects=False)
     assert unpublished.status_code == 303
     assert "Lavender candle" not in (await visitor.get("/gallery")).text
+
+
+async def test_the_share_page_shows_the_owners_brand_call_to_action(client, visitor):
+    from app.sharing.links import cta_link
+    from app.tables import BrandKits
+
+    owner = await make_user()
+    video = await make_video(owner.id)
+    await BrandKits(user=owner.id, name="Acme", cta_text="Shop the drop", cta_url="acme.example/drop").save()
+    url = (await client.post(f"/api/v1/videos/{video.id}/share", headers=await bearer(owner.id))).json()["share_url"]
+    page = await visitor.get(path_of(url))
+    assert 'href="https://acme.example/drop"' in page.text and "Shop the drop" in page.text
+    assert cta_link("javascript:alert(1)") is None and cta_link("/relative") is None
+    assert cta_link("http://x.example/a") == "http://x.example/a" and cta_link("two words.example") is None
