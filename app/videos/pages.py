@@ -25,6 +25,8 @@ class VideosPagesController(Controller):
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}
         if request.htmx and not request.htmx.boosted:
+            # The page's count sits outside the list: it comes along, out of band.
+            context["oob_count"] = True
             return Template("partials/videos/_library.html", context=context, headers={"Vary": "HX-Request"})
         return Template("pages/videos/index.html", context=context, headers={"Vary": "HX-Request"})
 

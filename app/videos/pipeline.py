@@ -62,6 +62,8 @@ EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. P
 TIMEOUT_MESSAGE = "The video service took too long to make this video, so we stopped waiting."
 REFERENCE_GONE_MESSAGE = "The reference image was deleted before the video could be made."
 REFERENCE_BROKEN_MESSAGE = "The reference image could not be read as a picture."
+# Failures of the service rather than of the request: trying the same again may work.
+TRANSIENT_FAILURES = frozenset({EXHAUSTED_MESSAGE, TIMEOUT_MESSAGE})
 EMPTY_DOWNLOAD = "The video service sent an empty file."
 
 
