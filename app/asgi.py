@@ -24,7 +24,9 @@ from app.accounts.auth_pages import AuthController
 from app.accounts.public_api import PublicUsersApiController
 from app.accounts.sessions import SESSION_COOKIE, LazySessionConfig
 from app.accounts.users_api import UsersController
+from app.billing.api import BillingApiController
 from app.billing.pages import BillingController
+from app.billing.stripe_webhook import StripeWebhookController
 from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
 from app.limits.rates import RateLimitMiddleware
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicMediaController,
             static,
             BillingController,
+            BillingApiController,
+            StripeWebhookController,
             AdminUsersController,
             AuthController,
             AccountController,
@@ -210,7 +214,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             session.middleware,
             DefineMiddleware(
-                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/"]
+                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/",
+                                 "^/billing/stripe/webhook$"]
             ),
             RateLimitMiddleware(),
         ],
@@ -221,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
             # /unsubscribe/: mail clients POST the one-click unsubscribe with no session; its signed token is the check.
-            exclude=["/api/", "/_emulators/", "/unsubscribe/", *SESSIONLESS],
+            exclude=["/api/", "/_emulators/", "/unsubscribe/", "/billing/stripe/webhook", *SESSIONLESS],
         ),
         stores={"sessions": session_store(settings)},
         exception_handlers=EXCEPTION_HANDLERS,

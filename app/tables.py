@@ -28,6 +28,7 @@ class SubscriptionStatus(str, Enum):
     active = "active"
     cancelled = "cancelled"
     expired = "expired"
+    past_due = "past_due"  # a renewal payment failed; paid-through date passed
 
 
 class VideoStatus(str, Enum):
@@ -73,6 +74,9 @@ class LedgerReason(str, Enum):
     refund = "refund"
     plan_grant = "plan_grant"
     admin = "admin"
+    subscription = "subscription"  # a paid Stripe invoice's monthly credits
+    purchase = "purchase"  # a credit pack bought through Stripe Checkout
+    pack_refund = "pack_refund"  # a refunded pack's credits taken back
 
 
 class Users(Table, tablename="users"):
@@ -86,6 +90,10 @@ class Users(Table, tablename="users"):
     subscription_status = Varchar(length=16, default=SubscriptionStatus.active.value)
     subscription_start_date = Timestamptz(null=True, default=None)
     subscription_end_date = Timestamptz(null=True, default=None)
+    # When a subscription set to cancel ends (it stays usable until then); None when it renews.
+    subscription_cancel_at = Timestamptz(null=True, default=None)
+    stripe_customer_id = Varchar(length=255, null=True, default=None)
+    stripe_subscription_id = Varchar(length=255, null=True, default=None)
     is_admin = Boolean(default=False)
     # Preferences (on /account): emails about videos, emails about the account, the home page's creators.
     email_video_updates = Boolean(default=True)
@@ -191,6 +199,8 @@ class CreditTransactions(Table, tablename="credit_transactions"):
     charge_seq = Integer(default=0)
     balance_after = Integer()
     note = Text(default="")
+    # What a payment-driven row is for (`invoice:in_...`, `purchase:cs_...`); unique, so it happens once.
+    reference = Varchar(length=255, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
@@ -202,6 +212,32 @@ class RefreshTokens(Table, tablename="refresh_tokens"):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     replaced_by = Varchar(length=64, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StripeEvents(Table, tablename="stripe_events"):
+    """Each Stripe webhook event handled, by its id (unique): a redelivery finds it and changes nothing."""
+
+    id = Serial(primary_key=True)
+    event_id = Varchar(length=255, unique=True)
+    type = Varchar(length=64)
+    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.set_null)
+    outcome = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CreditPurchases(Table, tablename="credit_purchases"):
+    """A credit pack paid through Checkout, and how many of its credits a refund has taken back."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    checkout_session_id = Varchar(length=255, unique=True)
+    payment_intent_id = Varchar(length=255, null=True, default=None, index=True)
+    pack = Varchar(length=32)
+    credits = Integer()
+    amount = Integer()  # cents
+    currency = Varchar(length=8, default="usd")
+    credits_refunded = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -385,6 +421,8 @@ ALL_TABLES: list[type[Table]] = [
     VideoEvents,
     CreditTransactions,
     RefreshTokens,
+    StripeEvents,
+    CreditPurchases,
     BrandKits,
     AudioUploads,
     Finishings,

@@ -45,7 +45,8 @@ class SubscriptionRequiredException(AppError):
     status_code = 403
     code = "subscription_required"
     default_detail = "Generating videos needs a Basic or Pro plan."
-    fix = ("billing:pricing", "Compare plans")
+    fix = ("billing:pricing", "Choose a plan")
+    upgrade_url = "/pricing"  # named in the API's 403 body
 
 
 class SubscriptionExpiredException(AppError):
@@ -54,7 +55,8 @@ class SubscriptionExpiredException(AppError):
     status_code = 403
     code = "subscription_expired"
     default_detail = "Your subscription has expired. Renew it to generate videos."
-    fix = ("billing:pricing", "See plans")
+    fix = ("billing:pricing", "Renew your plan")
+    upgrade_url = "/pricing"
 
 
 class AlreadyCharged(Conflict):
@@ -78,6 +80,11 @@ async def check_can_generate(user: Users | None, price: int) -> None:
     if user.subscription_plan == Plan.free.value:
         raise SubscriptionRequiredException(
             "The Free plan cannot generate videos. Choose the Basic or Pro plan to start."
+        )
+    if user.subscription_status == SubscriptionStatus.past_due.value:
+        raise SubscriptionExpiredException(
+            f"The payment for your {plan_info(user.subscription_plan).title} plan failed. "
+            "Update your card in the billing portal to keep generating."
         )
     if user.subscription_status != SubscriptionStatus.active.value:
         raise SubscriptionExpiredException(
@@ -227,6 +234,8 @@ def describe_entry(reason: str, video_id: int | None, note: str) -> str:
         return f"{title} plan — monthly credits"
     if reason == LedgerReason.admin.value:
         return f"Adjustment by an administrator: {note}" if note else "Adjustment by an administrator"
+    if reason in (LedgerReason.subscription.value, LedgerReason.purchase.value, LedgerReason.pack_refund.value):
+        return note or reason  # payments write their own sentence
     return reason
 
 

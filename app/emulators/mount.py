@@ -83,4 +83,19 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
             return create_mail_emulator(settings.mail_outbox_dir)
 
         routes.append(_mount(MAIL_PATH, mail))
+    if settings.use_stripe_emulator:
+        from app.emulators.stripe import MOUNT_PATH as STRIPE_PATH
+
+        def stripe() -> ASGIApp:
+            from app.billing.catalogue import emulator_catalogue
+            from app.emulators.stripe import EMULATOR_WEBHOOK_SECRET, create_stripe_emulator
+
+            return create_stripe_emulator(
+                public_root=f"{settings.base_url}{STRIPE_PATH}",
+                forward_to=f"{settings.base_url}/billing/stripe/webhook",
+                webhook_secret=settings.stripe_webhook_secret or EMULATOR_WEBHOOK_SECRET,
+                catalogue=emulator_catalogue(),
+            )
+
+        routes.append(_mount(STRIPE_PATH, stripe))
     return routes

@@ -8,6 +8,7 @@ never on a timer. Subscribing happens before the first read, so nothing publishe
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -57,19 +58,53 @@ def is_terminal(video: Any) -> bool:
     return video.status in FINISHED_STATUSES
 
 
-async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
+@dataclass
+class _Snapshot:
+    """A video as the database has it: the row, its log, and for a finished one the refund and the balance."""
+
+    video: Videos | None
+    events: list[VideoEvents]
+    refund: int = 0
+    credits: int | None = None
+    unread: int | None = None
+
+
+async def _snapshot(video_id: int) -> _Snapshot:
     video = await Videos.objects().where(Videos.id == video_id).first()
     events = await VideoEvents.objects().where(VideoEvents.video == video_id).order_by(VideoEvents.id)
-    return video, list(events)
+    snapshot = _Snapshot(video, list(events))
+    if video is not None and is_terminal(video):
+        snapshot.refund = await library.refunded_credits(video)
+        owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
+        if owner:
+            snapshot.credits, snapshot.unread = owner["credits"], owner["unread_notifications"]
+    return snapshot
 
 
-async def _final(video: Videos, events: list[VideoEvents]) -> Update:
+# Every stream of a video in this process reads the database once per published event, not once each:
+# the first stream to handle event N starts the read, the others await the same task.
+SHARED_SECONDS = 10.0
+_shared: dict[tuple[int, int], asyncio.Task] = {}
+
+
+async def _shared_snapshot(video_id: int, event_id: int | None) -> _Snapshot:
+    if not event_id:
+        return await _snapshot(video_id)
+    key = (video_id, event_id)
+    loop = asyncio.get_running_loop()
+    task = _shared.get(key)
+    if task is None or task.get_loop() is not loop:
+        task = loop.create_task(_snapshot(video_id))
+        _shared[key] = task
+        loop.call_later(SHARED_SECONDS, lambda: _shared.pop(key, None) if _shared.get(key) is task else None)
+    return await task
+
+
+def _final(snapshot: _Snapshot, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
-    refund = await library.refunded_credits(video)
-    owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
     last = events[-1].id if events else None
-    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None,
-                  unread=owner["unread_notifications"] if owner else None)
+    return Update("done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits,
+                  unread=snapshot.unread)
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -84,8 +119,9 @@ def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
     return past
 
 
-async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[Update]:
+def _since(snapshot: _Snapshot, after: int) -> list[Update]:
     """One update per step after event id `after`; the last one is `done` when the video has finished."""
+    video, events = snapshot.video, snapshot.events
     updates = []
     for index, event in enumerate(events):
         if event.id <= after:
@@ -93,11 +129,11 @@ async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[U
         upto = events[: index + 1]
         last = index == len(events) - 1
         if last and is_terminal(video):
-            updates.append(await _final(video, upto))
+            updates.append(_final(snapshot, upto))
         else:
             updates.append(Update("progress", event.id, video if last else _as_of(video, upto), upto))
     if not updates and is_terminal(video):
-        updates.append(await _final(video, events))  # a finished video always ends with `done`
+        updates.append(_final(snapshot, events))  # a finished video always ends with `done`
     return updates
 
 
@@ -110,16 +146,17 @@ async def video_updates(
     after it. Then each new step, a keep-alive when idle, and the end after `done`.
     """
     async with progress.subscribe([progress.video_channel(video_id)]) as subscription:
-        video, events = await _load(video_id)
+        snapshot = await _snapshot(video_id)
+        video, events = snapshot.video, snapshot.events
         if video is None:
             return
         if last_event_id is None:
-            first = await _final(video, events) if is_terminal(video) else Update(
+            first = _final(snapshot, events) if is_terminal(video) else Update(
                 "progress", events[-1].id if events else None, video, events
             )
             batch = [first]
         else:
-            batch = await _since(video, events, last_event_id)
+            batch = _since(snapshot, last_event_id)
         sent = last_event_id or 0
         while True:
             for update in batch:
@@ -134,10 +171,10 @@ async def video_updates(
             if message is not progress.RESYNC and (message.get("event_id") or 0) <= sent and not message.get("done"):
                 batch = []  # already sent (it arrived while we were replaying from the database)
                 continue
-            video, events = await _load(video_id)
-            if video is None:  # deleted while watched
+            snapshot = await _shared_snapshot(video_id, None if message is progress.RESYNC else message.get("event_id"))
+            if snapshot.video is None:  # deleted while watched
                 return
-            batch = await _since(video, events, sent)
+            batch = _since(snapshot, sent)
 
 
 async def _unread(user_id: int) -> int | None:

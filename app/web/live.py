@@ -8,6 +8,7 @@ button is an htmx POST and gets its token from `<body hx-headers>`).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,10 +47,28 @@ def _keepalive() -> ServerSentEventMessage:
     return ServerSentEventMessage(comment="keep-alive", data=None)
 
 
+# The same step rendered once for every watcher of a video in this process, keyed by what it shows (and
+# the ten-second window, so the log's "n seconds ago" never goes stale).
+_rendered: dict[tuple, str] = {}
+
+
 def html_message(update: Update) -> ServerSentEventMessage:
     """`progress` carries the progress block; `done` the result, the final log and the header balance."""
     if update.kind == "keepalive":
         return _keepalive()
+    video = update.video
+    key = (update.kind, video.id, update.event_id, video.status, video.step, video.progress, update.refund,
+           update.credits, update.unread, video.video_key, video.poster_key, int(time.monotonic() // 10))
+    data = _rendered.get(key)
+    if data is None:
+        data = _render_html(update)
+        if len(_rendered) > 1024:
+            _rendered.clear()
+        _rendered[key] = data
+    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+
+
+def _render_html(update: Update) -> str:
     context = _context(update)
     if update.kind == "done":
         data = render("partials/videos/_result.html", **context) + render("partials/videos/_progress.html", **context)
@@ -61,7 +80,7 @@ def html_message(update: Update) -> ServerSentEventMessage:
             data += render("partials/sharing/_share_panel.html", video_id=update.video.id, shared=None, oob=True)
     else:
         data = render("partials/videos/_progress.html", **context)
-    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+    return data
 
 
 def json_data(update: Update) -> dict[str, Any]:

@@ -421,9 +421,11 @@ async def test_the_plan_checks_come_in_the_seeds_order(jobs):
     _, free = await api_user(plan="free")
     response = await _generate(jobs, free, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_required")
+    assert response.json()["upgrade_url"].endswith("/pricing")  # where the client sends its user to pay
     _, expired = await api_user(status="expired")
     response = await _generate(jobs, expired, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_expired")
+    assert response.json()["upgrade_url"].endswith("/pricing")
     _, ended = await api_user(ends_in_days=-1)
     response = await _generate(jobs, ended, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_expired")

@@ -23,6 +23,9 @@ SEED_COLUMNS = {
     "refresh_tokens": {"id", "jti", "user_id", "family", "expires_at", "revoked_at", "replaced_by"},
     "uploads": {"id", "user_id", "storage_key", "content_type", "width", "height", "bytes", "sha256"},
     "video_events": {"id", "video_id", "step", "message", "progress", "created_at"},
+    "stripe_events": {"id", "event_id", "type", "user_id", "outcome", "created_at"},
+    "credit_purchases": {"id", "user_id", "checkout_session_id", "payment_intent_id", "pack", "credits", "amount",
+                         "currency", "credits_refunded", "created_at"},
     "brand_kits": {"id", "user_id", "name", "primary_colour", "accent_colour", "font", "logo_key", "cta_text",
                    "cta_url"},
     "audio_uploads": {"id", "user_id", "storage_key", "content_type", "duration_ms", "bytes", "sha256"},
@@ -68,5 +71,18 @@ async def test_the_ledger_allows_one_refund_per_charge(settings):
     await video.save()
     row = dict(user=user.id, delta=100, reason="refund", video=video.id, charge_seq=1, balance_after=100)
     await CreditTransactions(**row).save()
+    with pytest.raises(Exception, match="(?i)unique"):
+        await CreditTransactions(**row).save()
+
+
+async def test_a_payment_reference_makes_at_most_one_ledger_row(settings):
+    from app.tables import CreditTransactions, Users
+
+    user = Users(email="p@example.com", name="P")
+    await user.save()
+    row = dict(user=user.id, delta=1000, reason="subscription", balance_after=1000, reference="invoice:in_1")
+    await CreditTransactions(**row).save()
+    await CreditTransactions(**{**row, "reference": None}).save()
+    await CreditTransactions(**{**row, "reference": None}).save()
     with pytest.raises(Exception, match="(?i)unique"):
         await CreditTransactions(**row).save()
