@@ -33,7 +33,8 @@ class VideosPagesController(Controller):
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id),
+                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
         return Template("pages/videos/detail.html", context=context)
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
