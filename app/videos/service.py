@@ -180,7 +180,8 @@ async def announce(video: Videos, event_id: int, step: str, message: str, *, don
 
 def enqueue(video_id: int, **kwargs) -> None:
     """Hand the job to a worker (by actor name: services never import the task modules)."""
-    dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    message = dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    log.info("video %s: queued", video_id, extra={"video_id": video_id, "message_id": message.message_id})
 
 
 async def create_video(
