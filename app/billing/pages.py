@@ -7,8 +7,7 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
-from app.billing import charges, plans
-from app.billing.pricing import PRICES
+from app.billing import catalogue, charges, plans
 from app.web.auth import user_required
 
 
@@ -21,7 +20,7 @@ class BillingController(Controller):
             "pages/billing/pricing.html",
             context={
                 "plans": list(plans.PLANS.values()),
-                "prices": PRICES,
+                "models": catalogue.MODELS,
                 "model_names": plans.MODEL_NAMES,
                 "size_names": plans.SIZE_NAMES,
             },

@@ -18,7 +18,8 @@ from app.limits.rates import RATE_LIMIT_OPT
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     """What to make. The reference image is one of your uploads (`reference_image_id`) or a trial
-    image (`trial_image_id`), by id; the server never fetches a URL."""
+    image (`trial_image_id`), by id; the server never fetches a URL. `audio` asks a model that can for a
+    soundtrack; `variations` (1-4) makes that many videos of the request, each its own job and charge."""
 
     prompt: str
     model: str = "sora-2"
@@ -26,6 +27,21 @@ class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     resolution: str = "1280x720"
     reference_image_id: int | None = None
     trial_image_id: int | None = None
+    audio: bool = False
+    variations: int = 1
+
+    def spec(self) -> videos_service.VideoSpec:
+        return videos_service.VideoSpec(
+            prompt=self.prompt, model=self.model, duration=self.duration, resolution=self.resolution,
+            reference_image_id=self.reference_image_id, trial_image_id=self.trial_image_id, audio=self.audio,
+            variations=self.variations,
+        )
+
+
+class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Up to 20 generate requests, checked as a whole before anything is charged."""
+
+    items: list[GenerateRequest]
 
 
 class VideoOut(msgspec.Struct):
@@ -47,6 +63,23 @@ class VideoOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    audio: bool = False
+    group_id: str | None = None
+    batch_id: str | None = None
+
+
+class GeneratedOut(VideoOut, kw_only=True):
+    """The first video of the request, and every video it made (one per variation)."""
+
+    variations: list[VideoOut]
+
+
+class BatchOut(msgspec.Struct):
+    id: str
+    total: int
+    counts: dict[str, int]
+    credits_charged: int
+    videos: list[VideoOut]
 
 
 class VideoListOut(msgspec.Struct):
@@ -62,6 +95,11 @@ class PriceOut(msgspec.Struct):
     credits: int
 
 
+class PlacementOut(msgspec.Struct):
+    ratio: str
+    sizes: list[str]
+
+
 class ModelOut(msgspec.Struct):
     id: str
     provider: str
@@ -72,6 +110,11 @@ class ModelOut(msgspec.Struct):
     available: bool
     reason: str | None
     needs_reference_image: bool
+    text_input: bool
+    image_input: bool
+    audio: bool
+    placements: list[PlacementOut]
+    plans: list[str]
 
 
 def video_out(video: Videos) -> VideoOut:
@@ -94,7 +137,18 @@ def video_out(video: Videos) -> VideoOut:
         created_at=video.created_at,
         updated_at=video.updated_at,
         completed_at=video.completed_at,
+        audio=bool(video.audio),
+        group_id=video.group_id,
+        batch_id=video.batch_id,
     )
+
+
+def batch_out(batch_id: str, videos: list[Videos]) -> BatchOut:
+    counts: dict[str, int] = {}
+    for video in videos:
+        counts[video.status] = counts.get(video.status, 0) + 1
+    return BatchOut(id=batch_id, total=len(videos), counts=counts,
+                    credits_charged=sum(v.credits_charged for v in videos), videos=[video_out(v) for v in videos])
 
 
 class VideosController(Controller):
@@ -114,6 +168,11 @@ class VideosController(Controller):
                 available=m.available,
                 reason=m.reason,
                 needs_reference_image=m.needs_reference_image,
+                text_input=m.text_input,
+                image_input=m.image_input,
+                audio=m.audio,
+                placements=[PlacementOut(ratio=r, sizes=sizes) for r, sizes in (m.sizes_by_ratio or {}).items()],
+                plans=list(m.plans),
             )
             for m in videos_service.list_models()
         ]
@@ -126,21 +185,27 @@ class VideosController(Controller):
         request: Request,
         data: JSONBody[GenerateRequest],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", description="Repeat a request safely: the same key returns the same video.")] = None,
-    ) -> VideoOut:
+    ) -> GeneratedOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
-        video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
+        video (`pending`). With `variations` above 1 every video is charged and queued (all or none: not
+        enough credits for all is a 402) and `variations` lists them. Send an `Idempotency-Key` header to make a retried request safe: the same key
         returns the video it already made, without a second charge."""
-        video, _ = await videos_service.create_video(
-            request.user,
-            prompt=data.prompt,
-            model=data.model,
-            duration=data.duration,
-            resolution=data.resolution,
-            reference_image_id=data.reference_image_id,
-            trial_image_id=data.trial_image_id,
-            idempotency_key=idempotency_key,
-        )
-        return video_out(video)
+        videos, _ = await videos_service.create_videos(request.user, data.spec(), idempotency_key=idempotency_key)
+        first = video_out(videos[0])
+        return GeneratedOut(**{f: getattr(first, f) for f in first.__struct_fields__},
+                            variations=[video_out(v) for v in videos])
+
+    @post("/batch", name="api:videos-batch", status_code=202, guards=[user_required], security=BEARER,
+          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
+          summary="Start up to 20 generations at once (all checked first, then all charged)")
+    async def batch(self, request: Request, data: JSONBody[BatchRequest]) -> BatchOut:
+        """Every item is a generate request. The batch is checked as a whole first: one item that cannot be
+        made refuses the batch (422 naming the item) and nothing is charged; not enough credits for all of
+        them is a 402. Otherwise every video is charged and queued; 202 with the batch and its videos.
+        Follow it with `GET /api/v1/batches/{id}`."""
+        batch_id, videos = await videos_service.create_batch(request.user, [item.spec() for item in data.items])
+        return batch_out(batch_id, videos)
+
 
     @get("/", name="api:videos-list", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
          summary="Your videos, newest first")
@@ -182,3 +247,13 @@ class VideosController(Controller):
         """Only a `failed` video can be retried (409 otherwise); the same plan and credit checks as a
         new video apply, and the price is charged again (the failed attempt was refunded)."""
         return video_out(await videos_service.retry_video(request.user, video_id))
+
+
+class BatchesController(Controller):
+    path = "/api/v1/batches"
+    tags = ["videos"]
+
+    @get("/{batch_id:str}", name="api:batches-get", guards=[user_required], security=BEARER,
+         responses=error_responses(401, 404), summary="One of your batches: its videos and their states")
+    async def get_batch(self, request: Request, batch_id: FromPath[str]) -> BatchOut:
+        return batch_out(batch_id, await videos_service.get_batch(request.user.id, batch_id))
