@@ -93,6 +93,14 @@ async def get_video(user_id: int, video_id: int) -> Videos | None:
     return await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
 
 
+async def group_videos(user_id: int, group_id: str) -> list[Videos]:
+    """The user's variations of one request, in the order they were made (none for anyone else's group)."""
+    if not group_id or len(group_id) > 36:
+        return []
+    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.group_id == group_id))
+                .order_by(Videos.id))
+
+
 async def events(video_id: int) -> list[VideoEvents]:
     return list(
         await VideoEvents.objects()
