@@ -11,7 +11,7 @@ from PIL import Image
 from app.accounts.tokens import issue_pair
 from app.media.storage import get_storage, new_key
 from app.tables import Uploads, VideoEvents, Videos
-from tests.billing_factories import make_user  # noqa: F401  (re-exported for the studio tests)
+from tests.billing_factories import make_user
 
 
 def jpeg(width: int = 640, height: int = 360, colour=(200, 80, 40), exif: bytes | None = None) -> bytes:

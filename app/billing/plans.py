@@ -6,20 +6,20 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.billing import catalogue, ledger
+from app.billing import ledger, model_catalogue
 from app.errors import NotFound, ValidationFailed
 from app.tables import LedgerReason, Plan, SubscriptionStatus, Users
 
-MODEL_NAMES = {m.id: m.name for m in catalogue.MODELS}
-SIZE_NAMES = {size: catalogue.size_label(size) for m in catalogue.MODELS for size in m.all_sizes}
+MODEL_NAMES = {m.id: m.name for m in model_catalogue.MODELS}
+SIZE_NAMES = {size: model_catalogue.size_label(size) for m in model_catalogue.MODELS for size in m.all_sizes}
 
 
 def _models_for(plan: str) -> tuple[str, ...]:
-    return tuple(m.id for m in catalogue.MODELS if plan in m.plans)
+    return tuple(m.id for m in model_catalogue.MODELS if plan in m.plans)
 
 
 def _sizes_for(plan: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(s for m in catalogue.MODELS if plan in m.plans for s in m.all_sizes))
+    return tuple(dict.fromkeys(s for m in model_catalogue.MODELS if plan in m.plans for s in m.all_sizes))
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def allowed(plan: str | Plan, model: str, size: str) -> tuple[bool, str]:
         if needs is None:
             return False, f"Unknown model “{model}”."
         return False, f"{MODEL_NAMES.get(model, model)} needs the {needs} plan."
-    model_sizes = catalogue.get(model).all_sizes if catalogue.get(model) else []
+    model_sizes = model_catalogue.get(model).all_sizes if model_catalogue.get(model) else []
     if size not in model_sizes:
         return False, f"{MODEL_NAMES.get(model, model)} does not make {size}. Choose one of: {', '.join(model_sizes)}."
     return True, ""
@@ -129,4 +129,8 @@ async def set_plan(
             raise NotFound("No such user.")
         if grant and info.monthly_credits:
             await ledger.apply(user_id, info.monthly_credits, LedgerReason.plan_grant, note=info.plan.value)
+    if grant and info.monthly_credits:
+        from app.billing.charges import announce_grant
+
+        await announce_grant(user_id, info.monthly_credits, f"Your {info.plan.value.capitalize()} plan's credits.")
     return await Users.objects().where(Users.id == user_id).first()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.billing import catalogue
+from app.billing import model_catalogue
 from app.errors import ValidationFailed
 
 # model -> {duration in seconds -> credits}, as the catalogue says. `sora-2` for 4 s costs 100, the seed's figure.
-PRICES: dict[str, dict[int, int]] = {m.id: dict(m.prices) for m in catalogue.MODELS}
+PRICES: dict[str, dict[int, int]] = {m.id: dict(m.prices) for m in model_catalogue.MODELS}
 
 
 def price_for(model: str, duration: int) -> int:
@@ -20,7 +20,3 @@ def price_for(model: str, duration: int) -> int:
     except (KeyError, TypeError, ValueError):
         allowed = ", ".join(f"{d} s" for d in durations)
         raise ValidationFailed(f"{model} makes videos of {allowed}; {duration} s is not available.") from None
-
-
-def durations_for(model: str) -> list[int]:
-    return sorted(PRICES.get(model, {}))

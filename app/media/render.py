@@ -3,6 +3,7 @@ generated scene, with a caption. Used by the OpenAI/Runway emulators and by `see
 
 from __future__ import annotations
 
+import array
 import colorsys
 import hashlib
 import io
@@ -10,8 +11,6 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-
-import array
 
 import av
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps

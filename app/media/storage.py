@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,11 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".vtt": "text/vtt",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".ogg": "audio/ogg",
+    ".wav": "audio/wav",
 }
 
 
@@ -68,14 +72,6 @@ class LocalStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
         tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return path
-
-    def save_file(self, key: str, source: Path) -> Path:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        shutil.copyfile(source, tmp)
         os.replace(tmp, path)
         return path
 

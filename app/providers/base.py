@@ -30,12 +30,12 @@ class ModelInfo:
 
 def catalogue_models(provider: str, *, available: bool = True, reason: str | None = None) -> list[ModelInfo]:
     """The catalogue's models of `provider`, with the provider's availability."""
-    from app.billing import catalogue
+    from app.billing import model_catalogue
 
     return [ModelInfo(id=m.id, provider=provider, name=m.name, durations=list(m.durations), sizes=m.all_sizes,
                       available=available, reason=reason, needs_reference_image=m.needs_reference_image,
                       audio=m.audio)
-            for m in catalogue.for_provider(provider)]
+            for m in model_catalogue.for_provider(provider)]
 
 
 @dataclass(frozen=True)
@@ -120,5 +120,5 @@ class VideoProvider(ABC):
         """Delete the job where the provider supports it; False when it could not be deleted."""
         return False
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional: most providers hold nothing to release)
         """Release connections."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 import email.utils
 import time
 import warnings
-from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 import openai

@@ -23,7 +23,7 @@ import httpx
 import runwayml
 from PIL import Image
 
-from app.billing import catalogue
+from app.billing import model_catalogue
 from app.config import Settings
 from app.providers.base import (
     GenerationRequest,
@@ -230,7 +230,7 @@ class RunwayProvider(VideoProvider):
 
     async def submit(self, request: GenerationRequest) -> str:
         # A model we do not know is sent as it is: Runway's answer says what it offers.
-        entry = catalogue.get(request.model)
+        entry = model_catalogue.get(request.model)
         text_sizes, audio = (entry.text_sizes(), entry.audio) if entry else ([], False)
         from_image = request.reference_image is not None
         if not from_image and request.size not in text_sizes:

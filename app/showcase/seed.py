@@ -18,8 +18,8 @@ from app.config import get_settings
 from app.media import samples
 from app.media.cpu import run_cpu
 from app.media.render import render_clip
-from app.media.storage import LocalStorage, get_storage, media_url
-from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users
+from app.media.storage import LocalStorage, get_storage, media_url, new_key
+from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users, Videos, VideoStatus
 
 log = logging.getLogger("adsvideo.seed")
 
@@ -132,6 +132,22 @@ async def _ensure_showcase(storage: LocalStorage, order: int, item: Showcase, qu
     return True
 
 
+async def _ensure_demo_video(storage: LocalStorage, demo: DemoUser, item: Showcase, quick: bool) -> None:
+    """A finished video in the demo user's library (a copy of a showcase clip), so the home page's recent
+    creators (people who made a video) has someone to show."""
+    user = await Users.select(Users.id).where(Users.email == demo.email).first()
+    if user is None or await Videos.exists().where(Videos.user == user["id"]):
+        return
+    width, height = (320, 180) if quick else ((1280, 720) if item.hero else (640, 360))
+    video_key, poster_key = new_key("videos", ".mp4"), new_key("posters", ".jpg")
+    storage.save_bytes(video_key, storage.read_bytes(f"public/showcase/{item.slug}.mp4"))
+    storage.save_bytes(poster_key, storage.read_bytes(f"public/showcase/{item.slug}.jpg"))
+    await Videos(user=user["id"], prompt=item.description, model="sora-2", duration=4 if not quick else 1,
+                 resolution=f"{width}x{height}", status=VideoStatus.completed.value, step="completed", progress=100,
+                 video_key=video_key, poster_key=poster_key, video_url=media_url(video_key),
+                 poster_url=media_url(poster_key)).save()
+
+
 async def _ensure_trial_image(storage: LocalStorage, order: int, product: str, title: str, category: str, ext: str) -> bool:
     key = f"public/trial/{product}.{ext}"
     if not storage.exists(key):
@@ -153,6 +169,8 @@ async def seed(*, quick: bool = False) -> dict[str, int]:
         added["users"] += await _ensure_user(storage, demo)
     for order, item in enumerate(SHOWCASE, start=1):
         added["showcase_videos"] += await _ensure_showcase(storage, order, item, quick)
+    for demo, item in zip(DEMO_USERS, SHOWCASE, strict=False):
+        await _ensure_demo_video(storage, demo, item, quick)
     for order, (product, title, category, ext) in enumerate(TRIAL_IMAGES, start=1):
         added["trial_images"] += await _ensure_trial_image(storage, order, product, title, category, ext)
     return added

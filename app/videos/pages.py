@@ -7,7 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
-from app.errors import NotFound
+from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
@@ -31,9 +31,8 @@ class VideosPagesController(Controller):
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        if video is None:
-            raise NotFound("No such video.")
-        return Template("pages/videos/detail.html", context=await library.video_context(video))
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        return Template("pages/videos/detail.html", context=context)
 
     @get("/group/{group_id:str}", name="videos:group")
     async def group(self, request: Request, group_id: FromPath[str]) -> Template:

@@ -26,7 +26,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
+from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
+from app.notifications import outcomes
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -36,18 +38,23 @@ from app.providers.base import (
     TransientProviderError,
     VideoProvider,
 )
-from app.tables import TrialImages, Uploads, VideoEvents, Videos, VideoStatus
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
 from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.generation")
 
 T = TypeVar("T")
 
-STEPS = ("queued", "preparing", "submitting", "waiting", "generating", "downloading", "completed")
 # Overall progress (0–100) when each step starts; generating spreads the provider's % over 20–90.
 STEP_PROGRESS = {"queued": 0, "preparing": 5, "submitting": 10, "waiting": 15, "generating": 20,
                  "downloading": 92, "completed": 100}
-ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
 MAX_RETRIES = 3
 
 EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. Please try again later."
@@ -104,7 +111,7 @@ def _stale_cutoff() -> datetime:
 
 def _mine(job: Job):
     """Rows this run may still change: the same charge, not yet finished."""
-    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(ACTIVE)
+    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(list(ACTIVE_STATUSES))
 
 
 async def _publish(job: Job, event_id: int, step: str, status: str, value: int, message: str, done: bool) -> None:
@@ -199,7 +206,9 @@ async def _fail(job: Job, reason: str) -> None:
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
+    await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
+    await finishing_jobs.cancel_waiting(job.video_id)
 
 
 # Step 2: the reference image, exactly the output size.
@@ -350,7 +359,9 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
             if key:
                 store.delete(key)
         raise Stop()
+    await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
+    await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
 
 
 # Steps 2–4: prepare and submit, once.
@@ -418,14 +429,14 @@ async def _wait_for_slot(job: Job) -> None:
 
 
 async def _release_if_finished(video_id: int) -> None:
-    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(ACTIVE)):
+    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(list(ACTIVE_STATUSES))):
         await slots.release(slots.VIDEO, video_id)
 
 
 async def run(video_id: int, *, takeover: bool = False) -> None:
     """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died."""
     row = await Videos.objects().where(Videos.id == video_id).first()
-    if row is None or row.status not in ACTIVE:
+    if row is None or row.status not in ACTIVE_STATUSES:
         return  # deleted, completed or failed: nothing to do
     job = Job.of(row)
     try:

@@ -6,12 +6,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
-from app.tables import Videos, VideoStatus
+from app.tables import ACTIVE_STATUSES, Videos
 from app.videos import service, slots
 
 log = logging.getLogger("adsvideo.reconciler")
 
-ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
 BATCH = 100
 
 
@@ -25,7 +24,7 @@ async def reconcile() -> list[int]:
     cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().job_stale_seconds)
     stale = (
         await Videos.select(Videos.id)
-        .where(Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+        .where(Videos.status.is_in(list(ACTIVE_STATUSES)) & (Videos.updated_at < cutoff))
         .order_by(Videos.id)
         .limit(BATCH)
     )
@@ -33,7 +32,7 @@ async def reconcile() -> list[int]:
     for row in stale:
         claimed = (
             await Videos.update({Videos.updated_at: datetime.now(UTC)})
-            .where((Videos.id == row["id"]) & Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+            .where((Videos.id == row["id"]) & Videos.status.is_in(list(ACTIVE_STATUSES)) & (Videos.updated_at < cutoff))
             .returning(Videos.id)
         )
         if claimed:

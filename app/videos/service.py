@@ -5,29 +5,41 @@ from __future__ import annotations
 import logging
 import sqlite3
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 import dramatiq
 
-from app.billing import catalogue, charges, plans
+from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import price_for
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
 from app.providers.base import ModelInfo
-from app.tables import TrialImages, Uploads, Users, VideoEvents, Videos, VideoStatus
-from app.videos import progress, slots
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    Users,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
+from app.videos import library, progress, slots
+from app.videos.library import VideoPage, get_video
 
 log = logging.getLogger("adsvideo.videos")
+T = TypeVar("T")
 
 MAX_PROMPT = 2_000
 MAX_IDEMPOTENCY_KEY = 255
 # Videos one request may ask for at once, and requests one batch may hold.
 MAX_VARIATIONS = 4
 MAX_BATCH = 20
-ACTIVE = (VideoStatus.pending.value, VideoStatus.processing.value)
 QUEUED_MESSAGE = "Queued: waiting for a worker to pick the job up."
 GENERATE_ACTOR = "generate_video"
 
@@ -58,18 +70,6 @@ class ModelOffer:
     plans: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class VideoPage:
-    items: list[Videos]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.page * self.per_page < self.total
-
-
 def _prices(model: ModelInfo) -> dict[int, int]:
     prices = {}
     for seconds in model.durations:
@@ -84,7 +84,7 @@ def list_models() -> list[ModelOffer]:
     """Every model of the catalogue, with its provider's availability; one we cannot sell or reach says why."""
     offers = []
     for model in registry.all_models():
-        entry = catalogue.get(model.id)
+        entry = model_catalogue.get(model.id)
         prices = _prices(model)
         durations = [d for d in model.durations if d in prices]
         available, reason = model.available, model.reason
@@ -108,41 +108,15 @@ def _is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
-async def _owned(user_id: int, video_id: int) -> Videos:
-    video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
-    if video is None:
-        raise NotFound("No such video.")
-    return video
-
-
-async def get_video(user_id: int, video_id: int) -> Videos:
-    """One of the user's videos; 404 for anyone else's (no hint that it exists)."""
-    return await _owned(user_id, video_id)
-
-
 async def list_videos(user_id: int, *, page: int = 1, per_page: int = 20, status: str | None = None) -> VideoPage:
-    """The user's videos, newest first."""
+    """The API's listing: the library's page, with its parameters checked (422) rather than corrected."""
     if page < 1:
         raise ValidationFailed("The page number starts at 1.")
     if not 1 <= per_page <= 100:
         raise ValidationFailed("Ask for between 1 and 100 videos per page.")
-    where = Videos.user == user_id
-    if status:
-        if status not in {s.value for s in VideoStatus}:
-            raise ValidationFailed(
-                f"Unknown status “{status}”. Use one of: {', '.join(s.value for s in VideoStatus)}."
-            )
-        where = where & (Videos.status == status)
-    total = await Videos.count().where(where)
-    items = (
-        await Videos.objects()
-        .where(where)
-        .order_by(Videos.created_at, ascending=False)
-        .order_by(Videos.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return VideoPage(items=list(items), total=total, page=page, per_page=per_page)
+    if status and status not in {s.value for s in VideoStatus}:
+        raise ValidationFailed(f"Unknown status “{status}”. Use one of: {', '.join(s.value for s in VideoStatus)}.")
+    return await library.list_videos(user_id, status, page, per_page, clamp=False)
 
 
 def _check_request(prompt: str, model_id: str, duration: int, resolution: str) -> tuple[str, ModelInfo, int]:
@@ -274,7 +248,7 @@ async def _check_spec(user: Users | None, spec: VideoSpec) -> _Checked:
             f"{info.name} makes a video from a photo: upload one or pick a trial image.",
             code="reference_image_required",
         )
-    entry = catalogue.get(info.id)
+    entry = model_catalogue.get(info.id)
     if not reference and entry is not None and spec.resolution not in entry.text_sizes():
         raise ValidationFailed(f"{info.name} makes {spec.resolution} only from a photo: add one or pick another size.",
                                code="reference_image_required")
@@ -324,7 +298,7 @@ async def _store_and_queue(user: Users, checked: list[_Checked], *, batch_id: st
         await slots.check_queue_room(user.id)
     videos = []
     for stored, event_id in made:
-        video = await _owned(user.id, stored.id)
+        video = await get_video(user.id, stored.id)
         await announce(video, event_id, "queued", QUEUED_MESSAGE)
         enqueue(video.id)
         videos.append(video)
@@ -383,6 +357,16 @@ async def create_video(
     return videos[0], created
 
 
+async def numbered(number: int, check: Awaitable[T]) -> T:
+    """Await one batch item's check; its refusal names the item ("Item 3: ...")."""
+    try:
+        return await check
+    except AppError as exc:
+        exc.detail = f"Item {number}: {exc.detail}"
+        exc.args = (exc.detail,)
+        raise
+
+
 async def create_batch(user: Users | None, specs: list[VideoSpec]) -> tuple[str, list[Videos]]:
     """Up to MAX_BATCH requests checked as a whole (the first bad item refuses the batch, naming it) before
     anything is charged; then every video charged and stored at once and each queued. Returns (batch id, videos)."""
@@ -391,14 +375,7 @@ async def create_batch(user: Users | None, specs: list[VideoSpec]) -> tuple[str,
     if not 1 <= len(specs) <= MAX_BATCH:
         raise ValidationFailed(f"A batch holds 1 to {MAX_BATCH} items; this one has {len(specs)}.",
                                code="invalid_batch")
-    checked = []
-    for number, spec in enumerate(specs, start=1):
-        try:
-            checked.append(await _check_spec(user, spec))
-        except AppError as exc:
-            exc.detail = f"Item {number}: {exc.detail}"
-            exc.args = (exc.detail,)
-            raise
+    checked = [await numbered(number, _check_spec(user, spec)) for number, spec in enumerate(specs, start=1)]
     batch_id = str(uuid.uuid4())
     return batch_id, await _store_and_queue(user, checked, batch_id=batch_id)
 
@@ -416,7 +393,7 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
     """Try a failed video again: the same checks as a new one, and a new charge."""
     if user is None:
         await charges.check_can_generate(None, 0)  # 401
-    video = await _owned(user.id, video_id)
+    video = await get_video(user.id, video_id)
     if video.status != VideoStatus.failed.value:
         raise Conflict("Only a failed video can be retried.", code="not_failed")
     _, info, price = _check_request(video.prompt, video.model, video.duration, video.resolution)
@@ -448,7 +425,7 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
         await slots.check_queue_room(user.id)
         message = "Queued again: waiting for a worker to pick the job up."
         event_id = await _add_event(video.id, "queued", message, 0)
-    video = await _owned(user.id, video.id)
+    video = await get_video(user.id, video.id)
     await announce(video, event_id, "queued", message)
     enqueue(video.id)
     return video
@@ -461,8 +438,8 @@ async def delete_video(user_id: int, video_id: int) -> None:
     job it is refused (409) until it finishes: the Videos API cannot cancel a running job, so the
     work is being paid for either way.
     """
-    video = await _owned(user_id, video_id)
-    if video.status in ACTIVE:
+    video = await get_video(user_id, video_id)
+    if video.status in ACTIVE_STATUSES:
         async with Videos._meta.db.transaction():
             stopped = (
                 await Videos.update({
@@ -470,7 +447,7 @@ async def delete_video(user_id: int, video_id: int) -> None:
                     Videos.step: "failed",
                     Videos.error_message: "Deleted before it started.",
                 })
-                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE))
+                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE_STATUSES))
                        & (Videos.charge_seq == video.charge_seq) & Videos.provider_job_id.is_null())
                 .returning(Videos.id)
             )
@@ -479,9 +456,10 @@ async def delete_video(user_id: int, video_id: int) -> None:
         if not stopped:
             raise Conflict("This video is being generated; you can delete it once it has finished.",
                            code="video_generating")
-        video = await _owned(user_id, video_id)
+        video = await get_video(user_id, video_id)
+    finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
     store = storage.get_storage()
-    for key in (video.video_key, video.poster_key):
+    for key in (video.video_key, video.poster_key, *finished):
         if key:
             store.delete(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.billing import catalogue, charges, plans
+from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import PRICES, price_for
 from app.errors import AppError
@@ -114,8 +114,8 @@ def _fix_for(exc: AppError) -> tuple[str, str]:
 
 def _placements() -> list[Choice]:
     choices = []
-    for ratio, label in catalogue.PLACEMENTS:
-        makers = catalogue.for_placement(ratio)
+    for ratio, label in model_catalogue.PLACEMENTS:
+        makers = model_catalogue.for_placement(ratio)
         choices.append(Choice(ratio, label, bool(makers), "" if makers else
                               f"No model makes {ratio} videos yet: make 1:1 or 9:16 and reframe it."))
     return choices
@@ -125,7 +125,7 @@ def _placement_for(wanted: Selection, placements: list[Choice]) -> str:
     usable = {c.value for c in placements if c.allowed}
     if wanted.placement in usable:
         return wanted.placement
-    from_size = catalogue.ratio_of_size(wanted.size) if wanted.size else None
+    from_size = model_catalogue.ratio_of_size(wanted.size) if wanted.size else None
     return from_size if from_size in usable else DEFAULT_PLACEMENT
 
 
@@ -135,7 +135,7 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
     info = plans.plan_info(user.subscription_plan)
     placements = _placements()
     placement = _placement_for(wanted, placements)
-    models = [m for m in _sellable_models() if (entry := catalogue.get(m.id)) and placement in entry.sizes]
+    models = [m for m in _sellable_models() if (entry := model_catalogue.get(m.id)) and placement in entry.sizes]
     model_choices = []
     for m in models:
         ok, reason = (True, "")
@@ -156,7 +156,7 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
         for seconds in model.durations:
             if seconds in PRICES[model.id]:
                 durations.append(Choice(str(seconds), f"{seconds} seconds"))
-        for size in catalogue.get(model.id).sizes[placement]:
+        for size in model_catalogue.get(model.id).sizes[placement]:
             ok, reason = plans.allowed(user.subscription_plan, model.id, size) if info.can_generate else (True, "")
             label = plans.SIZE_NAMES.get(size, size)
             sizes.append(Choice(size, label, ok, reason))
@@ -212,7 +212,7 @@ async def quote_for(user: Users, selection: Selection) -> Quote:
 async def prefill(user: Users, from_video: int | None, trial_image: int | None) -> Selection:
     """The starting selection: a copy of one of the user's videos ("make another like this"), or a trial image."""
     if from_video:
-        video = await library.get_video(user.id, from_video)
+        video = await library.find_video(user.id, from_video)
         if video is not None:
             return Selection(
                 model=video.model,

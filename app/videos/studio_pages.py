@@ -10,12 +10,12 @@ from litestar.response import Redirect, Template
 
 from app.config import get_settings
 from app.errors import AppError
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media import uploads
 from app.media.upload_limits import read_file_field
 from app.videos import studio
 from app.web.auth import user_required
 from app.web.credits import credits_chip
-from app.limits.rates import RATE_LIMIT_OPT
 
 
 async def _form_context(request: Request, selection: studio.Selection, *, error: str | None = None,

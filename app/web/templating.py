@@ -13,6 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from app.config import ROOT
+from app.tables import ACTIVE_STATUSES, FINISHED_STATUSES
 
 
 def _time_ago(value: datetime | None) -> str:
@@ -89,6 +90,7 @@ def static_url(context: Any, path: str) -> str:
 
 @lru_cache
 def jinja_env() -> Environment:
+    """The one Jinja environment (compiled templates are cached in it), for pages and SSE fragments."""
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
         autoescape=select_autoescape(["html", "xml"]),
@@ -98,6 +100,7 @@ def jinja_env() -> Environment:
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
     env.globals.update(url_for=url_for, static_url=static_url)
+    env.globals.update(ACTIVE_STATUSES=ACTIVE_STATUSES, FINISHED_STATUSES=FINISHED_STATUSES)
     return env
 
 

@@ -30,7 +30,7 @@ async def test_home_with_seeded_content(client, seeded):
     html = response.text
     assert response.headers["vary"].lower() == "hx-request"
     # Hero carousel: autoplaying, muted, looping videos with posters, one per hero video.
-    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)  # noqa: E712
+    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)
     hero_tags = re.findall(r"<video class=\"hero-video\"[^>]*>", html)
     assert len(hero_tags) == len(heroes) == 3
     for tag in hero_tags:

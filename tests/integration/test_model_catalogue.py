@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.billing import catalogue, plans
+from app.billing import model_catalogue, plans
 from app.billing.pricing import price_for
 from app.providers import registry
 from app.providers.openai_videos import RETIRED_REASON
@@ -17,8 +17,8 @@ async def test_the_api_model_list_is_the_catalogue(client) -> None:
     response = await client.get("/api/v1/videos/models/list")
     assert response.status_code == 200
     listed = response.json()
-    assert [m["id"] for m in listed] == [m.id for m in catalogue.MODELS]
-    for entry, out in zip(catalogue.MODELS, listed, strict=True):
+    assert [m["id"] for m in listed] == [m.id for m in model_catalogue.MODELS]
+    for entry, out in zip(model_catalogue.MODELS, listed, strict=True):
         assert (out["provider"], out["name"], out["audio"]) == (entry.provider, entry.name, entry.audio)
         assert (out["text_input"], out["image_input"]) == (entry.text_input, entry.image_input)
         assert out["needs_reference_image"] == (not entry.text_input)
@@ -30,7 +30,7 @@ async def test_the_api_model_list_is_the_catalogue(client) -> None:
 
 async def test_the_pricing_page_shows_every_catalogue_price(client) -> None:
     page = (await client.get("/pricing")).text
-    for entry in catalogue.MODELS:
+    for entry in model_catalogue.MODELS:
         row = re.search(rf'<tr id="price-{re.escape(entry.id)}">(.*?)</tr>', page, re.S)
         assert row is not None and entry.name in row.group(1), entry.id
         for seconds, credits in entry.prices.items():
@@ -39,7 +39,7 @@ async def test_the_pricing_page_shows_every_catalogue_price(client) -> None:
 
 def test_plans_prices_and_providers_read_the_catalogue(settings) -> None:
     infos = {m.id: m for m in registry.all_models(settings)}
-    for entry in catalogue.MODELS:
+    for entry in model_catalogue.MODELS:
         assert infos[entry.id].provider == entry.provider and infos[entry.id].sizes == entry.all_sizes
         for seconds, credits in entry.prices.items():
             assert price_for(entry.id, seconds) == credits

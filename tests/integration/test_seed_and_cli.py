@@ -31,8 +31,8 @@ async def test_seed_creates_demo_content_with_real_media(settings):
     assert {c["category"] for c in await ShowcaseVideos.select(ShowcaseVideos.category)} == {
         "Product", "Fashion", "F&B", "Beauty", "Tech"
     }
-    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_hero == True) >= 1  # noqa: E712
-    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_featured == True) >= 1  # noqa: E712
+    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_hero == True) >= 1
+    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_featured == True) >= 1
 
     storage = get_storage()
     video = await ShowcaseVideos.objects().first()

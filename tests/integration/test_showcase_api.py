@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from app import db
 from app.showcase import content, home_cache
 from app.showcase.seed import seed
-from app.tables import ShowcaseVideos, TrialImages, Users
+from app.tables import ShowcaseVideos, TrialImages, Users, Videos
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +104,9 @@ async def test_featured_hero_and_trial_lists(client, seeded):
 
 async def test_recent_users_show_names_and_avatars_never_emails(client, seeded):
     for n in range(4):
-        await Users(email=f"person{n}@example.com", name=f"Person{n} Surname").save()
+        person = Users(email=f"person{n}@example.com", name=f"Person{n} Surname")
+        await person.save()
+        await Videos(user=person.id, prompt="A shoe", model="sora-2", duration=4, resolution="1280x720").save()
     response = await client.get("/api/v1/users/recent")
     body = response.json()
     assert body["total"] == 7
@@ -248,7 +250,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")]
+        keys = [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")]
         assert keys and 0 < await client.ttl(keys[0]) <= home_cache.TTL_SECONDS
         home_cache.clear_local()  # a different process: nothing local, the Redis copy answers
         with QueryCounter() as warm:
@@ -256,7 +258,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         assert warm.queries == [] and again == first
         video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Run lighter").first()
         await content.toggle_video(video.id, "is_hero")
-        assert [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")] == []
+        assert [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")] == []
         assert "Run lighter" not in [v.title for v in (await home.home_data()).hero]
         await client.aclose()
     finally:

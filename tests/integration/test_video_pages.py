@@ -103,7 +103,7 @@ async def test_a_video_in_progress_shows_the_steps_and_no_player(client, setting
 async def test_a_failed_video_shows_the_reason_the_refund_and_retry(client, settings):
     user = await make_user()
     video = await make_video(user.id, status="failed", error_message="The model refused this prompt.",
-                             credits_charged=100)
+                             credits_charged=100, charge_seq=1)
     await CreditTransactions(user=user.id, delta=100, reason=LedgerReason.refund.value, video=video.id,
                              charge_seq=1, balance_after=200).save()
     await sign_in(client, user)
