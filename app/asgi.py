@@ -45,6 +45,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.headers import SecurityHeadersMiddleware
 from app.web.input_guard import InputGuardMiddleware
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
+from app.web.page_cache import PageCacheMiddleware
 from app.web.templating import template_config, use_routes
 
 log = logging.getLogger("adsvideo")
@@ -239,6 +240,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
+    application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
     # Outermost of all: every response, errors and 404s included, carries the security headers.
     application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production)
     use_routes(application)

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     veo_fast_model_id: str = "veo-3.1-fast-generate-001"
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)
+    # Anonymous GETs of the home page, pricing and the showcase API are kept this long (0 = off).
+    page_cache_seconds: float = Field(default=5.0, ge=0)
 
     media_root: Path = Path("./uploads")
     storage_backend: Literal["local", "s3"] = "local"

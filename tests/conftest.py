@@ -24,6 +24,7 @@ os.environ.update(
     DATABASE_URL=f"sqlite:///{_TMP}/bootstrap.db",
     MEDIA_ROOT=str(_TMP / "media"),
     MOCK_GENERATION_SECONDS="0",
+    PAGE_CACHE_SECONDS="0",  # tests read their own writes at once; tests/integration/test_page_cache.py turns it on
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
     USE_MOCK_VEO="true",

@@ -13,6 +13,7 @@ from litestar.stores.redis import RedisStore
 from redis.exceptions import RedisError
 
 from app.config import get_settings
+from app.web import page_cache
 
 TTL_SECONDS = 30
 NAMESPACE = "adsvideo-home"
@@ -56,6 +57,7 @@ async def put(key: str, value: bytes) -> None:
 
 async def invalidate() -> None:
     """Forget everything: called after any change to showcase videos, trial images or users shown."""
+    page_cache.clear()
     await _memory.delete_all()
     store = _store()
     if store is not _memory:
