@@ -11,6 +11,7 @@ from app.errors import ValidationFailed
 from app.limits.rates import RATE_LIMIT_OPT
 from app.media.upload_limits import read_file_field
 from app.media.uploads import require_file
+from app.ops import usage
 from app.web.auth import user_required
 
 FORM = "partials/accounts/_profile_form.html"
@@ -25,7 +26,8 @@ class AccountController(Controller):
         user = request.user
         return Template(
             "pages/accounts/account.html",
-            context={"account": user, "form": {"name": user.name, "avatar_url": user.avatar_url or ""}, "errors": {}},
+            context={"account": user, "form": {"name": user.name, "avatar_url": user.avatar_url or ""}, "errors": {},
+                     "usage": await usage.user_usage(user.id)},
         )
 
     @post("/account/avatar", name="account:avatar", opt={RATE_LIMIT_OPT: "upload"})
