@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
+from app.errors import NotFound
 from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required

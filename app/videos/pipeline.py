@@ -28,8 +28,8 @@ from app.config import get_settings
 from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
-from app.ops import observe
 from app.notifications import outcomes
+from app.ops import observe
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
