@@ -172,6 +172,11 @@ class Videos(Table, tablename="videos"):
     charge_seq = Integer(default=0)
     attempts = Integer(default=0)
     idempotency_key = Varchar(length=255, null=True, default=None)
+    # A soundtrack generated with the video (models that can make one).
+    audio = Boolean(default=False)
+    # The variations of one request share a group id; every video of one batch request shares a batch id.
+    group_id = Varchar(length=36, null=True, default=None, index=True)
+    batch_id = Varchar(length=36, null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
     completed_at = Timestamptz(null=True, default=None)

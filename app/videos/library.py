@@ -103,6 +103,14 @@ async def find_video(user_id: int | None, video_id: int) -> Videos | None:
     return await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
 
 
+async def group_videos(user_id: int, group_id: str) -> list[Videos]:
+    """The user's variations of one request, in the order they were made (none for anyone else's group)."""
+    if not group_id or len(group_id) > 36:
+        return []
+    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.group_id == group_id))
+                .order_by(Videos.id))
+
+
 async def get_video(user_id: int | None, video_id: int) -> Videos:
     """One of the user's videos; 404 for anyone else's, with no hint that it exists."""
     video = await find_video(user_id, video_id)
@@ -143,10 +151,13 @@ async def reference_url(video: Videos) -> str | None:
 def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
     """Each pipeline step with its state: done, current, failed or todo.
 
-    The event log decides (the furthest step it reached), not `video.step`, which can lag behind it.
+    The furthest step of the current attempt wins, not `video.step`, which is written after the event and
+    can lag behind the log. A retry starts again at "queued", so earlier attempts' steps do not count.
     """
-    reached = [STEPS.index(event.step) for event in log if event.step in STEPS]
-    index = max(reached, default=0)
+    starts = [i for i, event in enumerate(log) if event.step == "queued"]
+    attempt = log[starts[-1]:] if starts else log
+    reached = [STEPS.index(event.step) for event in attempt if event.step in STEPS]
+    index = max([STEPS.index(video.step) if video.step in STEPS else 0, *reached])
     finished = video.status == VideoStatus.completed.value
     failed = video.status == VideoStatus.failed.value
     states = []

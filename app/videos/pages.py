@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
+from app.errors import NotFound
 from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required
@@ -25,6 +26,8 @@ class VideosPagesController(Controller):
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}
         if request.htmx and not request.htmx.boosted:
+            # The page's count sits outside the list: it comes along, out of band.
+            context["oob_count"] = True
             return Template("partials/videos/_library.html", context=context, headers={"Vary": "HX-Request"})
         return Template("pages/videos/index.html", context=context, headers={"Vary": "HX-Request"})
 
@@ -34,6 +37,15 @@ class VideosPagesController(Controller):
         context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id),
                    "rendition_links": await links.rendition_links(request.user.id, video_id)}
         return Template("pages/videos/detail.html", context=context)
+
+    @get("/group/{group_id:str}", name="videos:group")
+    async def group(self, request: Request, group_id: FromPath[str]) -> Template:
+        """The variations of one request side by side, each following its own job until its player appears."""
+        videos = await library.group_videos(request.user.id, group_id)
+        if not videos:
+            raise NotFound("No such group of videos.")
+        return Template("pages/videos/group.html",
+                        context={"items": [await library.video_context(v) for v in videos], "group_id": group_id})
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:

@@ -61,11 +61,12 @@ class StudioController(Controller):
         """The model, duration and size pickers with the price and balance after (htmx, on every change)."""
         selection = studio.selection_from(dict(request.query_params))
         settings = await studio.settings_for(request.user, selection)
-        return Template(
-            "partials/videos/studio/_settings.html",
-            context={"settings": settings, "selection": settings.selection, "quote": settings.quote},
-            headers={"Vary": "HX-Request"},
-        )
+        context = {"settings": settings, "selection": settings.selection, "quote": settings.quote}
+        if selection.upload_id:
+            # The upload's warnings depend on the size: its preview comes along, out of band.
+            context["upload"] = await uploads.info_for_user(request.user.id, selection.upload_id, settings.selection.size)
+            context["upload_oob"] = context["upload"] is not None
+        return Template("partials/videos/studio/_settings.html", context=context, headers={"Vary": "HX-Request"})
 
     @post("/create", name="studio:submit", opt={RATE_LIMIT_OPT: "generate"}, status_code=303)
     async def submit(self, request: Request) -> Response:
@@ -78,22 +79,27 @@ class StudioController(Controller):
             if data:
                 info = await uploads.save(request.user.id, data, selection.size)
                 selection.upload_id = info.id
-            video, _ = await videos_service.create_video(
-                request.user,
+            spec = videos_service.VideoSpec(
                 prompt=selection.prompt,
                 model=selection.model,
                 duration=selection.duration or 0,
                 resolution=selection.size,
                 reference_image_id=selection.upload_id,
                 trial_image_id=None if selection.upload_id else selection.trial_image_id,
-                idempotency_key=fields.get("idempotency_key") or None,
+                audio=selection.audio,
+                variations=selection.variations,
             )
+            videos, _ = await videos_service.create_videos(
+                request.user, spec, idempotency_key=fields.get("idempotency_key") or None)
         except AppError as exc:
             fix = getattr(exc, "fix", None)
             context = await _form_context(request, selection, error=exc.detail, fix=fix)
             template = "partials/videos/studio/_form.html" if request.htmx else "pages/videos/create.html"
             return Template(template, context=context, status_code=exc.status_code)
-        url = request.app.route_reverse("videos:detail", video_id=video.id)
+        if len(videos) > 1:  # the variations side by side, each following its own job
+            url = request.app.route_reverse("videos:group", group_id=videos[0].group_id)
+        else:
+            url = request.app.route_reverse("videos:detail", video_id=videos[0].id)
         if request.htmx:
             # The body carries the new balance for the header, in case the page is kept (e.g. boosted).
             return Response(await credits_chip(request.user.id), status_code=200, headers={"HX-Redirect": url},
