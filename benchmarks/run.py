@@ -3,6 +3,7 @@
     python -m benchmarks.run            # every component benchmark
     python -m benchmarks.run finishing  # ad finishing into four placements, on one core
     python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
+    python -m benchmarks.run loop       # /healthz latency while four 6000x6600 PNGs are validated
 
 The whole app under load, against bare Litestar and nginx, is `python -m benchmarks.suite` (`make bench`).
 """
@@ -82,7 +83,11 @@ def bench_payments() -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.payments"], cwd=ROOT, check=True)
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments}
+def bench_event_loop() -> None:
+    subprocess.run([sys.executable, "-m", "benchmarks.event_loop"], cwd=ROOT, check=True)
+
+
+BENCHES = {"render": bench_render, "loop": bench_event_loop, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):
