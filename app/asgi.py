@@ -42,8 +42,8 @@ from app.showcase.api import ShowcaseApiController
 from app.showcase.pages import HomeController
 from app.videos import progress
 from app.videos.api import BatchesController, VideosController
-from app.web.auth import AuthMiddleware
 from app.web.allow import AllowHeaderMiddleware
+from app.web.auth import AuthMiddleware
 from app.web.cookie_guard import CookieGuardMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
