@@ -27,6 +27,7 @@ class BillingController(Controller):
                 "model_names": plans.MODEL_NAMES,
                 "size_names": plans.SIZE_NAMES,
                 "notice": request.query_params.get("notice"),
+                "in_flight": {p.value: get_settings().jobs_in_flight_cap(p.value) for p in plans.PLANS},
             },
         )
 
