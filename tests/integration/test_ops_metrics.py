@@ -139,3 +139,16 @@ async def test_the_request_id_is_taken_from_the_header_or_made_and_always_echoed
     assert len(hostile.headers["x-request-id"]) == 32
     missing = await client.get("/no/such/page", headers={"X-Request-ID": "req-404"})
     assert missing.status_code == 404 and missing.headers["x-request-id"] == "req-404"
+
+
+async def test_in_production_metrics_stay_off_until_a_token_is_set(client, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setenv("APP_ENV", "production")
+    get_settings.cache_clear()
+    assert (await client.get("/metrics")).status_code == 404
+    monkeypatch.setenv("METRICS_TOKEN", "prod-scrape-token-0123456789")
+    get_settings.cache_clear()
+    assert (await client.get("/metrics")).status_code == 401
+    ok = await client.get("/metrics", headers={"Authorization": "Bearer prod-scrape-token-0123456789"})
+    assert ok.status_code == 200
