@@ -41,7 +41,7 @@ from app.showcase.admin_pages import AdminShowcaseController, AdminTrialImagesCo
 from app.showcase.api import ShowcaseApiController
 from app.showcase.pages import HomeController
 from app.videos import progress
-from app.videos.api import VideosController
+from app.videos.api import BatchesController, VideosController
 from app.web.auth import AuthMiddleware
 from app.web.cookie_guard import CookieGuardMiddleware
 from app.web.cors import ApiCORSMiddleware
@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApiAuthController,
             UsersController,
             VideosController,
+            BatchesController,
             *emulator_routes(settings),
             HomeController,
             ShowcaseApiController,

@@ -28,8 +28,8 @@ from app.config import get_settings
 from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
-from app.ops import observe
 from app.notifications import outcomes
+from app.ops import observe
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -91,11 +91,12 @@ class Job:
     duration: int
     resolution: str
     provider_job_id: str | None
+    audio: bool = False
 
     @classmethod
     def of(cls, row: Videos) -> Job:
         return cls(row.id, row.user, row.charge_seq, row.model, row.prompt, row.duration, row.resolution,
-                   row.provider_job_id)
+                   row.provider_job_id, bool(row.audio))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -395,7 +396,8 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
         raise Stop()
     request = GenerationRequest(model=job.model, prompt=job.prompt, seconds=job.duration, size=job.resolution,
                                 reference_image=reference,
-                                reference_content_type="image/jpeg" if reference else None)
+                                reference_content_type="image/jpeg" if reference else None,
+                                audio=bool(job.audio))
     job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
     stored = await _advance(job, "waiting", f"{name} accepted the job; waiting in its queue.",
                             STEP_PROGRESS["waiting"], where=Videos.provider_job_id.is_null(),
