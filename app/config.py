@@ -30,8 +30,9 @@ KNOWN_DEFAULT_SECRETS = {
 }
 
 
-# A secret must carry at least this many bits by a character-frequency estimate (token_hex(32) has ~250).
-MIN_SECRET_BITS = 128
+# A secret must carry at least this many bits by a character-frequency estimate: "a" * 32 has 0, "abcd" * 8
+# has 64, a random token_hex(16) (the shortest accepted) never under ~90, token_hex(32) about 240.
+MIN_SECRET_BITS = 80
 
 
 def estimated_bits(value: str) -> float:
@@ -187,6 +188,23 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=7, ge=1)
     webhook_disable_after_failures: int = Field(default=15, ge=1)
 
+    # Logs: "console" (readable lines) or "json" (one JSON object per line), and the lowest level written.
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /metrics: with a token, only `Authorization: Bearer <token>` may read it; production needs one
+    # (without it /metrics answers 404 there).
+    metrics_token: str | None = None
+    # A `dramatiq` worker on a host of its own serves its metrics here (unset port = not served).
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # How often the admin dashboard refreshes its figures (seconds).
+    dashboard_refresh_seconds: int = Field(default=30, ge=1)
+    # Error tracking: unset DSN = off. Environment defaults to APP_ENV, release to adsvideo@<version>.
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None
+    sentry_release: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -291,7 +309,7 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} must be set to a random value of at least 32 characters")
             elif estimated_bits(value) < MIN_SECRET_BITS:
                 problems.append(
-                    f"{name.upper()} is too predictable (about {estimated_bits(value):.0f} bits; "
+                    f"{name.upper()} is too predictable (about {max(0.0, estimated_bits(value)):.0f} bits; "
                     f"{MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`"
                 )
         if self.secret_key and self.secret_key == self.jwt_secret_key:

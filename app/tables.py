@@ -318,10 +318,14 @@ class Renditions(Table, tablename="renditions"):
 
 
 class ShareLinks(Table, tablename="share_links"):
-    """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
+    """A public link to a finished video or one of its renditions; revoked links answer 404. Published ones are
+    in the gallery."""
 
     id = Serial(primary_key=True)
     video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    # A finished ad for one placement instead of the video itself.
+    rendition = ForeignKey(Renditions, db_column_name="rendition_id", null=True, default=None,
+                           on_delete=OnDelete.cascade)
     token = Varchar(length=64, unique=True)
     title = Varchar(length=120, default="")
     published_at = Timestamptz(null=True, default=None, index=True)

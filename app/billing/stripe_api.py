@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 
 import stripe
 
@@ -19,15 +21,22 @@ class PaymentsUnavailable(AppError):
     default_detail = "Payments are unavailable right now. Nothing was charged; try again in a minute."
 
 
+# One client per event loop (its httpx pool belongs to the loop) and per key and address.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def client(settings: Settings) -> stripe.StripeClient:
-    """A client for this call (cheap; its HTTP pool is not shared across event loops)."""
-    base = settings.stripe_api_url
-    return stripe.StripeClient(
-        settings.stripe_secret_key or EMULATOR_API_KEY,
-        base_addresses={"api": base} if base else None,
-        http_client=stripe.HTTPXClient(timeout=20),
-        max_network_retries=2,
-    )
+    """The SDK client for these settings; call its `*_async` methods."""
+    key, base = settings.stripe_secret_key or EMULATOR_API_KEY, settings.stripe_api_url
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    if (key, base) not in per_loop:
+        per_loop[(key, base)] = stripe.StripeClient(
+            key,
+            base_addresses={"api": base} if base else None,
+            http_client=stripe.HTTPXClient(timeout=20),
+            max_network_retries=2,
+        )
+    return per_loop[(key, base)]
 
 
 def webhook_secret(settings: Settings) -> str:

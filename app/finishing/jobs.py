@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dramatiq
@@ -223,32 +223,38 @@ def _fetch(key: str, dest: Path) -> Path:
     return dest
 
 
+def _stale_cutoff() -> datetime:
+    return _now() - timedelta(seconds=get_settings().job_stale_seconds)
+
+
 async def run(finishing_id: int) -> None:
-    """Make the renditions of finishing `finishing_id` (a redelivered message redoes an unfinished one).
+    """Make the renditions of finishing `finishing_id`.
 
-    It takes one of the user's job slots first; while none is free it waits, visibly, and tries again."""
-    row = await Finishings.objects().where(Finishings.id == finishing_id).first()
-    if row is None or row.status not in (FinishingStatus.pending.value, FinishingStatus.processing.value):
-        return
-    if not await slots.acquire(row.user, SLOT_KIND, finishing_id):
-        busy, cap = await slots.in_flight(row.user), await slots.cap_for(row.user)
-        await _report(row, step="waiting", message=slots.waiting_message(busy, cap), value=0)
-        _enqueue(finishing_id, SLOT_RETRY_MS)
-        return
-    try:
-        await _run_claimed(finishing_id)
-    finally:
-        await slots.release(SLOT_KIND, finishing_id)
-
-
-async def _run_claimed(finishing_id: int) -> None:
+    Claimed first (queued, or left behind by a worker that died), so a duplicate message for a running
+    job does nothing. Then it takes one of the user's job slots; while none is free it waits, visibly,
+    and tries again."""
     claimed = await Finishings.update({Finishings.status: FinishingStatus.processing.value}).where(
         (Finishings.id == finishing_id)
-        & Finishings.status.is_in([FinishingStatus.pending.value, FinishingStatus.processing.value])
+        & ((Finishings.status == FinishingStatus.pending.value)
+           | ((Finishings.status == FinishingStatus.processing.value) & (Finishings.updated_at < _stale_cutoff())))
     ).returning(Finishings.id)
     if not claimed:
         return
     row = await Finishings.objects().where(Finishings.id == finishing_id).first()
+    if not await slots.acquire(row.user, SLOT_KIND, finishing_id):
+        busy, cap = await slots.in_flight(row.user), await slots.cap_for(row.user)
+        await _report(row, step="waiting", message=slots.waiting_message(busy, cap), value=0,
+                      status=FinishingStatus.pending.value)
+        _enqueue(finishing_id, SLOT_RETRY_MS)
+        return
+    try:
+        await _run_claimed(row)
+    finally:
+        await slots.release(SLOT_KIND, finishing_id)
+
+
+async def _run_claimed(row: Finishings) -> None:
+    finishing_id = row.id
     stored: list[str] = []
     try:
         await _render_and_store(row, stored)
@@ -322,6 +328,27 @@ async def _render_and_store(row: Finishings, stored: list[str]) -> None:
     await Finishings.update({Finishings.captions_key: captions_key}).where(Finishings.id == row.id)
     await _report(row, step="completed", message=f"{count} rendition{'s' if count > 1 else ''} ready",
                   value=100, status=FinishingStatus.completed.value)
+
+
+async def reconcile() -> list[int]:
+    """Queue again the finishings nobody has touched for `job_stale_seconds` (their worker died), and give
+    back the job slots of finishings no longer being made."""
+    cutoff = _stale_cutoff()
+    stale = await Finishings.select(Finishings.id).where(
+        Finishings.status.is_in([FinishingStatus.pending.value, FinishingStatus.processing.value])
+        & (Finishings.updated_at < cutoff)
+    ).order_by(Finishings.id).limit(100)
+    for row in stale:
+        await Renditions.delete().where(Renditions.finishing == row["id"])  # a half-stored run starts over
+        _enqueue(row["id"])
+    held = await Finishings.raw(
+        "SELECT s.ref_id FROM job_slots s LEFT JOIN finishings f ON f.id = s.ref_id "
+        "WHERE s.kind = {} AND (f.id IS NULL OR f.status NOT IN ({}, {}))",
+        SLOT_KIND, FinishingStatus.pending.value, FinishingStatus.processing.value,
+    )
+    for row in held:
+        await slots.release(SLOT_KIND, int(row["ref_id"]))
+    return [row["id"] for row in stale]
 
 
 # --- reading and deleting ------------------------------------------------------------------------------------

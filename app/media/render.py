@@ -76,13 +76,23 @@ def _scene(world: Image.Image, width: int, height: int, t: float) -> Image.Image
     return small.resize((width, height), Image.BILINEAR)
 
 
-def _pan_zoom(image: Image.Image, width: int, height: int, progress: float) -> Image.Image:
-    """Ken Burns: zoom from 100% to 112% while drifting slightly, over a cover-cropped picture."""
-    zoom = 1.0 + 0.12 * progress
+# Camera moves over a still picture: (zoom at start, zoom at end, horizontal, vertical) where the last
+# two map progress 0..1 to where the window sits (0 = left/top, 1 = right/bottom).
+MOTIONS = {
+    "push": (1.0, 1.12, lambda p: 0.3 + 0.4 * p, lambda p: 0.5),  # a slow push-in, drifting right
+    "pull": (1.16, 1.0, lambda p: 0.5, lambda p: 0.45),  # starts close, pulls back to reveal
+    "pan": (1.18, 1.18, lambda p: p, lambda p: 0.55),  # slides across the set
+    "rise": (1.18, 1.1, lambda p: 0.5, lambda p: 1 - p),  # tilts up the product
+}
+
+
+def _pan_zoom(image: Image.Image, width: int, height: int, progress: float, motion: str = "push") -> Image.Image:
+    """Ken Burns over a cover-cropped picture, in one of MOTIONS."""
+    start, end, across, down = MOTIONS[motion]
+    zoom = start + (end - start) * progress
     cw, ch = width / zoom, height / zoom
-    max_dx, max_dy = (width - cw), (height - ch)
-    left = max_dx * (0.3 + 0.4 * progress)
-    top = max_dy * 0.5
+    left = (width - cw) * across(progress)
+    top = (height - ch) * down(progress)
     return image.resize((width, height), Image.BICUBIC, box=(left, top, left + cw, top + ch))
 
 
@@ -164,6 +174,7 @@ def render_clip(
     fps: int = DEFAULT_FPS,
     keyframe_count: int = 5,
     audio: bool = False,
+    motion: str = "push",
 ) -> RenderedClip:
     """Write an MP4 (H.264, yuv420p; with an AAC soundtrack when `audio`) of exactly width×height and
     `seconds` to `out`.
@@ -172,6 +183,8 @@ def render_clip(
     """
     if width % 2 or height % 2:
         raise ValueError("H.264 needs even dimensions")
+    if motion not in MOTIONS:
+        raise ValueError(f"unknown motion {motion!r}")
     base = cover(image, width, height) if image is not None else None
     band = _caption_band(width, height, caption)
     world = _gradient_world(max(2, width // 8), max(2, height // 8), caption) if base is None else None
@@ -186,7 +199,7 @@ def render_clip(
         sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(total):
             progress = i / max(1, total - 1)
-            frame_img = _pan_zoom(base, width, height, progress) if base is not None else _scene(world, width, height, i / fps)
+            frame_img = _pan_zoom(base, width, height, progress, motion) if base is not None else _scene(world, width, height, i / fps)
             if band is not None:
                 frame_img.paste(band[0], band[1], band[0])
             if i in wanted:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import get_settings
+from app.ops.observe import ObservedStorage
 
 # Keys are lower-case path segments of safe characters; anything else is refused before it touches the disk.
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
@@ -119,7 +120,8 @@ class LocalStorage:
 
 
 def get_storage() -> LocalStorage:
-    return LocalStorage(Path(get_settings().media_root))
+    # Failures are counted for the metrics; the backend is used exactly as is otherwise.
+    return ObservedStorage(LocalStorage(Path(get_settings().media_root)))  # type: ignore[return-value]
 
 
 def media_url(key: str | None) -> str | None:

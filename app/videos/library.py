@@ -159,10 +159,13 @@ async def reference_url(video: Videos) -> str | None:
 def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
     """Each pipeline step with its state: done, current, failed or todo.
 
-    The event log decides (the furthest step it reached), not `video.step`, which can lag behind it.
+    The furthest step of the current attempt wins, not `video.step`, which is written after the event and
+    can lag behind the log. A retry starts again at "queued", so earlier attempts' steps do not count.
     """
-    reached = [STEPS.index(event.step) for event in log if event.step in STEPS]
-    index = max(reached, default=0)
+    starts = [i for i, event in enumerate(log) if event.step == "queued"]
+    attempt = log[starts[-1]:] if starts else log
+    reached = [STEPS.index(event.step) for event in attempt if event.step in STEPS]
+    index = max([STEPS.index(video.step) if video.step in STEPS else 0, *reached])
     finished = video.status == VideoStatus.completed.value
     failed = video.status == VideoStatus.failed.value
     states = []

@@ -7,11 +7,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
+from app.errors import NotFound
 from app.sharing import links
 from app.errors import NotFound
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
+from app.web.params import PageNumber
 
 
 class VideosPagesController(Controller):
@@ -21,18 +23,21 @@ class VideosPagesController(Controller):
 
     @get("/", name="videos:index")
     async def index(
-        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[int] = 1
+        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[PageNumber] = 1
     ) -> Template:
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}
         if request.htmx and not request.htmx.boosted:
+            # The page's count sits outside the list: it comes along, out of band.
+            context["oob_count"] = True
             return Template("partials/videos/_library.html", context=context, headers={"Vary": "HX-Request"})
         return Template("pages/videos/index.html", context=context, headers={"Vary": "HX-Request"})
 
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id),
+                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
         return Template("pages/videos/detail.html", context=context)
 
     @get("/group/{group_id:str}", name="videos:group")

@@ -29,6 +29,7 @@ from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
 from app.notifications import outcomes
+from app.ops import observe
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -61,6 +62,8 @@ EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. P
 TIMEOUT_MESSAGE = "The video service took too long to make this video, so we stopped waiting."
 REFERENCE_GONE_MESSAGE = "The reference image was deleted before the video could be made."
 REFERENCE_BROKEN_MESSAGE = "The reference image could not be read as a picture."
+# Failures of the service rather than of the request: trying the same again may work.
+TRANSIENT_FAILURES = frozenset({EXHAUSTED_MESSAGE, TIMEOUT_MESSAGE})
 EMPTY_DOWNLOAD = "The video service sent an empty file."
 
 
@@ -141,6 +144,7 @@ async def _advance(job: Job, step: str, message: str, value: int, *, where=None,
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step=step, message=message, progress=value)
         ).returning(VideoEvents.id)
+    log.info("video %s: %s", job.video_id, step, extra={"step": step, "progress": value})
     await _publish(job, event[0]["id"], step, VideoStatus.processing.value, value, message, False)
     return True
 
@@ -195,7 +199,7 @@ async def _fail(job: Job, reason: str) -> None:
             await Videos.update({Videos.status: VideoStatus.failed.value, Videos.step: "failed",
                                  Videos.error_message: reason})
             .where(_mine(job))
-            .returning(Videos.progress, Videos.credits_charged)
+            .returning(Videos.progress, Videos.credits_charged, Videos.provider, Videos.model, Videos.created_at)
         )
         if not rows:
             return
@@ -206,6 +210,8 @@ async def _fail(job: Job, reason: str) -> None:
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
+    observe.generation_finished(rows[0]["provider"], rows[0]["model"], "failed", rows[0]["created_at"])
+    log.info("video %s: failed: %s", job.video_id, reason)
     await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
     await finishing_jobs.cancel_waiting(job.video_id)
@@ -348,7 +354,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
                 Videos.completed_at: _now(),
             })
             .where(_mine(job) & (Videos.step == "downloading"))
-            .returning(Videos.id)
+            .returning(Videos.id, Videos.provider, Videos.model, Videos.created_at)
         )
         if rows:
             event = await VideoEvents.insert(
@@ -359,6 +365,8 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
             if key:
                 store.delete(key)
         raise Stop()
+    observe.generation_finished(rows[0]["provider"], rows[0]["model"], "completed", rows[0]["created_at"])
+    log.info("video %s: completed", job.video_id)
     await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
     await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
@@ -441,7 +449,7 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
     job = Job.of(row)
     try:
         try:
-            provider = registry.get_provider(job.model)
+            provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
         if not job.provider_job_id:

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
+from app.finishing import jobs as finishing_jobs
 from app.tables import ACTIVE_STATUSES, Videos
 from app.videos import service, slots
 
@@ -40,6 +41,9 @@ async def reconcile() -> list[int]:
             requeued.append(row["id"])
     if requeued:
         log.info("re-enqueued stale videos %s", requeued)
+    finishing = await finishing_jobs.reconcile()
+    if finishing:
+        log.info("re-enqueued stale finishings %s", finishing)
     freed = await slots.sweep()
     if freed:
         log.info("freed %d job slots of videos no longer being made", freed)

@@ -13,6 +13,7 @@ from app.providers.registry import all_models
 from app.media.storage import media_url
 from app.tables import TrialImages, Uploads, Users
 from app.videos import library
+from app.web.input_guard import MAX_INT
 
 PROMPT_MAX = 2000
 DEFAULT_PLACEMENT = "16:9"
@@ -78,10 +79,12 @@ class Settings:
 
 
 def _int(value: object) -> int | None:
+    """A whole number that fits a database integer, or None (absent, malformed or out of range)."""
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= MAX_INT else None
 
 
 def selection_from(values: dict[str, str]) -> Selection:

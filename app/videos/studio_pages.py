@@ -63,11 +63,12 @@ class StudioController(Controller):
         """The model, duration and size pickers with the price and balance after (htmx, on every change)."""
         selection = studio.selection_from(dict(request.query_params))
         settings = await studio.settings_for(request.user, selection)
-        return Template(
-            "partials/videos/studio/_settings.html",
-            context={"settings": settings, "selection": settings.selection, "quote": settings.quote},
-            headers={"Vary": "HX-Request"},
-        )
+        context = {"settings": settings, "selection": settings.selection, "quote": settings.quote}
+        if selection.upload_id:
+            # The upload's warnings depend on the size: its preview comes along, out of band.
+            context["upload"] = await uploads.info_for_user(request.user.id, selection.upload_id, settings.selection.size)
+            context["upload_oob"] = context["upload"] is not None
+        return Template("partials/videos/studio/_settings.html", context=context, headers={"Vary": "HX-Request"})
 
     @post("/create", name="studio:submit", opt={RATE_LIMIT_OPT: "generate"}, status_code=303)
     async def submit(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 
 from app.config import ROOT
 from app.tables import ACTIVE_STATUSES, FINISHED_STATUSES
+from app.videos import naming
 
 
 def _time_ago(value: datetime | None) -> str:
@@ -99,6 +100,7 @@ def jinja_env() -> Environment:
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
+    env.filters.update(naming.FILTERS)
     env.globals.update(url_for=url_for, static_url=static_url)
     env.globals.update(ACTIVE_STATUSES=ACTIVE_STATUSES, FINISHED_STATUSES=FINISHED_STATUSES)
     return env

@@ -225,3 +225,32 @@ async def test_finishing_waits_for_a_free_job_slot_of_the_plan(client, clip_byte
         await slots.release(slots.VIDEO, 10_000 + busy)
     assert (await finished(client, headers, video.id, finishing_id))["status"] == "completed"
     assert await slots.in_flight(user.id) == 0, "the finishing gave its slot back"
+
+
+async def test_a_finishing_whose_worker_died_is_queued_again_and_its_slot_freed(client, clip_bytes, monkeypatch):
+    import asyncio
+
+    from app.config import get_settings
+    from app.finishing import jobs
+    from app.videos import slots
+
+    user, headers = await api_user()
+    video = await make_video(user.id, body=clip_bytes)
+    r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers, json={"placements": ["1:1"]})
+    finishing_id = r.json()["id"]
+    await finished(client, headers, video.id, finishing_id)
+    # A second finishing that a worker took (status, slot) and then died on.
+    dead = Finishings(video=video.id, user=user.id, options=jobs.options_to_json(
+        jobs.FinishOptions(placements=("1:1",)), None), status="processing", step="rendering 1:1")
+    await dead.save()
+    assert await slots.acquire(user.id, jobs.SLOT_KIND, dead.id)
+    assert await slots.acquire(user.id, jobs.SLOT_KIND, 999_999)  # a slot whose finishing is gone
+    monkeypatch.setenv("JOB_STALE_SECONDS", "1")
+    get_settings.cache_clear()
+    await asyncio.sleep(1.2)  # nobody touched it for longer than that
+
+    assert await jobs.reconcile() == [dead.id]
+    assert (await finished(client, headers, video.id, dead.id))["status"] == "completed"
+    assert await slots.in_flight(user.id) == 0
+    sets = (await client.get(f"/api/v1/videos/{video.id}/finishings", headers=headers)).json()
+    assert [len(s["renditions"]) for s in sets] == [1, 1]

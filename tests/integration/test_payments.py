@@ -34,6 +34,14 @@ def shop(request, tmp_path_factory):
         yield opened
 
 
+async def notification_kinds(email: str) -> list[str]:
+    from app.tables import Notifications
+
+    rows = await Notifications.select(Notifications.kind).where(Notifications.user.email == email).where(
+        Notifications.kind != "credits_granted")
+    return [row["kind"] for row in rows]
+
+
 def trial_image_id(shop) -> int:
     async def first():
         from app.tables import TrialImages
@@ -127,12 +135,17 @@ def test_events_out_of_order_end_in_the_right_state(shop):
     before = shop.run(user_row(email))["credits"]
     shop.control("webhooks/hold")
     started = start_checkout(client, plan="pro")
-    assert pay(started.headers["location"]).status_code == 303
+    paid = pay(started.headers["location"])
+    assert paid.status_code == 303
     assert shop.run(user_row(email))["subscription_plan"] == "free"  # nothing delivered yet
+    waiting = client.get(paid.headers["location"].removeprefix(shop.url))
+    assert "Waiting for Stripe's confirmation" in waiting.text and 'hx-trigger="every 2s"' in waiting.text
     shop.control("webhooks/release", {"order": "reverse"})  # checkout.session.completed first, customer.created last
     user = shop.run(user_row(email))
     assert (user["subscription_plan"], user["subscription_status"]) == ("pro", "active")
     assert user["credits"] == before + PRO
+    confirmed = client.get(paid.headers["location"].removeprefix(shop.url), headers={"HX-Request": "true"})
+    assert 'data-state="applied"' in confirmed.text and "You are on the Pro plan" in confirmed.text
 
 
 def test_a_failed_renewal_and_a_cancellation_end_the_plan_with_403_subscription_expired(shop):
@@ -144,6 +157,7 @@ def test_a_failed_renewal_and_a_cancellation_end_the_plan_with_403_subscription_
     refused = generate(shop, client)
     assert refused.status_code == 403 and "payment for your Basic plan failed" in refused.text
     assert "Update your card" in client.get("/create").text
+    assert shop.run(notification_kinds(email)) == ["payment_problem"]  # told once, in the bell (and by email)
 
     email, client, user = subscribe(shop)
     portal = client.post("/billing/portal", data={"_csrf_token": csrf_token(client, "/account")})
@@ -230,6 +244,14 @@ def test_the_portal_moves_basic_to_pro_and_grants_the_difference(shop):
     upgraded = shop.run(user_row(email))
     assert upgraded["subscription_plan"] == "pro" and upgraded["subscription_status"] == "active"
     assert upgraded["credits"] == user["credits"] + (PRO - BASIC)
+
+    admin_email = new_email()
+    admin = signed_in(shop, admin_email)
+    shop.server.cli("create-admin", admin_email)
+    card = admin.get("/admin/users/", params={"q": email})
+    assert f"Stripe subscription {user['stripe_subscription_id']}" in card.text and "renews" in card.text
+    # Every grant, purchase and refund so far (this shop's whole module) is in the ledger.
+    assert "Every balance matches its ledger." in shop.server.cli("check-ledger")
 
 
 def test_checkout_refusals_are_clear(shop):

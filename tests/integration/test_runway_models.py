@@ -12,9 +12,9 @@ import pytest
 import runwayml
 from PIL import Image
 
+from app.billing import model_catalogue
 from app.media.render import probe
 from app.providers.base import GenerationRequest, PermanentProviderError
-from app.billing import model_catalogue
 from app.providers.runway import NEEDS_IMAGE_MESSAGE, RunwayProvider
 
 

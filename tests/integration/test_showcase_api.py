@@ -77,24 +77,24 @@ async def test_validation_errors_match_the_documented_error_schema(client, seede
 
 async def test_showcase_videos_filter_order_and_pages(client, seeded):
     everything = (await client.get("/api/v1/showcase/videos", params={"page_size": 50})).json()
-    assert everything["total"] == 10 and not everything["has_more"]
+    assert everything["total"] == 15 and not everything["has_more"]
     orders = [v["order"] for v in everything["items"]]
     assert orders == sorted(orders)
     fashion = (await client.get("/api/v1/showcase/videos", params={"category": "Fashion"})).json()
-    assert [v["title"] for v in fashion["items"]] == ["Everyday carry", "Weekend bag"]
-    assert fashion["total"] == 2
+    assert [v["title"] for v in fashion["items"]] == ["Weekend bag", "Time, well kept", "Everyday carry"]
+    assert fashion["total"] == 3
     first = (await client.get("/api/v1/showcase/videos", params={"page_size": 4})).json()
-    third = (await client.get("/api/v1/showcase/videos", params={"page_size": 4, "page": 3})).json()
-    assert first["has_more"] and not third["has_more"]
+    last = (await client.get("/api/v1/showcase/videos", params={"page_size": 4, "page": 4})).json()
+    assert first["has_more"] and not last["has_more"]
     assert [v["id"] for v in first["items"]] == [v["id"] for v in everything["items"][:4]]
-    assert [v["id"] for v in third["items"]] == [v["id"] for v in everything["items"][8:]]
+    assert [v["id"] for v in last["items"]] == [v["id"] for v in everything["items"][12:]]
 
 
 async def test_featured_hero_and_trial_lists(client, seeded):
     featured = (await client.get("/api/v1/showcase/featured")).json()
     hero = (await client.get("/api/v1/showcase/hero-videos")).json()
     trials = (await client.get("/api/v1/showcase/trial-images")).json()
-    assert len(featured) == 4 and all(v["is_featured"] for v in featured)
+    assert len(featured) == 3 and all(v["is_featured"] for v in featured)
     assert len(hero) == 3 and all(v["is_hero"] for v in hero)
     assert [t["title"] for t in trials][:2] == ["Green glass bottle", "Orange running shoe"]
     await TrialImages.update({TrialImages.is_active: False}).where(TrialImages.title == "Green glass bottle")

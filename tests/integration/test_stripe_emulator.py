@@ -230,6 +230,9 @@ def test_api_errors_are_stripes(emulator):
     with pytest.raises(stripe.AuthenticationError):
         stripe.StripeClient("sk_test_x", base_addresses={"api": root}).v1.customers.list({},
                                                                                            {"api_key": "sk_live_no"})
+    as_curl = httpx.get(f"{root}/v1/prices/price_pro_test", auth=("sk_test_curl", ""))  # curl -u sk_test_...:
+    assert as_curl.status_code == 200 and as_curl.json()["unit_amount"] == 4900
+    assert httpx.get(f"{root}/v1/prices").status_code == 401
     client = sdk(root)
     with pytest.raises(stripe.InvalidRequestError) as missing:
         client.v1.customers.retrieve("cus_nobody")
@@ -251,3 +254,15 @@ async def test_the_async_client_works_too(emulator):
     customer = await client.v1.customers.create_async({"email": "async@example.com"})
     fetched = await client.v1.customers.retrieve_async(customer.id)
     assert fetched.email == "async@example.com"
+
+
+def test_mounted_in_development_only_and_never_with_a_real_key(settings):
+    from app.emulators.mount import emulator_routes
+
+    def mounted(s) -> bool:
+        return any("/_emulators/stripe" in r.paths for r in emulator_routes(s))
+
+    assert mounted(settings) and settings.stripe_api_url.endswith("/_emulators/stripe")
+    assert not mounted(settings.model_copy(update={"app_env": "production"}))
+    real = settings.model_copy(update={"stripe_secret_key": "sk_live_x"})
+    assert not mounted(real) and real.stripe_api_url is None

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from app.media.render import probe
 from app.media import storage
+from app.media.render import probe
 from app.providers.veo import MODERATION_MESSAGE
 from app.tables import Users
-from tests.jobs_support import FAST_JOBS, STEPS, api_user, distinct_steps, ledger_of, steps_of, unique_prompt, wait_for_final
+from tests.jobs_support import (
+    FAST_JOBS,
+    STEPS,
+    api_user,
+    distinct_steps,
+    ledger_of,
+    steps_of,
+    unique_prompt,
+    wait_for_final,
+)
 
 
 @pytest.fixture
