@@ -12,6 +12,7 @@ from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
+from app.web.params import PageNumber
 
 
 class VideosPagesController(Controller):
@@ -21,7 +22,7 @@ class VideosPagesController(Controller):
 
     @get("/", name="videos:index")
     async def index(
-        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[int] = 1
+        self, request: Request, status: FromQuery[str | None] = None, page: FromQuery[PageNumber] = 1
     ) -> Template:
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}

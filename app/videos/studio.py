@@ -12,6 +12,7 @@ from app.errors import AppError
 from app.providers.registry import all_models
 from app.tables import TrialImages, Users
 from app.videos import library
+from app.web.input_guard import MAX_INT
 
 PROMPT_MAX = 2000
 DEFAULT_PLACEMENT = "16:9"
@@ -77,10 +78,12 @@ class Settings:
 
 
 def _int(value: object) -> int | None:
+    """A whole number that fits a database integer, or None (absent, malformed or out of range)."""
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= MAX_INT else None
 
 
 def selection_from(values: dict[str, str]) -> Selection:

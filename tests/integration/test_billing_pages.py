@@ -31,7 +31,8 @@ async def test_pricing_compares_plans_packs_and_prices(client):
     r = await client.get("/pricing")
     assert r.status_code == 200
     for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792×1024", "Runway Gen-4 Turbo",
-                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs"):
+                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs",
+                 "up to 2 at once", "up to 4 at once"):
         assert text in r.text
     main = r.text.split('id="main"')[1]
     assert "<form" not in main and "Sign in to choose Basic" in main  # signed out: nothing to buy yet
