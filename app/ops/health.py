@@ -1,4 +1,4 @@
-"""Readiness: can we reach the database and the broker?"""
+"""Readiness: can we reach the database and Redis (the broker, sessions and limits)?"""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ async def _check_database() -> str:
         return f"error: {type(exc).__name__}"
 
 
-async def _check_broker() -> str:
+async def _check_redis() -> str:
     url = get_settings().redis_url
     if not url:
         return "ok"  # the in-process broker is part of this process
@@ -33,5 +33,7 @@ async def _check_broker() -> str:
 
 
 async def readiness() -> dict[str, str]:
-    database, broker = await asyncio.gather(_check_database(), _check_broker())
-    return {"database": database, "broker": broker}
+    """Each dependency by name: "ok" or what went wrong. Redis carries the job broker, the sessions and
+    the limits; without REDIS_URL it is not used (the broker is in-process)."""
+    database, redis_state = await asyncio.gather(_check_database(), _check_redis())
+    return {"database": database, "redis": redis_state}
