@@ -100,12 +100,12 @@ class S3Storage(StorageBackend):
 
     # Writing.
 
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+    def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         with self._errors("write", key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
                                    ContentType=content_type or content_type_for(key))
 
-    def put_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
+    def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
         with self._errors("upload", key):
             self.client.upload_file(os.fspath(source), self.bucket, self._key(key),
                                     ExtraArgs={"ContentType": content_type or content_type_for(key)},
@@ -113,7 +113,7 @@ class S3Storage(StorageBackend):
 
     # Reading.
 
-    def get_bytes(self, key: str) -> bytes:
+    def read_bytes(self, key: str) -> bytes:
         with self._errors("read", key):
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return response["Body"].read()
@@ -169,10 +169,10 @@ class S3Storage(StorageBackend):
         with self._errors("presign", key):
             return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
 
-    def public_url(self, key: str) -> str:
+    def public_url(self, key: str, *, method: str = "GET") -> str:
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self._key(key))}"
-        return self.presigned_url(key, expires_in=PUBLIC_PRESIGN_SECONDS)
+        return self.presigned_url(key, method=method, expires_in=PUBLIC_PRESIGN_SECONDS)
 
     # Health.
 
@@ -184,9 +184,9 @@ class S3Storage(StorageBackend):
     def check(self) -> None:
         key = f"adsvideo-check/{uuid.uuid4().hex}.txt"
         body = f"AdsVideo storage check {key}\n".encode()
-        self.put_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
+        self.save_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
         try:
-            if self.get_bytes(key) != body:
+            if self.read_bytes(key) != body:
                 raise StorageError(f"S3 returned other bytes than were written to {key}")
             url = self.presigned_url(key)
             try:

@@ -27,6 +27,7 @@ from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
 from app.media import storage
+from app.media.storage import StorageError
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -55,6 +56,7 @@ TIMEOUT_MESSAGE = "The video service took too long to make this video, so we sto
 REFERENCE_GONE_MESSAGE = "The reference image was deleted before the video could be made."
 REFERENCE_BROKEN_MESSAGE = "The reference image could not be read as a picture."
 EMPTY_DOWNLOAD = "The video service sent an empty file."
+STORAGE_BUSY = "Our file storage is not answering right now; we'll keep trying."
 
 
 class Stop(Exception):
@@ -204,7 +206,7 @@ async def _fail(job: Job, reason: str) -> None:
 # Step 2: the reference image, exactly the output size.
 
 
-async def _reference_source(row: Videos) -> bytes | None:
+async def _reference_source(job: Job, row: Videos) -> bytes | None:
     """The original reference image's bytes (never modified), or None without one."""
     key = None
     if row.reference_upload:
@@ -219,8 +221,14 @@ async def _reference_source(row: Videos) -> bytes | None:
         return None
     if not key:
         raise JobFailed(REFERENCE_GONE_MESSAGE)
+    async def read() -> bytes:
+        try:
+            return await asyncio.to_thread(storage.get_storage().read_bytes, key)
+        except StorageError as exc:
+            raise TransientProviderError(f"storage read of {key} failed: {exc}", user_message=STORAGE_BUSY) from exc
+
     try:
-        return storage.get_storage().read_bytes(key)
+        return await _with_retries(job, "read of the reference image", read)
     except (OSError, storage.InvalidKey):
         raise JobFailed(REFERENCE_GONE_MESSAGE) from None
 
@@ -286,25 +294,40 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
 
 
 async def _download(job: Job, provider: VideoProvider, variant: str, prefix: str, extension: str) -> str:
-    """Stream one variant into storage under a fresh key (retried on its own); returns the key."""
+    """Fetch one variant into a work file, then stream it into storage under a fresh key; returns the key.
+
+    Each half is retried on its own: a failed upload to storage does not download the video again.
+    """
     store = storage.get_storage()
     key = storage.new_key(prefix, extension)
-    tmp = store.temp_path(key)
+    with storage.work_file(extension) as tmp:
+        async def fetch() -> int:
+            written = await provider.download(job.provider_job_id, variant, tmp)
+            if written <= 0:
+                raise TransientProviderError(f"empty {variant} for {job.provider_job_id}", user_message=EMPTY_DOWNLOAD)
+            return written
 
-    async def fetch() -> int:
-        written = await provider.download(job.provider_job_id, variant, tmp)
-        if written <= 0:
-            tmp.unlink(missing_ok=True)
-            raise TransientProviderError(f"empty {variant} for {job.provider_job_id}", user_message=EMPTY_DOWNLOAD)
-        return written
+        async def upload() -> None:
+            try:
+                await asyncio.to_thread(store.save_file, key, tmp)
+            except StorageError as exc:
+                raise TransientProviderError(f"storage upload of the {variant} failed: {exc}",
+                                             user_message=STORAGE_BUSY) from exc
 
-    try:
         await _with_retries(job, f"download of the {variant}", fetch)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    store.commit(tmp, key)
+        await _with_retries(job, f"upload of the {variant} to storage", upload)
     return key
+
+
+async def _forget(*keys: str | None) -> None:
+    """Delete stored objects nobody will point to (best effort: an orphan is only wasted space)."""
+    store = storage.get_storage()
+    for key in keys:
+        if key:
+            try:
+                await asyncio.to_thread(store.delete, key)
+            except StorageError as exc:
+                log.warning("could not delete %s from storage: %s", key, exc)
 
 
 async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
@@ -314,7 +337,6 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     if not await _advance(job, "downloading", "Downloading the video and its poster.",
                           STEP_PROGRESS["downloading"], where=resumable):
         return  # another copy is downloading it
-    store = storage.get_storage()
     video_key = await _download(job, provider, "video", "videos", ".mp4")
     try:
         poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
@@ -322,7 +344,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
         log.warning("video %s: no poster (%s)", job.video_id, exc)
         poster_key = None
     except BaseException:
-        store.delete(video_key)
+        await _forget(video_key)
         raise
     message = "Your video is ready."
     async with Videos._meta.db.transaction():
@@ -345,9 +367,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
                 VideoEvents(video=job.video_id, step="completed", message=message, progress=100)
             ).returning(VideoEvents.id)
     if not rows:  # deleted, or finished by another copy, while we downloaded
-        for key in (video_key, poster_key):
-            if key:
-                store.delete(key)
+        await _forget(video_key, poster_key)
         raise Stop()
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
 
@@ -367,7 +387,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable):
         return False
     reference = None
-    source = await _reference_source(row)
+    source = await _reference_source(job, row)
     if source is not None:
         reference = await asyncio.to_thread(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)

@@ -343,7 +343,4 @@ async def delete_video(user_id: int, video_id: int) -> None:
                            code="video_generating")
         video = await _owned(user_id, video_id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
-    store = storage.get_storage()
-    for key in (video.video_key, video.poster_key):
-        if key:
-            store.delete(key)
+    await storage.adelete(video.video_key, video.poster_key)
