@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 import httpx
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -210,6 +211,11 @@ class S3Storage(StorageBackend):
             yield
         except ClientError as exc:
             raise self._explain(exc, action, key) from exc
+        except S3UploadFailedError as exc:  # the managed upload wraps the service's answer
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ClientError):
+                raise self._explain(cause, action, key) from exc
+            raise StorageError(f"S3 {action} of {key} failed: {exc}", transient=True) from exc
         except NoCredentialsError as exc:
             raise StorageError("No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY "
                                "(or give the machine an IAM role)") from exc

@@ -1,13 +1,17 @@
-"""Readiness: can we reach the database and the broker?"""
+"""Readiness: can we reach the database, the broker and the media storage?"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import redis.asyncio as aioredis
 
 from app import db
 from app.config import get_settings
+from app.media.storage import get_storage
+
+log = logging.getLogger("adsvideo.health")
 
 
 async def _check_database() -> str:
@@ -32,6 +36,15 @@ async def _check_broker() -> str:
         await client.aclose()
 
 
+async def _check_storage() -> str:
+    try:
+        await asyncio.wait_for(asyncio.to_thread(get_storage().ping), timeout=5)
+        return "ok"
+    except Exception as exc:
+        log.warning("readiness: storage: %s", exc)
+        return f"error: {type(exc).__name__}"
+
+
 async def readiness() -> dict[str, str]:
-    database, broker = await asyncio.gather(_check_database(), _check_broker())
-    return {"database": database, "broker": broker}
+    database, broker, storage = await asyncio.gather(_check_database(), _check_broker(), _check_storage())
+    return {"database": database, "broker": broker, "storage": storage}

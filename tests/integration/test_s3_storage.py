@@ -189,3 +189,10 @@ def test_s3_without_a_bucket_is_a_configuration_error():
     settings = Settings(_env_file=None, storage_backend="s3")
     with pytest.raises(ConfigError, match="S3_BUCKET"):
         S3Storage.from_settings(settings)
+
+
+def test_a_managed_upload_into_a_missing_bucket_is_named(s3_server, tmp_path):
+    source = tmp_path / "v.mp4"
+    source.write_bytes(b"x" * 1024)
+    with pytest.raises(StorageError, match="'adsvideo-gone' does not exist"):
+        storage(s3_server, "adsvideo-gone").save_file("videos/2026/12/v.mp4", source)
