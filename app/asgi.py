@@ -39,6 +39,7 @@ from app.web.auth import AuthMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
+from app.web.shutdown import close_streams_on_sigterm
 from app.web.templating import template_config
 
 log = logging.getLogger("adsvideo")
@@ -67,7 +68,8 @@ def _lifespan(settings: Settings):
             relay.start()
         app.state.progress_relay = relay
         try:
-            yield
+            with close_streams_on_sigterm():
+                yield
         finally:
             if relay is not None:
                 await relay.stop()

@@ -13,6 +13,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from app.config import get_settings
+from app.videos import pipeline
 from tasks.reconciler import ReconcilerMiddleware
 
 
@@ -26,7 +27,18 @@ def build_broker(redis_url: str | None) -> Broker:
         broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
     broker.add_middleware(ReconcilerMiddleware())
+    broker.add_middleware(HandBackOnShutdown())
     return broker
+
+
+class HandBackOnShutdown(dramatiq.Middleware):
+    """When the worker is told to stop (SIGTERM), jobs waiting on a provider go back to the queue at once."""
+
+    def after_worker_boot(self, broker, worker) -> None:
+        pipeline.draining.clear()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        pipeline.draining.set()
 
 
 _current_url: str | None = None

@@ -14,4 +14,7 @@ TIME_LIMIT_MS = 2 * 3600 * 1000
 @dramatiq.actor(max_retries=0, time_limit=TIME_LIMIT_MS)
 async def generate_video(video_id: int, takeover: bool = False) -> None:
     """Make video `video_id` (or resume it); `takeover` means its previous run died."""
-    await pipeline.run(video_id, takeover=takeover)
+    try:
+        await pipeline.run(video_id, takeover=takeover)
+    except pipeline.HandBack:
+        generate_video.send(video_id)  # this worker is stopping; another one resumes the job

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,6 +63,15 @@ STORAGE_BUSY = "Our file storage is not answering right now; we'll keep trying."
 
 class Stop(Exception):
     """This copy must stop quietly: the video was finished, deleted or retried by someone else."""
+
+
+class HandBack(Exception):
+    """This worker is shutting down: the job goes back to the queue and resumes on another worker."""
+
+
+# Set while this process's worker shuts down: a job waiting on the provider is handed back rather than
+# cut off; a step already moving files (downloading into storage) finishes first.
+draining = threading.Event()
 
 
 class JobFailed(Exception):
@@ -284,6 +295,8 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
         if time.time() > deadline:
             await provider.cancel(job.provider_job_id)
             raise JobFailed(TIMEOUT_MESSAGE)
+        if draining.is_set():
+            raise HandBack()
         if time.monotonic() - last_beat >= beat_every:
             await _heartbeat(job)
             last_beat = time.monotonic()
@@ -409,11 +422,19 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
 
 
 async def run(video_id: int, *, takeover: bool = False) -> None:
-    """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died."""
+    """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died.
+
+    Raises HandBack when the worker is shutting down before the job is done (the caller re-enqueues it:
+    the next run resumes the same provider job, so nothing is submitted or charged twice).
+    """
     row = await Videos.objects().where(Videos.id == video_id).first()
     if row is None or row.status not in ACTIVE:
         return  # deleted, completed or failed: nothing to do
     job = Job.of(row)
+    if draining.is_set():
+        raise HandBack()
+    log.info("video %s: working on it in process %d (step %s%s)", video_id, os.getpid(), row.step,
+             ", taking over" if takeover else "")
     try:
         try:
             provider = registry.get_provider(job.model)
