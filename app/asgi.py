@@ -10,11 +10,11 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
 
 from app import db
 from app.accounts.account_pages import AccountController
@@ -22,11 +22,12 @@ from app.accounts.admin_pages import AdminUsersController
 from app.accounts.auth_api import ApiAuthController
 from app.accounts.auth_pages import AuthController
 from app.accounts.public_api import PublicUsersApiController
-from app.accounts.sessions import SESSION_COOKIE
+from app.accounts.sessions import SESSION_COOKIE, LazySessionConfig
 from app.accounts.users_api import UsersController
 from app.billing.pages import BillingController
 from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
+from app.limits.rates import RateLimitMiddleware
 from app.media.delivery import OwnerMediaController, PublicMediaController
 from app.media.upload_limits import limited_router
 from app.ops.probes import HealthController
@@ -36,11 +37,14 @@ from app.showcase.pages import HomeController
 from app.videos import progress
 from app.videos.api import VideosController
 from app.web.auth import AuthMiddleware
+from app.web.cookie_guard import CookieGuardMiddleware
 from app.web.cors import ApiCORSMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.headers import SecurityHeadersMiddleware
+from app.web.input_guard import InputGuardMiddleware
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.shutdown import close_streams_on_sigterm
-from app.web.templating import template_config
+from app.web.templating import template_config, use_routes
 
 log = logging.getLogger("adsvideo")
 
@@ -80,16 +84,30 @@ def _lifespan(settings: Settings):
     return lifespan
 
 
-def session_config(settings: Settings) -> ServerSideSessionConfig:
-    """Server-side sessions (a Redis store when REDIS_URL is set, so every web process shares them)."""
-    return ServerSideSessionConfig(
+# Paths that never read or write a session: health checks, the bearer-token API, static and public files.
+SESSIONLESS = ["/healthz", "/readyz", "/api/", "/static/", "/media/public/", "/openapi.json", "/docs", "/redoc"]
+
+
+def session_config(settings: Settings) -> LazySessionConfig:
+    """Server-side sessions (a Redis store when REDIS_URL is set, so every web process shares them),
+    stored only once something is put in them."""
+    return LazySessionConfig(
         store="sessions",
         key=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=settings.is_production,
+        exclude=SESSIONLESS,
     )
+
+
+def session_store(settings: Settings):
+    if not settings.redis_url:
+        return MemoryStore()
+    # Short timeouts: with Redis away a request must fail over quickly, not hang.
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2)
+    return RedisStore(redis=client, namespace="adsvideo-sessions")
 
 
 def studio_routes(settings: Settings) -> list:
@@ -120,11 +138,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings.check_production()
     db.enable_wal(settings.database_url)
 
-    session_store = (
-        RedisStore.with_client(url=settings.redis_url, namespace="adsvideo-sessions")
-        if settings.redis_url
-        else MemoryStore()
-    )
     session = session_config(settings)
     static = create_static_files_router(
         path="/static",
@@ -158,8 +171,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
+            InputGuardMiddleware(
+                max_json_bytes=settings.max_json_kb * 1024, max_json_depth=settings.max_json_depth
+            ),
             session.middleware,
-            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/healthz", "^/_emulators/", "^/media/public/"]),
+            DefineMiddleware(
+                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/"]
+            ),
+            RateLimitMiddleware(),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -167,9 +186,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
-            exclude=["/api/", "/_emulators/"],
+            exclude=["/api/", "/_emulators/", *SESSIONLESS],
         ),
-        stores={"sessions": session_store},
+        stores={"sessions": session_store(settings)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings)],
         on_startup=[finalize_openapi],
@@ -178,4 +197,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
+    application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
+    # Outermost of all: every response, errors and 404s included, carries the security headers.
+    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production)
+    use_routes(application)
     return application

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -26,6 +29,20 @@ KNOWN_DEFAULT_SECRETS = {
     "your-secret-key",
 }
 
+
+# A secret must carry at least this many bits by a character-frequency estimate (token_hex(32) has ~250).
+MIN_SECRET_BITS = 128
+
+
+def estimated_bits(value: str) -> float:
+    """Shannon entropy of the characters times the length: "a" * 32 scores 0, a random hex token ~4/char."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
 
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
 
@@ -104,11 +121,63 @@ class Settings(BaseSettings):
     # A provider job not finished this long after it was submitted is given up (failed and refunded).
     job_timeout_seconds: int = Field(default=1800, gt=0)
 
+    # Requests allowed per client (per user once signed in) in a window: "N/second|minute|hour|day"
+    # ("0/minute" turns a limit off). Counted on Redis when REDIS_URL is set, so every web process shares them.
+    rate_limit_sign_in: str = "10/minute"
+    rate_limit_refresh: str = "30/minute"
+    rate_limit_upload: str = "30/minute"
+    rate_limit_validate: str = "30/minute"
+    rate_limit_generate: str = "30/minute"
+    # Provider jobs one user may have in flight at once, per plan; more wait in our queue for a free slot.
+    max_jobs_in_flight_free: int = Field(default=1, ge=1)
+    max_jobs_in_flight_basic: int = Field(default=2, ge=1)
+    max_jobs_in_flight_pro: int = Field(default=4, ge=1)
+    # Videos one user may have unfinished (waiting or in flight); past it a new one is refused before charging.
+    max_queued_jobs_per_user: int = Field(default=20, ge=1)
+    # Live progress streams (SSE) one user may hold open at once, across web processes.
+    max_open_streams_per_user: int = Field(default=10, ge=1)
+    # Threads for CPU work (image checks, thumbnails, renders); more requests for it wait their turn.
+    cpu_workers: int = Field(default=2, ge=1)
+    # The largest JSON request body (KB) and how deeply it may nest.
+    max_json_kb: int = Field(default=1024, gt=0)
+    max_json_depth: int = Field(default=32, ge=2)
+
+    # Outgoing mail. Without SMTP_HOST, development and tests deliver to the local outbox
+    # (readable at /_emulators/mail) and production sends none.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # starttls (upgrade a plain connection), tls (implicit TLS, usually port 465) or none.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "AdsVideo <no-reply@adsvideo.local>"
+    # The first wait before a failed email is retried (doubled each time, at most `mail_max_attempts` tries).
+    mail_retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    mail_max_attempts: int = Field(default=8, ge=1)
+
+    # Webhooks: how long one delivery may take, the first wait before a retry (multiplied by 4 each
+    # time: 30 s, 2 min, 8 min ... about 11 hours over 7 attempts), and how many failed deliveries
+    # in a row switch an endpoint off.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_max_attempts: int = Field(default=7, ge=1)
+    webhook_disable_after_failures: int = Field(default=15, ge=1)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator(
+        "rate_limit_sign_in", "rate_limit_refresh", "rate_limit_upload", "rate_limit_validate", "rate_limit_generate"
+    )
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        if not RATE_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a rate like 10/minute, 100/hour or 5/10 seconds")
         return value
 
     @field_validator("database_url")
@@ -153,31 +222,63 @@ class Settings(BaseSettings):
         return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
 
     @property
+    def uses_mail_outbox(self) -> bool:
+        """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
+        return not self.smtp_host and not self.is_production
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        return Path(self.media_root) / "_emulators" / "mail"
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
+    def jobs_in_flight_cap(self, plan: str | None) -> int:
+        """How many provider jobs a user on `plan` may have in flight at once."""
+        return int(getattr(self, f"max_jobs_in_flight_{plan or 'free'}", self.max_jobs_in_flight_free))
+
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration is unsafe for production, each naming its variable."""
+        problems: list[str] = []
+        for name in ("secret_key", "jwt_secret_key"):
+            value = getattr(self, name)
+            if value in KNOWN_DEFAULT_SECRETS or len(value) < 32:
+                problems.append(f"{name.upper()} must be set to a random value of at least 32 characters")
+            elif estimated_bits(value) < MIN_SECRET_BITS:
+                problems.append(
+                    f"{name.upper()} is too predictable (about {estimated_bits(value):.0f} bits; "
+                    f"{MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`"
+                )
+        if self.secret_key and self.secret_key == self.jwt_secret_key:
+            problems.append("SECRET_KEY and JWT_SECRET_KEY must differ (one leaked secret must not unlock both)")
+        if self.database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL must point at PostgreSQL in production (SQLite is for one process)")
+        if not self.redis_url:
+            problems.append("REDIS_URL must be set in production (the job broker, sessions and limits live there)")
+        if self.use_google_emulator:
+            problems.append("GOOGLE_CLIENT_ID is not set: production would sign people in with the emulator")
+        if not self.google_client_secret:
+            problems.append("GOOGLE_CLIENT_SECRET must be set")
+        if self.use_mock_sora:
+            problems.append("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
+        if self.use_mock_runway:
+            problems.append("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+        return problems
+
     def check_production(self) -> None:
-        """Refuse to run with several web processes but nothing shared, or in production with unsafe
-        secrets or an emulator in the path."""
+        """Refuse to run with several web processes but nothing shared between them, or in production with
+        unsafe settings (naming every problem at once)."""
         if self.web_concurrency > 1 and not self.redis_url:
             raise ConfigError("WEB_CONCURRENCY is above 1 but REDIS_URL is not set: each web process would "
                               "have its own sessions, worker and live progress")
         if not self.is_production:
             return
-        for name in ("secret_key", "jwt_secret_key"):
-            value = getattr(self, name)
-            if value in KNOWN_DEFAULT_SECRETS or len(value) < 32:
-                raise ConfigError(
-                    f"{name.upper()} must be set to a random value of at least 32 characters in production"
-                )
-        if self.use_google_emulator:
-            raise ConfigError("GOOGLE_CLIENT_ID is not set: production would sign people in with the emulator")
-        if not self.google_client_secret:
-            raise ConfigError("GOOGLE_CLIENT_SECRET must be set in production")
-        if self.use_mock_sora:
-            raise ConfigError("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
-        if self.use_mock_runway:
-            raise ConfigError("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+        problems = self.production_problems()
+        if problems:
+            raise ConfigError(
+                "Refusing to start with APP_ENV=production:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
 
 
 @lru_cache

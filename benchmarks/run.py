@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # everything
     python -m benchmarks.run http       # only the HTTP load test
+    python -m benchmarks.run finishing  # ad finishing into four placements, on one core
 
 HTTP load runs against a real uvicorn server (the same `python -m app serve` users run) on loopback,
 with a bounded number of requests.
@@ -136,7 +137,11 @@ def bench_http(total: int = 1000, concurrency: int = 16) -> None:
             server.wait(timeout=10)
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "http": bench_http}
+def bench_finishing() -> None:
+    subprocess.run([sys.executable, "-m", "benchmarks.finishing"], cwd=ROOT, check=True)
+
+
+BENCHES = {"render": bench_render, "ledger": bench_ledger, "http": bench_http, "finishing": bench_finishing}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

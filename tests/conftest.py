@@ -25,6 +25,12 @@ os.environ.update(
     MOCK_GENERATION_SECONDS="0",
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
+    # Many tests sign in and create from one address; the limit tests set their own rates.
+    RATE_LIMIT_SIGN_IN="0/minute",
+    RATE_LIMIT_REFRESH="0/minute",
+    RATE_LIMIT_UPLOAD="0/minute",
+    RATE_LIMIT_VALIDATE="0/minute",
+    RATE_LIMIT_GENERATE="0/minute",
 )
 
 import asyncio  # noqa: E402

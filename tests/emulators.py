@@ -88,3 +88,16 @@ def runway_emulator() -> Iterator[str]:
     `runwayml` SDK at it with `base_url=`, or the app with `RUNWAYML_BASE_URL` (and `USE_MOCK_RUNWAY=true`)."""
     with run_runway_emulator(generation_seconds=0.0) as base_url:
         yield base_url
+
+
+@contextlib.contextmanager
+def run_stripe_emulator(*, forward_to: str | None = None, webhook_secret: str | None = None,
+                        api_key: str | None = None, catalogue: list[dict] | None = None) -> Iterator[tuple[str, object]]:
+    """A Stripe API emulator on its own port; yields `(root URL, the emulator app)`. Point the SDK at it with
+    `stripe.StripeClient("sk_test_...", base_addresses={"api": root})`."""
+    from app.emulators.stripe import EMULATOR_WEBHOOK_SECRET, create_stripe_emulator
+
+    app = create_stripe_emulator(forward_to=forward_to, webhook_secret=webhook_secret or EMULATOR_WEBHOOK_SECRET,
+                                 api_key=api_key, catalogue=catalogue)
+    with serve_asgi(app) as root:
+        yield root, app

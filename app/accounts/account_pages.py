@@ -34,7 +34,7 @@ class AccountController(Controller):
             context = {"account": request.user, "form": form, "errors": exc.errors}
             return Template(FORM if htmx else "pages/accounts/account.html", context=context, status_code=422)
         if not htmx:
-            return Redirect("/account", status_code=303)
+            return Redirect(request.app.route_reverse("account:index"), status_code=303)
         context = {
             "account": user,
             "form": {"name": user.name, "avatar_url": user.avatar_url or ""},

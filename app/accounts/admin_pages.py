@@ -34,14 +34,14 @@ class AdminUsersController(Controller):
     guards = [admin_required]
     include_in_schema = False
 
-    @get("/", name="admin-users")
+    @get("/", name="admin:users")
     async def index(self, request: HTMXRequest, q: FromQuery[str] = "") -> Template:
         users = await admin_users.search_users(q)
         context = {"users": users, "q": q, "plans": list(plans.PLANS.values()), "card": {}}
         template = "partials/accounts/_admin_results.html" if request.htmx else "pages/accounts/admin_users.html"
         return Template(template, context=context, headers={"Vary": "HX-Request"})
 
-    @post("/{user_id:int}/plan", name="admin-set-plan", status_code=200)
+    @post("/{user_id:int}/plan", name="admin:user-plan", status_code=200)
     async def set_plan(self, request: HTMXRequest, user_id: FromPath[int]) -> Template:
         data = await request.form()
         try:
@@ -56,7 +56,7 @@ class AdminUsersController(Controller):
         info = plans.plan_info(user.subscription_plan)
         return _card(request, user, notice=f"Now on the {info.title} plan.", form="plan")
 
-    @post("/{user_id:int}/credits", name="admin-grant-credits", status_code=200)
+    @post("/{user_id:int}/credits", name="admin:user-credits", status_code=200)
     async def grant(self, request: HTMXRequest, user_id: FromPath[int]) -> Template:
         data = await request.form()
         try:

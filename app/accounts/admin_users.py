@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.db import is_postgres
 from app.errors import NotFound, ValidationFailed
@@ -41,7 +41,7 @@ async def set_plan_from_form(user_id: int, plan: str, end_date: str, grant: bool
             day = datetime.strptime(text, "%Y-%m-%d")
         except ValueError:
             raise ValidationFailed("Enter the end date as YYYY-MM-DD.") from None
-        end = day.replace(hour=23, minute=59, second=59, tzinfo=timezone.utc)
+        end = day.replace(hour=23, minute=59, second=59, tzinfo=UTC)
     return await plans.set_plan(user, plan, 1, end_date=end, grant=grant)
 
 

@@ -12,9 +12,10 @@ from app.accounts import tokens
 from app.accounts import users as users_service
 from app.accounts.users_api import UserOut, user_out
 from app.config import get_settings
+from app.limits.rates import RATE_LIMIT_OPT
 from app.errors import AuthenticationRequired, ValidationFailed
 from app.web.auth import user_required
-from app.web.openapi import BEARER
+from app.web.openapi import BEARER, error_responses
 
 
 class GoogleSignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,7 +58,8 @@ class ApiAuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/google", status_code=200, summary="Sign in with a Google authorization code or ID token")
+    @post("/google", name="api:auth-google", status_code=200, opt={RATE_LIMIT_OPT: "sign_in"},
+          responses=error_responses(422, 429), summary="Sign in with a Google authorization code or ID token")
     async def google(self, data: JSONBody[GoogleSignIn]) -> TokenResponse:
         settings = get_settings()
         if data.id_token:
@@ -74,7 +76,8 @@ class ApiAuthController(Controller):
             raise ValidationFailed("Send either {code, redirect_uri, code_verifier?} or {id_token}.")
         return _token_response(await tokens.issue_pair(user.id), user)
 
-    @post("/refresh", status_code=200, summary="Rotate a refresh token for a new token pair")
+    @post("/refresh", name="api:auth-refresh", status_code=200, opt={RATE_LIMIT_OPT: "refresh"},
+          responses=error_responses(401, 422, 429), summary="Rotate a refresh token for a new token pair")
     async def refresh(self, data: JSONBody[RefreshRequest]) -> TokenResponse:
         user_id, pair = await tokens.rotate(data.refresh_token)
         user = await users_service.get_user(user_id)
@@ -82,11 +85,11 @@ class ApiAuthController(Controller):
             raise tokens.InvalidToken("The account for this token no longer exists.")
         return _token_response(pair, user)
 
-    @get("/me", guards=[user_required], security=BEARER, summary="The signed-in user")
+    @get("/me", name="api:auth-me", guards=[user_required], security=BEARER, summary="The signed-in user")
     async def me(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @post("/logout", status_code=204, security=BEARER, summary="Sign out: revoke the refresh token family")
+    @post("/logout", name="api:auth-logout", status_code=204, security=BEARER, summary="Sign out: revoke the refresh token family")
     async def logout(self, request: Request, data: JSONBody[LogoutRequest | None] = None) -> Response[None]:
         """Works with the access token, the refresh token, or both (an expired access token is fine)."""
         family = None

@@ -13,7 +13,7 @@ class PublicUsersApiController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/recent", name="api:users:recent")
+    @get("/recent", name="api:users-recent")
     async def recent(self, request: Request) -> Response[RecentUsers]:
         """The five newest users (display name and avatar, never an email) and the total number of users."""
         return public_json(request, await users.recent_users())

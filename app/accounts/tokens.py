@@ -11,7 +11,7 @@ import secrets
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -59,7 +59,7 @@ def _key() -> OctKey:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _encode(user_id: int, kind: str, ttl: int, *, jti: str, family: str) -> str:

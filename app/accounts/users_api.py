@@ -63,11 +63,11 @@ class UsersController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @get("/profile", summary="The signed-in user's profile")
+    @get("/profile", name="api:users-profile", summary="The signed-in user's profile")
     async def profile(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @patch("/profile", summary="Change name and avatar URL")
+    @patch("/profile", name="api:users-profile-update", summary="Change name and avatar URL")
     async def update_profile(self, request: Request, data: JSONBody[ProfileUpdate]) -> UserOut:
         user = await users_service.update_profile(
             request.user.id,
@@ -76,7 +76,7 @@ class UsersController(Controller):
         )
         return user_out(user)
 
-    @get("/credits", summary="The signed-in user's credit balance")
+    @get("/credits", name="api:users-credits", summary="The signed-in user's credit balance")
     async def credits(self, request: Request) -> CreditsOut:
         user = request.user
         return CreditsOut(

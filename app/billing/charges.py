@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -31,11 +31,11 @@ __all__ = [
     "SubscriptionRequiredException",
     "check_can_generate",
     "debit",
-    "refund",
+    "describe_entry",
     "grant",
     "ledger_mismatches",
     "ledger_page",
-    "describe_entry",
+    "refund",
 ]
 
 
@@ -45,7 +45,7 @@ class SubscriptionRequiredException(AppError):
     status_code = 403
     code = "subscription_required"
     default_detail = "Generating videos needs a Basic or Pro plan."
-    fix = ("/pricing", "Compare plans")
+    fix = ("billing:pricing", "Compare plans")
 
 
 class SubscriptionExpiredException(AppError):
@@ -54,7 +54,7 @@ class SubscriptionExpiredException(AppError):
     status_code = 403
     code = "subscription_expired"
     default_detail = "Your subscription has expired. Renew it to generate videos."
-    fix = ("/pricing", "See plans")
+    fix = ("billing:pricing", "See plans")
 
 
 class AlreadyCharged(Conflict):
@@ -87,8 +87,8 @@ async def check_can_generate(user: Users | None, price: int) -> None:
     end = user.subscription_end_date
     if end is not None:
         if end.tzinfo is None:
-            end = end.replace(tzinfo=timezone.utc)
-        if end <= datetime.now(timezone.utc):
+            end = end.replace(tzinfo=UTC)
+        if end <= datetime.now(UTC):
             await Users.update({Users.subscription_status: SubscriptionStatus.expired.value}).where(
                 Users.id == user.id
             )

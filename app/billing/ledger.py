@@ -18,7 +18,7 @@ class InsufficientCreditsException(AppError):
     status_code = 402
     code = "insufficient_credits"
     default_detail = "You do not have enough credits for this."
-    fix = ("/account", "See your credits")  # where a page sends the user to sort it out
+    fix = ("account:index", "See your credits")  # the route of the page that sorts it out
 
 
 InsufficientCredits = InsufficientCreditsException

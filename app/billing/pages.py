@@ -15,7 +15,7 @@ from app.web.auth import user_required
 class BillingController(Controller):
     include_in_schema = False
 
-    @get("/pricing", name="pricing")
+    @get("/pricing", name="billing:pricing")
     async def pricing(self, request: HTMXRequest) -> Template:
         return Template(
             "pages/billing/pricing.html",
@@ -27,7 +27,7 @@ class BillingController(Controller):
             },
         )
 
-    @get("/account/ledger", name="account-ledger", guards=[user_required])
+    @get("/account/ledger", name="billing:ledger", guards=[user_required])
     async def ledger(self, request: HTMXRequest, page: FromQuery[int] = 1) -> Template:
         """The whole page, or with HX-Request just the `#ledger` section (for paging and /account)."""
         history = await charges.ledger_page(request.user.id, page)

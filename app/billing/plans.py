@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from app.billing import ledger
 from app.errors import NotFound, ValidationFailed
@@ -98,7 +98,7 @@ async def set_plan(
     """
     info = plan_info(plan)
     user_id = user if isinstance(user, int) else user.id
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if info.plan is Plan.free:
         start, end = None, None
     else:
@@ -107,7 +107,7 @@ async def set_plan(
                 raise ValidationFailed("Months must be a whole number from 1 to 120.")
             end_date = add_months(now, months)
         if end_date.tzinfo is None:
-            end_date = end_date.replace(tzinfo=timezone.utc)
+            end_date = end_date.replace(tzinfo=UTC)
         if end_date <= now:
             raise ValidationFailed("The end date must be in the future.")
         start, end = now, end_date

@@ -41,4 +41,9 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
         app = create_runway_emulator(generation_seconds=settings.mock_generation_seconds,
                                      storage_dir=storage / "runway", public_root=f"{settings.base_url}{MOUNT_PATH}")
         routes.append(_mount(MOUNT_PATH, app))
+    if settings.uses_mail_outbox:
+        from app.emulators.mail import MOUNT_PATH as MAIL_PATH
+        from app.emulators.mail import create_mail_emulator
+
+        routes.append(_mount(MAIL_PATH, create_mail_emulator(settings.mail_outbox_dir)))
     return routes

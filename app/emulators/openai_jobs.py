@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.emulators import faults as _faults
-from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of  # noqa: F401  (re-exported)
+from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of
 from app.media.render import RenderedClip, render_clip
 
 PRO_SIZES = ("1024x1792", "1792x1024")

@@ -11,13 +11,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
 from app.emulators import faults as _faults
-from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of  # noqa: F401  (re-exported)
+from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of
 from app.media.render import render_clip
 
 RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
@@ -41,7 +41,7 @@ _RENDER_SLOTS = threading.BoundedSemaphore(2)
 
 def iso(timestamp: float) -> str:
     """`2024-06-27T19:49:32.334Z`, as the API writes times."""
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

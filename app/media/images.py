@@ -1,5 +1,5 @@
 """Image validation for every upload: decode with Pillow, refuse what is not a sane JPEG/PNG/WebP, and
-re-encode so no metadata (EXIF, GPS, XMP, comments) survives.
+re-encode so no metadata (EXIF, GPS, XMP, JPEG COM comments, PNG text) survives.
 
 `validate_image(data, max_bytes)` is the one entry point; it raises `ValidationFailed` with a message a
 person understands and never lets a Pillow error escape.
@@ -105,7 +105,10 @@ def validate_image(data: bytes, max_bytes: int) -> ValidatedImage:
         raise ValidationFailed("That file is not a JPEG, PNG or WebP image.", code="unsupported_image")
     try:
         upright = ImageOps.exif_transpose(image) or image
-        clean = _encode(upright, fmt, image.info.get("icc_profile"))
+        icc = image.info.get("icc_profile")
+        # Pillow writes back what `info` holds (JPEG COM comments, EXIF, XMP, PNG text): start from none.
+        upright.info = {}
+        clean = _encode(upright, fmt, icc)
     except (OSError, ValueError):
         raise ValidationFailed("The image could not be read; the file may be damaged.", code="damaged_image") from None
     return ValidatedImage(

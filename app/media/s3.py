@@ -17,10 +17,21 @@ from boto3.exceptions import S3UploadFailedError
 import httpx
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 
 from app.config import ConfigError, Settings
-from app.media.backend import StorageBackend, StorageError, StoredObject, check_key, content_type_for
+from app.media.backend import (
+    StorageBackend,
+    StorageError,
+    StoredObject,
+    check_key,
+    content_type_for,
+)
 
 # Objects from this size up are uploaded in parts of this size (S3 needs parts of at least 5 MiB).
 PART_SIZE = 8 * 1024 * 1024

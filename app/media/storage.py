@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import Settings, get_settings
@@ -43,7 +43,7 @@ class StoredFile(StoredObject):
 
 def new_key(prefix: str, extension: str) -> str:
     """A fresh random key such as `videos/2026/11/3f2a….mp4`."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 
@@ -97,7 +97,7 @@ class LocalStorage(StorageBackend):
             return None
         if not path.is_file():
             return None
-        modified = datetime.fromtimestamp(st.st_mtime, timezone.utc)
+        modified = datetime.fromtimestamp(st.st_mtime, UTC)
         return StoredFile(key=key, path=path, size=st.st_size, modified=modified, content_type=content_type_for(key))
 
     def delete(self, key: str) -> None:

@@ -9,13 +9,14 @@ from app.errors import AppError
 from app.media import uploads as uploads_service
 from app.media.upload_limits import read_file_field
 from app.web.auth import user_required
+from app.limits.rates import RATE_LIMIT_OPT
 
 
 class StudioUploadController(Controller):
     include_in_schema = False
     guards = [user_required]
 
-    @post("/create/upload", name="studio:upload", status_code=200)
+    @post("/create/upload", name="studio:upload", opt={RATE_LIMIT_OPT: "upload"}, status_code=200)
     async def upload(self, request: Request) -> Template:
         size = None
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.config import get_settings
 from app.errors import ValidationFailed
+from app.media.cpu import run_cpu
 from app.media.images import ValidatedImage, validate_image
 from app.media import storage
 from app.media.storage import media_url, new_key
@@ -108,7 +109,7 @@ async def save(user_id: int, data: bytes, size: str | None = None) -> UploadInfo
 
     The same picture uploaded again by the same person gives back the upload they already have.
     """
-    image = check(data)
+    image = await run_cpu(check, data)
     digest = hashlib.sha256(image.clean_bytes).hexdigest()
     existing = await Uploads.objects().where((Uploads.user == user_id) & (Uploads.sha256 == digest)).first()
     if existing is not None and await storage.aexists(existing.storage_key):

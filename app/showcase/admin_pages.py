@@ -70,9 +70,10 @@ def _values(form: Any) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _done(request: Request, message: str, to: str) -> Redirect:
+def _done(request: Request, message: str, route: str) -> Redirect:
+    """Back to the list named `route`, with `message` shown once."""
     request.session[NOTICE] = message
-    return Redirect(to, status_code=303)
+    return Redirect(request.app.route_reverse(route), status_code=303)
 
 
 def _notices(request: Request) -> list[tuple[str, str]]:
@@ -101,21 +102,21 @@ class AdminShowcaseController(Controller):
     async def index(self, request: Request) -> Template:
         return await self._list(request)
 
-    @post("/", name="admin:showcase:create", request_max_body_size=MAX_FORM_BYTES)
+    @post("/", name="admin:showcase-create", request_max_body_size=MAX_FORM_BYTES)
     async def create(self, request: Request) -> Template | Redirect:
         form = await request.form()
         try:
             row = await content.create_video(_video_fields(form), await _file(form, "video"), await _file(form, "poster"))
         except ValidationFailed as exc:
             return await self._list(request, error=exc.detail, values=_values(form), status=exc.status_code)
-        return _done(request, f"Added “{row.title}”.", "/admin/showcase")
+        return _done(request, f"Added “{row.title}”.", "admin:showcase")
 
-    @get("/{video_id:int}/edit", name="admin:showcase:edit")
+    @get("/{video_id:int}/edit", name="admin:showcase-edit")
     async def edit(self, request: Request, video_id: FromPath[int]) -> Template:
         row = await content.get_video(video_id)
         return Template("pages/showcase/admin_video_edit.html", context={"video": row, "error": None, "values": None})
 
-    @post("/{video_id:int}", name="admin:showcase:update", request_max_body_size=MAX_FORM_BYTES)
+    @post("/{video_id:int}", name="admin:showcase-update", request_max_body_size=MAX_FORM_BYTES)
     async def update(self, request: Request, video_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         try:
@@ -129,23 +130,23 @@ class AdminShowcaseController(Controller):
                 context={"video": row, "error": exc.detail, "values": _values(form)},
                 status_code=exc.status_code,
             )
-        return _done(request, f"Saved “{row.title}”.", "/admin/showcase")
+        return _done(request, f"Saved “{row.title}”.", "admin:showcase")
 
-    @post("/{video_id:int}/toggle/{flag:str}", name="admin:showcase:toggle")
+    @post("/{video_id:int}/toggle/{flag:str}", name="admin:showcase-toggle")
     async def toggle(self, request: Request, video_id: FromPath[int], flag: FromPath[str]) -> Redirect:
         row = await content.toggle_video(video_id, flag)
         label = {"is_featured": "Featured", "is_hero": "In the hero carousel", "is_active": "Shown"}[flag]
-        return _done(request, f"“{row.title}”: {label} {'on' if getattr(row, flag) else 'off'}.", "/admin/showcase")
+        return _done(request, f"“{row.title}”: {label} {'on' if getattr(row, flag) else 'off'}.", "admin:showcase")
 
-    @post("/{video_id:int}/move/{direction:str}", name="admin:showcase:move")
+    @post("/{video_id:int}/move/{direction:str}", name="admin:showcase-move")
     async def move(self, request: Request, video_id: FromPath[int], direction: FromPath[str]) -> Redirect:
         await content.move_video(video_id, direction)
-        return _done(request, "Order saved.", "/admin/showcase")
+        return _done(request, "Order saved.", "admin:showcase")
 
-    @post("/{video_id:int}/delete", name="admin:showcase:delete")
+    @post("/{video_id:int}/delete", name="admin:showcase-delete")
     async def delete(self, request: Request, video_id: FromPath[int]) -> Redirect:
         await content.delete_video(video_id)
-        return _done(request, "Video deleted.", "/admin/showcase")
+        return _done(request, "Video deleted.", "admin:showcase")
 
 
 class AdminTrialImagesController(Controller):
@@ -169,21 +170,21 @@ class AdminTrialImagesController(Controller):
     async def index(self, request: Request) -> Template:
         return await self._list(request)
 
-    @post("/", name="admin:trial-images:create", request_max_body_size=MAX_FORM_BYTES)
+    @post("/", name="admin:trial-image-create", request_max_body_size=MAX_FORM_BYTES)
     async def create(self, request: Request) -> Template | Redirect:
         form = await request.form()
         try:
             row = await content.create_trial_image(_trial_fields(form), await _file(form, "image"))
         except ValidationFailed as exc:
             return await self._list(request, error=exc.detail, values=_values(form), status=exc.status_code)
-        return _done(request, f"Added “{row.title}”.", "/admin/trial-images")
+        return _done(request, f"Added “{row.title}”.", "admin:trial-images")
 
-    @get("/{trial_id:int}/edit", name="admin:trial-images:edit")
+    @get("/{trial_id:int}/edit", name="admin:trial-image-edit")
     async def edit(self, request: Request, trial_id: FromPath[int]) -> Template:
         row = await content.get_trial_image(trial_id)
         return Template("pages/showcase/admin_trial_image_edit.html", context={"image": row, "error": None, "values": None})
 
-    @post("/{trial_id:int}", name="admin:trial-images:update", request_max_body_size=MAX_FORM_BYTES)
+    @post("/{trial_id:int}", name="admin:trial-image-update", request_max_body_size=MAX_FORM_BYTES)
     async def update(self, request: Request, trial_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         try:
@@ -195,19 +196,19 @@ class AdminTrialImagesController(Controller):
                 context={"image": row, "error": exc.detail, "values": _values(form)},
                 status_code=exc.status_code,
             )
-        return _done(request, f"Saved “{row.title}”.", "/admin/trial-images")
+        return _done(request, f"Saved “{row.title}”.", "admin:trial-images")
 
-    @post("/{trial_id:int}/toggle", name="admin:trial-images:toggle")
+    @post("/{trial_id:int}/toggle", name="admin:trial-image-toggle")
     async def toggle(self, request: Request, trial_id: FromPath[int]) -> Redirect:
         row = await content.toggle_trial_image(trial_id)
-        return _done(request, f"“{row.title}” is now {'shown' if row.is_active else 'hidden'}.", "/admin/trial-images")
+        return _done(request, f"“{row.title}” is now {'shown' if row.is_active else 'hidden'}.", "admin:trial-images")
 
-    @post("/{trial_id:int}/move/{direction:str}", name="admin:trial-images:move")
+    @post("/{trial_id:int}/move/{direction:str}", name="admin:trial-image-move")
     async def move(self, request: Request, trial_id: FromPath[int], direction: FromPath[str]) -> Redirect:
         await content.move_trial_image(trial_id, direction)
-        return _done(request, "Order saved.", "/admin/trial-images")
+        return _done(request, "Order saved.", "admin:trial-images")
 
-    @post("/{trial_id:int}/delete", name="admin:trial-images:delete")
+    @post("/{trial_id:int}/delete", name="admin:trial-image-delete")
     async def delete(self, request: Request, trial_id: FromPath[int]) -> Redirect:
         await content.delete_trial_image(trial_id)
-        return _done(request, "Trial image deleted.", "/admin/trial-images")
+        return _done(request, "Trial image deleted.", "admin:trial-images")

@@ -17,7 +17,7 @@ class ShowcaseApiController(Controller):
     path = "/api/v1/showcase"
     tags = ["showcase"]
 
-    @get("/videos", name="api:showcase:videos", responses=error_responses(422))
+    @get("/videos", name="api:showcase-videos", responses=error_responses(422))
     async def videos(
         self,
         request: Request,
@@ -28,17 +28,17 @@ class ShowcaseApiController(Controller):
         """Active showcase videos in display order, optionally of one category, a page at a time."""
         return public_json(request, await content.videos_page(category or None, page, page_size))
 
-    @get("/featured", name="api:showcase:featured")
+    @get("/featured", name="api:showcase-featured")
     async def featured(self, request: Request) -> Response[list[ShowcaseVideo]]:
         """Featured showcase videos, in display order."""
         return public_json(request, await content.featured_videos())
 
-    @get("/hero-videos", name="api:showcase:hero")
+    @get("/hero-videos", name="api:showcase-hero")
     async def hero_videos(self, request: Request) -> Response[list[ShowcaseVideo]]:
         """The videos of the home page's hero carousel, in display order."""
         return public_json(request, await content.hero_videos())
 
-    @get("/trial-images", name="api:showcase:trial-images")
+    @get("/trial-images", name="api:showcase-trial-images")
     async def trial_images(self, request: Request) -> Response[list[TrialImage]]:
         """Active trial images (product photos anyone can try the studio with), in display order."""
         return public_json(request, await content.trial_images())

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import anyio
 import msgspec
 
 from app.config import get_settings
 from app.errors import NotFound, ValidationFailed
+from app.media.cpu import run_cpu
 from app.media.images import validate_image
 from app.media import storage
 from app.media.storage import media_url, new_key
@@ -78,7 +78,7 @@ def _videos(rows: list[dict]) -> list[ShowcaseVideo]:
 def _active_videos():
     return (
         ShowcaseVideos.select(*_VIDEO_COLUMNS)
-        .where(ShowcaseVideos.is_active == True)  # noqa: E712
+        .where(ShowcaseVideos.is_active == True)
         .order_by(ShowcaseVideos.order)
         .order_by(ShowcaseVideos.id)
     )
@@ -88,17 +88,17 @@ def _active_videos():
 
 
 async def hero_videos(limit: int = HERO_LIMIT) -> list[ShowcaseVideo]:
-    return _videos(await _active_videos().where(ShowcaseVideos.is_hero == True).limit(limit))  # noqa: E712
+    return _videos(await _active_videos().where(ShowcaseVideos.is_hero == True).limit(limit))
 
 
 async def featured_videos(limit: int = FEATURED_LIMIT) -> list[ShowcaseVideo]:
-    return _videos(await _active_videos().where(ShowcaseVideos.is_featured == True).limit(limit))  # noqa: E712
+    return _videos(await _active_videos().where(ShowcaseVideos.is_featured == True).limit(limit))
 
 
 async def hero_and_featured() -> tuple[list[ShowcaseVideo], list[ShowcaseVideo]]:
     """Both home-page rows from one query (a video can be in both)."""
     rows = _videos(
-        await _active_videos().where((ShowcaseVideos.is_hero == True) | (ShowcaseVideos.is_featured == True))  # noqa: E712
+        await _active_videos().where((ShowcaseVideos.is_hero == True) | (ShowcaseVideos.is_featured == True))
         .limit(HERO_LIMIT + FEATURED_LIMIT)
     )
     return [v for v in rows if v.is_hero][:HERO_LIMIT], [v for v in rows if v.is_featured][:FEATURED_LIMIT]
@@ -123,7 +123,7 @@ async def grid(category: str | None, page: int, page_size: int) -> tuple[list[Sh
 
 async def videos_page(category: str | None, page: int, page_size: int) -> ShowcasePage:
     items, has_more = await grid(category, page, page_size)
-    count = ShowcaseVideos.count().where(ShowcaseVideos.is_active == True)  # noqa: E712
+    count = ShowcaseVideos.count().where(ShowcaseVideos.is_active == True)
     if category:
         count = count.where(ShowcaseVideos.category == category)
     return ShowcasePage(items=items, page=page, page_size=page_size, total=await count, has_more=has_more)
@@ -132,7 +132,7 @@ async def videos_page(category: str | None, page: int, page_size: int) -> Showca
 async def categories() -> list[str]:
     rows = (
         await ShowcaseVideos.select(ShowcaseVideos.category)
-        .where(ShowcaseVideos.is_active == True)  # noqa: E712
+        .where(ShowcaseVideos.is_active == True)
         .distinct()
         .order_by(ShowcaseVideos.category)
     )
@@ -142,7 +142,7 @@ async def categories() -> list[str]:
 async def trial_images() -> list[TrialImage]:
     rows = (
         await TrialImages.select(*_TRIAL_COLUMNS)
-        .where(TrialImages.is_active == True)  # noqa: E712
+        .where(TrialImages.is_active == True)
         .order_by(TrialImages.order)
         .order_by(TrialImages.id)
     )
@@ -151,7 +151,7 @@ async def trial_images() -> list[TrialImage]:
 
 async def active_trial_image(trial_id: int) -> TrialImages | None:
     """The trial image a generation may use as its reference (inactive ones cannot be chosen)."""
-    return await TrialImages.objects().where((TrialImages.id == trial_id) & (TrialImages.is_active == True)).first()  # noqa: E712
+    return await TrialImages.objects().where((TrialImages.id == trial_id) & (TrialImages.is_active == True)).first()
 
 
 # --- admin ------------------------------------------------------------------------------------------
@@ -225,9 +225,9 @@ async def _store(prefix: str, extension: str, data: bytes) -> str:
 
 async def _prepare_video_media(video: bytes | None, poster: bytes | None) -> tuple[str | None, str | None]:
     """Validate then store the uploaded files; returns their URLs (None where nothing was sent)."""
-    checked_video = await anyio.to_thread.run_sync(validate_mp4, video, MAX_VIDEO_BYTES) if video else None
+    checked_video = await run_cpu(validate_mp4, video, MAX_VIDEO_BYTES) if video else None
     max_image = get_settings().max_upload_bytes
-    checked_poster = await anyio.to_thread.run_sync(validate_image, poster, max_image) if poster else None
+    checked_poster = await run_cpu(validate_image, poster, max_image) if poster else None
     video_url = await _store("public/showcase", ".mp4", video) if checked_video else None
     if checked_poster:
         poster_url = await _store("public/showcase", checked_poster.extension, checked_poster.clean_bytes)
@@ -353,7 +353,7 @@ async def get_trial_image(trial_id: int) -> TrialImages:
 
 
 async def _store_trial_image(image: bytes) -> tuple[str, str]:
-    checked = await anyio.to_thread.run_sync(validate_image, image, get_settings().max_upload_bytes)
+    checked = await run_cpu(validate_image, image, get_settings().max_upload_bytes)
     key = new_key("public/trial", checked.extension)
     await storage.asave_bytes(key, checked.clean_bytes)
     return key, media_url(key)

@@ -17,7 +17,7 @@ VARY = {"Vary": "HX-Request"}
 class HomeController(Controller):
     include_in_schema = False
 
-    @get("/", name="home")
+    @get("/", name="home:index")
     async def home(
         self,
         request: HTMXRequest,

@@ -6,17 +6,18 @@ changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 from dataclasses import dataclass
 
-import anyio
 from PIL import Image, ImageDraw
 
 from app.billing import ledger, plans
 from app.config import get_settings
 from app.media import samples
+from app.media.cpu import run_cpu
 from app.media.render import render_clip
 from app.media.storage import StorageBackend, get_storage, media_url
 from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users
@@ -91,8 +92,8 @@ async def _ensure_user(storage: StorageBackend, demo: DemoUser) -> bool:
     if await Users.exists().where(Users.email == demo.email):
         return False
     avatar_key = f"public/avatars/{demo.email.split('@')[0]}.png"
-    if not await anyio.to_thread.run_sync(storage.exists, avatar_key):
-        await anyio.to_thread.run_sync(storage.save_bytes, avatar_key, _avatar(demo))
+    if not await asyncio.to_thread(storage.exists, avatar_key):
+        await asyncio.to_thread(storage.save_bytes, avatar_key, _avatar(demo))
     user = Users(email=demo.email, name=demo.name, avatar_url=media_url(avatar_key))
     await user.save()
     await ledger.apply(user.id, get_settings().signup_credits, LedgerReason.signup, note="Welcome credits")
@@ -116,7 +117,7 @@ def _render_showcase(storage: StorageBackend, item: Showcase, quick: bool) -> tu
 
 
 async def _ensure_showcase(storage: StorageBackend, order: int, item: Showcase, quick: bool) -> bool:
-    video_key, poster_key = await anyio.to_thread.run_sync(_render_showcase, storage, item, quick)
+    video_key, poster_key = await run_cpu(_render_showcase, storage, item, quick)
     if await ShowcaseVideos.exists().where(ShowcaseVideos.video_url == media_url(video_key)):
         return False
     await ShowcaseVideos(
@@ -134,10 +135,10 @@ async def _ensure_showcase(storage: StorageBackend, order: int, item: Showcase, 
 
 async def _ensure_trial_image(storage: StorageBackend, order: int, product: str, title: str, category: str, ext: str) -> bool:
     key = f"public/trial/{product}.{ext}"
-    if not await anyio.to_thread.run_sync(storage.exists, key):
+    if not await asyncio.to_thread(storage.exists, key):
         picture = samples.PRODUCTS[product]((1280, 720))
         data = samples.encode(picture, "WEBP" if ext == "webp" else "JPEG")
-        await anyio.to_thread.run_sync(storage.save_bytes, key, data)
+        await asyncio.to_thread(storage.save_bytes, key, data)
     if await TrialImages.exists().where(TrialImages.storage_key == key):
         return False
     await TrialImages(

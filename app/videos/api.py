@@ -13,6 +13,7 @@ from app.tables import Videos
 from app.videos import service as videos_service
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
+from app.limits.rates import RATE_LIMIT_OPT
 
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,7 +101,7 @@ class VideosController(Controller):
     path = "/api/v1/videos"
     tags = ["videos"]
 
-    @get("/models/list", summary="The models you can pick, with sizes, prices and availability")
+    @get("/models/list", name="api:videos-models", summary="The models you can pick, with sizes, prices and availability")
     async def models(self) -> list[ModelOut]:
         return [
             ModelOut(
@@ -117,8 +118,8 @@ class VideosController(Controller):
             for m in videos_service.list_models()
         ]
 
-    @post("/generate", status_code=202, guards=[user_required], security=BEARER,
-          responses=error_responses(401, 402, 403, 422),
+    @post("/generate", name="api:videos-generate", status_code=202, guards=[user_required], security=BEARER,
+          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
           summary="Start generating a video (charges its price)")
     async def generate(
         self,
@@ -141,7 +142,7 @@ class VideosController(Controller):
         )
         return video_out(video)
 
-    @get("/", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
+    @get("/", name="api:videos-list", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
          summary="Your videos, newest first")
     async def list_videos(
         self,
@@ -159,12 +160,12 @@ class VideosController(Controller):
             has_more=result.has_more,
         )
 
-    @get("/{video_id:int}", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
+    @get("/{video_id:int}", name="api:videos-detail", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
          summary="One of your videos")
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         return video_out(await videos_service.get_video(request.user.id, video_id))
 
-    @delete("/{video_id:int}", status_code=204, guards=[user_required], security=BEARER,
+    @delete("/{video_id:int}", name="api:videos-delete", status_code=204, guards=[user_required], security=BEARER,
             responses=error_responses(401, 404, 409),
             summary="Delete one of your videos and its files")
     async def delete_video(self, request: Request, video_id: FromPath[int]) -> None:
@@ -174,8 +175,8 @@ class VideosController(Controller):
         finished (a failed one was already refunded)."""
         await videos_service.delete_video(request.user.id, video_id)
 
-    @post("/{video_id:int}/retry", status_code=202, guards=[user_required], security=BEARER,
-          responses=error_responses(401, 402, 403, 404, 409, 422),
+    @post("/{video_id:int}/retry", name="api:videos-retry", status_code=202, guards=[user_required], security=BEARER,
+          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 404, 409, 422, 429),
           summary="Try a failed video again (charges its price again)")
     async def retry(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         """Only a `failed` video can be retried (409 otherwise); the same plan and credit checks as a

@@ -21,7 +21,7 @@ class ApiVideoEventsController(Controller):
 
     @get(
         "/{video_id:int}/events",
-        name="api:videos:events",
+        name="api:videos-events",
         summary="Live progress (SSE)",
         description=(
             "`text/event-stream`. First the current state (or, with `Last-Event-ID`, only the steps after it), "

@@ -42,7 +42,7 @@ class VideosPagesController(Controller):
 
         video = await videos_service.retry_video(request.user, video_id)
         if not request.htmx:
-            return Redirect(f"/videos/{video.id}", status_code=303)
+            return Redirect(request.app.route_reverse("videos:detail", video_id=video.id), status_code=303)
         context = await library.video_context(video)
         return await with_credits_oob(request, Template("partials/videos/_live.html", context=context))
 
@@ -51,6 +51,7 @@ class VideosPagesController(Controller):
         from app.videos import service as videos_service
 
         await videos_service.delete_video(request.user.id, video_id)
+        index = request.app.route_reverse("videos:index")
         if request.htmx:
-            return ClientRedirect("/videos")
-        return Redirect("/videos", status_code=303)
+            return ClientRedirect(index)
+        return Redirect(index, status_code=303)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -28,7 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
-from app.media import storage
+from app.media import cpu, storage
 from app.media.storage import StorageError
 from app.providers import registry
 from app.providers.base import (
@@ -40,7 +40,7 @@ from app.providers.base import (
     VideoProvider,
 )
 from app.tables import TrialImages, Uploads, VideoEvents, Videos, VideoStatus
-from app.videos import progress
+from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.generation")
 
@@ -107,7 +107,7 @@ class Job:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _stale_cutoff() -> datetime:
@@ -402,7 +402,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     reference = None
     source = await _reference_source(job, row)
     if source is not None:
-        reference = await asyncio.to_thread(fit_reference, source, width, height)
+        reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
     if not await _advance(job, "submitting", f"Sending the job to {name}.", STEP_PROGRESS["submitting"],
                           where=Videos.step == "preparing"):
@@ -419,6 +419,38 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
         raise Stop()
     job.provider_job_id = job_id
     return True
+
+
+async def _wait_for_slot(job: Job) -> None:
+    """Every slot of the user's plan is taken: say so on the video (once) and wait to be queued again."""
+    busy, cap = await slots.in_flight(job.user_id), await slots.cap_for(job.user_id)
+    message = slots.waiting_message(busy, cap)
+    last = (
+        await VideoEvents.select(VideoEvents.message)
+        .where(VideoEvents.video == job.video_id)
+        .order_by(VideoEvents.id, ascending=False)
+        .first()
+    )
+    if last and last["message"].startswith(message.split(":")[0]):
+        await Videos.update({Videos.updated_at: _now()}).where(_mine(job) & (Videos.step == "queued"))
+        return
+    async with Videos._meta.db.transaction():
+        rows = (
+            await Videos.update({Videos.updated_at: _now()})
+            .where(_mine(job) & (Videos.step == "queued") & Videos.provider_job_id.is_null())
+            .returning(Videos.status, Videos.progress)
+        )
+        if not rows:
+            return
+        event = await VideoEvents.insert(
+            VideoEvents(video=job.video_id, step="queued", message=message, progress=rows[0]["progress"])
+        ).returning(VideoEvents.id)
+    await _publish(job, event[0]["id"], "queued", rows[0]["status"], rows[0]["progress"], message, False)
+
+
+async def _release_if_finished(video_id: int) -> None:
+    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(ACTIVE)):
+        await slots.release(slots.VIDEO, video_id)
 
 
 async def run(video_id: int, *, takeover: bool = False) -> None:
@@ -440,8 +472,13 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             provider = registry.get_provider(job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
-        if not job.provider_job_id and not await _start(job, row, provider, takeover):
-            return
+        if not job.provider_job_id:
+            # The plan's cap on jobs in flight: without a free slot the video waits in our queue.
+            if not await slots.acquire(job.user_id, slots.VIDEO, job.video_id):
+                await _wait_for_slot(job)
+                return
+            if not await _start(job, row, provider, takeover):
+                return
         await _poll(job, provider)
         await _complete(job, provider, takeover)
     except Stop:
@@ -453,3 +490,5 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             raise
         log.info("video %s: permanent provider error: %s", video_id, exc)
         await _fail(job, exc.user_message)
+    finally:
+        await _release_if_finished(video_id)

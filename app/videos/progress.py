@@ -57,7 +57,7 @@ class Subscription:
         """The next event, or None when `timeout` seconds pass without one."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
 
@@ -131,7 +131,7 @@ async def subscribe(channels: Iterable[str]) -> AsyncIterator[Subscription]:
         hub.remove(sub)
 
 
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
 def _redis_client(url: str) -> aioredis.Redis:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
 from app.tables import Videos, VideoStatus
-from app.videos import service
+from app.videos import service, slots
 
 log = logging.getLogger("adsvideo.reconciler")
 
@@ -22,7 +22,7 @@ async def reconcile() -> list[int]:
     is working on it. Touching it here first means two reconcilers never queue the same video twice
     in one period, and the `takeover` flag lets the new run pick up where the dead one stopped.
     """
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=get_settings().job_stale_seconds)
+    cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().job_stale_seconds)
     stale = (
         await Videos.select(Videos.id)
         .where(Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
@@ -32,7 +32,7 @@ async def reconcile() -> list[int]:
     requeued = []
     for row in stale:
         claimed = (
-            await Videos.update({Videos.updated_at: datetime.now(timezone.utc)})
+            await Videos.update({Videos.updated_at: datetime.now(UTC)})
             .where((Videos.id == row["id"]) & Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
             .returning(Videos.id)
         )
@@ -41,4 +41,7 @@ async def reconcile() -> list[int]:
             requeued.append(row["id"])
     if requeued:
         log.info("re-enqueued stale videos %s", requeued)
+    freed = await slots.sweep()
+    if freed:
+        log.info("freed %d job slots of videos no longer being made", freed)
     return requeued

@@ -16,7 +16,7 @@ from app.media import storage
 from app.providers import registry
 from app.providers.base import ModelInfo
 from app.tables import TrialImages, Uploads, Users, VideoEvents, Videos, VideoStatus
-from app.videos import progress
+from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.videos")
 
@@ -30,7 +30,7 @@ GENERATE_ACTOR = "generate_video"
 class PlanDoesNotAllow(Forbidden):
     code = "plan_upgrade_required"
     default_detail = "Your plan does not include this model or size."
-    fix = ("/pricing", "Compare plans")
+    fix = ("billing:pricing", "Compare plans")
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ async def _reference(user_id: int, upload_id: int | None, trial_image_id: int | 
         return {"reference_upload": upload.id, "reference_image_url": storage.media_url(upload.storage_key)}
     if trial_image_id is not None:
         trial = await TrialImages.objects().where(
-            (TrialImages.id == trial_image_id) & (TrialImages.is_active == True)  # noqa: E712
+            (TrialImages.id == trial_image_id) & (TrialImages.is_active == True)
         ).first()
         if trial is None or not trial.storage_key:
             raise ValidationFailed("That trial image does not exist.", code="reference_image_not_found")
@@ -261,6 +261,7 @@ async def create_video(
             )
             await video.save()
             await charges.debit(user.id, video.id, 1, price)
+            await slots.check_queue_room(user.id)
             event_id = await _add_event(video.id, "queued", QUEUED_MESSAGE, 0)
     except Exception as exc:
         if idempotency_key is not None and _is_unique_violation(exc):
@@ -308,6 +309,7 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
         if not claimed:
             raise Conflict("This video is already being retried.", code="not_failed")
         await charges.debit(user.id, video.id, seq, price)
+        await slots.check_queue_room(user.id)
         message = "Queued again: waiting for a worker to pick the job up."
         event_id = await _add_event(video.id, "queued", message, 0)
     video = await _owned(user.id, video.id)

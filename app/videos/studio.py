@@ -41,7 +41,7 @@ class Quote:
     price: int | None
     balance: int
     blocked: str | None = None  # why the button is disabled, for people
-    fix_url: str | None = None
+    fix_route: str | None = None  # the name of the page that fixes it
     fix_label: str | None = None
 
     @property
@@ -90,12 +90,12 @@ def _sellable_models():
 
 def _fix_for(exc: AppError) -> tuple[str, str]:
     if isinstance(exc, charges.SubscriptionRequiredException):
-        return "/pricing", "Choose a plan"
+        return "billing:pricing", "Choose a plan"
     if isinstance(exc, charges.SubscriptionExpiredException):
-        return "/account", "Renew your plan"
+        return "account:index", "Renew your plan"
     if isinstance(exc, InsufficientCreditsException):
-        return "/pricing", "Get more credits"
-    return "/pricing", "See plans"
+        return "billing:pricing", "Get more credits"
+    return "billing:pricing", "See plans"
 
 
 async def settings_for(user: Users, wanted: Selection) -> Settings:
@@ -144,17 +144,17 @@ async def quote_for(user: Users, selection: Selection) -> Quote:
         try:
             price = price_for(selection.model, selection.duration)
         except AppError as exc:
-            return Quote(None, user.credits, exc.detail, "/create", "Pick another option")
+            return Quote(None, user.credits, exc.detail, "studio:create", "Pick another option")
     try:
         await charges.check_can_generate(user, price or 0)
     except AppError as exc:
-        url, label = _fix_for(exc)
-        return Quote(price, user.credits, exc.detail, url, label)
+        route, label = _fix_for(exc)
+        return Quote(price, user.credits, exc.detail, route, label)
     if price is None:
         return Quote(None, user.credits, "Pick a model and a duration.")
     ok, reason = plans.allowed(user.subscription_plan, selection.model, selection.size)
     if not ok:
-        return Quote(price, user.credits, reason, "/pricing", "Compare plans")
+        return Quote(price, user.credits, reason, "billing:pricing", "Compare plans")
     model = next((m for m in _sellable_models() if m.id == selection.model), None)
     if model is not None and not model.available:
         return Quote(price, user.credits, model.reason or "This model is not available right now.")
@@ -180,7 +180,7 @@ async def prefill(user: Users, from_video: int | None, trial_image: int | None) 
 async def trial_images() -> list[TrialImages]:
     return list(
         await TrialImages.objects()
-        .where(TrialImages.is_active == True)  # noqa: E712 (Piccolo builds SQL from ==)
+        .where(TrialImages.is_active == True)
         .order_by(TrialImages.order)
         .order_by(TrialImages.id)
     )

@@ -15,6 +15,7 @@ from app.media.upload_limits import read_file_field
 from app.videos import studio
 from app.web.auth import user_required
 from app.web.credits import credits_chip
+from app.limits.rates import RATE_LIMIT_OPT
 
 
 async def _form_context(request: Request, selection: studio.Selection, *, error: str | None = None,
@@ -66,7 +67,7 @@ class StudioController(Controller):
             headers={"Vary": "HX-Request"},
         )
 
-    @post("/create", name="studio:submit", status_code=303)
+    @post("/create", name="studio:submit", opt={RATE_LIMIT_OPT: "generate"}, status_code=303)
     async def submit(self, request: Request) -> Response:
         """Create the video (uploading the chosen file first when the form came without JavaScript) and go to it."""
         from app.videos import service as videos_service
@@ -92,7 +93,7 @@ class StudioController(Controller):
             context = await _form_context(request, selection, error=exc.detail, fix=fix)
             template = "partials/videos/studio/_form.html" if request.htmx else "pages/videos/create.html"
             return Template(template, context=context, status_code=exc.status_code)
-        url = f"/videos/{video.id}"
+        url = request.app.route_reverse("videos:detail", video_id=video.id)
         if request.htmx:
             # The body carries the new balance for the header, in case the page is kept (e.g. boosted).
             return Response(await credits_chip(request.user.id), status_code=200, headers={"HX-Redirect": url},

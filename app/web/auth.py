@@ -14,6 +14,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from app.accounts import tokens
 from app.accounts import users as users_service
+from app.accounts.sessions import SessionUnavailable, session_is_down
 from app.errors import AuthenticationRequired, Forbidden
 
 
@@ -58,6 +59,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.user is None:
+        if session_is_down(connection.scope):
+            raise SessionUnavailable()
         error = connection.scope.get("state", {}).get("auth_error")
         raise error if error is not None else AuthenticationRequired()
 

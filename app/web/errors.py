@@ -35,7 +35,9 @@ TITLES = {
     401: "Please sign in",
     403: "Not allowed",
     404: "Page not found",
+    429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 
 
@@ -52,7 +54,7 @@ def _validation_detail(exc: ValidationException) -> str:
 def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
     """(status, code, detail, headers) for any exception."""
     if isinstance(exc, AppError):
-        return exc.status_code, exc.code, exc.detail, {}
+        return exc.status_code, exc.code, exc.detail, dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, ValidationException):
         return 422, "validation_error", _validation_detail(exc), {}
     if isinstance(exc, RequestEntityTooLarge):
@@ -68,8 +70,39 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "Error")
         return status, CODES.get(status, "error"), detail, dict(exc.headers or {})
+    backstop = _backstop(exc)
+    if backstop is not None:
+        return backstop
     log.exception("unhandled error", exc_info=exc)
     return HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.", {}
+
+
+def _backstop(exc: Exception) -> tuple[int, str, str, dict[str, str]] | None:
+    """Failures that come from the input or from a dependency being away, never a bug of ours to hide
+    behind a 500. The edge checks (`app.web.input_guard`) catch these first; this is the safety net."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        log.warning("redis unavailable: %s", exc)
+        return 503, "service_unavailable", "A service we depend on is unavailable. Please try again in a minute.", {
+            "Retry-After": "30"
+        }
+    if isinstance(exc, RecursionError):
+        return 400, "bad_request", "The request is nested too deeply.", {}
+    if isinstance(exc, OverflowError) or _is_asyncpg_data_error(exc):
+        log.info("input refused by the database: %s", exc)
+        return 422, "validation_error", "A value sent is out of range or contains characters we cannot store.", {}
+    return None
+
+
+def _is_asyncpg_data_error(exc: Exception) -> bool:
+    from asyncpg.exceptions import DataError
+    from asyncpg.exceptions._base import (
+        DataError as ArgumentError,  # a value asyncpg cannot encode
+    )
+
+    return isinstance(exc, (DataError, ArgumentError))
 
 
 def is_api(request: Request) -> bool:
@@ -84,11 +117,11 @@ def handle_exception(request: Request, exc: Exception) -> Response:
         )
     htmx = request.headers.get("hx-request") == "true"
     if status == 401:
-        login = f"/auth/login?next={quote(_next_path(request), safe='/')}"
+        login = f"{request.app.route_reverse('auth:login')}?next={quote(_next_path(request), safe='/')}"
         if htmx:
             return Response(None, status_code=204, headers={"HX-Redirect": login})
         return Redirect(login)
-    # An error may name the page that fixes it (e.g. pricing for a missing plan): (url, label).
+    # An error may name the page that fixes it (e.g. pricing for a missing plan): (route name, label).
     fix = getattr(exc, "fix", None)
     context = {"status": status, "code": code, "detail": detail, "title": TITLES.get(status, "Error"), "fix": fix}
     if htmx:

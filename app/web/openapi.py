@@ -9,13 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Litestar, Request, get
+from litestar import Controller, Litestar, Request, Router, get
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import (
-    JsonRenderPlugin,
-    RedocRenderPlugin,
-    SwaggerRenderPlugin,
-)
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Example,
@@ -26,6 +22,8 @@ from litestar.openapi.spec import (
     Tag,
 )
 from litestar.response import Response
+
+from app.web.headers import CSP_OPT
 
 API_TITLE = "AdsVideo API"
 API_VERSION = "1.0.0"
@@ -109,6 +107,50 @@ def finalize_openapi(app: Litestar) -> None:
                 )
 
 
+# Swagger UI and ReDoc are vendored (static/vendor) and started by a script file, so the pages load with
+# no other host and no inline script. Both inject their own styles, and ReDoc runs its search in a worker.
+DOCS_CSP = {"style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:"}
+SWAGGER_JS = "/static/vendor/swagger-ui-bundle-5.35.0.js"
+SWAGGER_CSS = "/static/vendor/swagger-ui-5.35.0.css"
+REDOC_JS = "/static/vendor/redoc-3.0.1.standalone.js"
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">
+{head}
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+class VendoredSwaggerPlugin(OpenAPIRenderPlugin):
+    """Swagger UI from our own static files; static/js/swagger-init.js points it at /openapi.json."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return _PAGE.format(
+            title=f"{API_TITLE} · Swagger UI",
+            head=f'<link rel="stylesheet" href="{SWAGGER_CSS}">',
+            body=(
+                '<div id="swagger-ui" data-spec-url="/openapi.json"></div>\n'
+                f'<script src="{SWAGGER_JS}"></script>\n<script src="/static/js/swagger-init.js"></script>'
+            ),
+        ).encode()
+
+
+def redoc_page() -> bytes:
+    return _PAGE.format(
+        title=f"{API_TITLE} · ReDoc",
+        head="",
+        body=f'<redoc spec-url="/openapi.json"></redoc>\n<script src="{REDOC_JS}"></script>',
+    ).encode()
+
+
 def openapi_config() -> OpenAPIConfig:
     """Swagger UI at /docs; ReDoc at /redoc and the JSON at /openapi.json come from `DocsController`."""
     return OpenAPIConfig(
@@ -120,7 +162,8 @@ def openapi_config() -> OpenAPIConfig:
             '`{"detail", "code", "status_code"}`.'
         ),
         path=DOCS_PATH,
-        render_plugins=[SwaggerRenderPlugin(path="/")],
+        render_plugins=[VendoredSwaggerPlugin(path="/")],
+        openapi_router=Router(DOCS_PATH, route_handlers=[], include_in_schema=False, opt={CSP_OPT: DOCS_CSP}),
         components=Components(
             security_schemes={
                 "BearerAuth": SecurityScheme(
@@ -147,6 +190,7 @@ class DocsController(Controller):
     """The document at /openapi.json and ReDoc at /redoc (Swagger UI is served by Litestar at /docs)."""
 
     include_in_schema = False
+    opt = {CSP_OPT: DOCS_CSP}
 
     @get("/openapi.json", media_type="application/json", name="openapi:json", sync_to_thread=False)
     def openapi_json(self, request: Request) -> Response[bytes]:
@@ -154,4 +198,4 @@ class DocsController(Controller):
 
     @get("/redoc", media_type="text/html", name="openapi:redoc", sync_to_thread=False)
     def redoc(self, request: Request) -> Response[bytes]:
-        return Response(RedocRenderPlugin().render(request, _schema(request)), media_type="text/html")
+        return Response(redoc_page(), media_type="text/html")

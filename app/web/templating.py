@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar import Litestar
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -18,8 +19,8 @@ def _time_ago(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+        value = value.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - value).total_seconds())
     if seconds < 60:
         return "just now"
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
@@ -33,8 +34,8 @@ def _elapsed(start: datetime | None, end: datetime | None = None) -> str:
     """"1:05" between `start` and `end` (default: now); "" without a start."""
     if start is None:
         return ""
-    end = end or datetime.now(timezone.utc)
-    aware = [v if v.tzinfo else v.replace(tzinfo=timezone.utc) for v in (start, end)]
+    end = end or datetime.now(UTC)
+    aware = [v if v.tzinfo else v.replace(tzinfo=UTC) for v in (start, end)]
     seconds = max(0, int((aware[1] - aware[0]).total_seconds()))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
@@ -48,12 +49,42 @@ def _number(value: int | None) -> str:
     return f"{value or 0:,}"
 
 
+# The app whose routes name the links of fragments rendered outside a request (SSE). Every app built
+# by `create_app` has the same routes, so the latest one answers for all.
+_routes: dict[str, Litestar] = {}
+
+
+def use_routes(app: Litestar) -> None:
+    """Let templates rendered outside a request reverse route names with `app`'s routes."""
+    _routes["app"] = app
+
+
+def _app_for(context: Any) -> Litestar:
+    request = context.get("request")
+    if request is not None:
+        return request.app
+    try:
+        return _routes["app"]
+    except KeyError:
+        raise RuntimeError("url_for outside a request needs an app: call use_routes(app) first") from None
+
+
+@pass_context
+def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
+    """The path of the route named `route_name` (`area:action`), inside a request or not."""
+    return _app_for(context).route_reverse(route_name, **path_parameters)
+
+
 @lru_cache(maxsize=256)
-def static_url(path: str) -> str:
-    """`/static/<path>?v=<content hash>`: files can be cached long because a change changes the URL."""
+def _digest(path: str) -> str:
     file = ROOT / "static" / path
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "0"
-    return f"/static/{path}?v={digest}"
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "0"
+
+
+@pass_context
+def static_url(context: Any, path: str) -> str:
+    """The static file's URL with `?v=<content hash>`: cached long, because a change changes the URL."""
+    return f"{_app_for(context).route_reverse('static', file_path=path)}?v={_digest(path)}"
 
 
 @lru_cache
@@ -66,12 +97,15 @@ def jinja_env() -> Environment:
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
-    env.globals["static_url"] = static_url
+    env.globals.update(url_for=url_for, static_url=static_url)
     return env
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(jinja_env()))
+    engine = JinjaTemplateEngine.from_environment(jinja_env())
+    # Litestar registers its own `url_for`, which needs a request; ours also serves SSE fragments.
+    engine.engine.globals["url_for"] = url_for
+    return TemplateConfig(instance=engine)
 
 
 def render(template_name: str, **context: Any) -> str:

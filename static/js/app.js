@@ -3,6 +3,11 @@ document.addEventListener("click", (event) => {
   const close = event.target.closest(".toast-close");
   if (close) close.parentElement.remove();
 });
+// A form with data-confirm asks first (no inline handlers: the CSP allows only our own scripts).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
 // Toasts fade out on their own after a while.
 document.addEventListener("htmx:afterSettle", () => {
   document.querySelectorAll(".toast:not([data-timer])").forEach((toast) => {
@@ -19,3 +24,17 @@ setInterval(() => {
     el.textContent = h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
   });
 }, 1000);
+// Phones: the header's page links fold into a menu behind one button (without this file they wrap instead).
+document.querySelectorAll("[data-site-header]").forEach((header) => {
+  const toggle = header.querySelector(".nav-toggle");
+  if (!toggle) return;
+  header.classList.add("js-nav");
+  toggle.hidden = false;
+  const setOpen = (open) => {
+    header.classList.toggle("menu-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => setOpen(!header.classList.contains("menu-open")));
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") setOpen(false); });
+  document.addEventListener("click", (event) => { if (!header.contains(event.target)) setOpen(false); });
+});

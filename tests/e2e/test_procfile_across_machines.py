@@ -34,13 +34,13 @@ from app.accounts import users as users_service
 from app.config import ROOT, get_settings
 from app.media.render import probe
 from tests.conftest import run_blocking
-from tests.e2e.conftest import CHROMIUM_ARGS, free_port
+from tests.e2e.conftest import free_port
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.google_emulator import RunningEmulator
 from tests.jobs_support import STEPS, distinct_steps, ledger_of, provider_jobs
 from tests.s3_server import new_bucket, s3_client
-from tests.services import CHROMIUM, POSTGRES_URL, REDIS_URL, require
+from tests.services import POSTGRES_URL, REDIS_URL, require
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.browser]
 

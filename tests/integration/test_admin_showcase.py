@@ -237,3 +237,35 @@ async def test_admin_hides_and_reorders_trial_images(client, settings):
     assert ordered[:3] == [rows[0].id, rows[2].id, rows[1].id]
     page = await client.get(f"/admin/trial-images/{rows[1].id}/edit")
     assert page.status_code == 200 and rows[1].title in page.text
+
+
+def _row(html: str, row_id: str) -> str:
+    return html.split(f'id="{row_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+async def test_showcase_list_shows_each_rows_toggles_once_and_actions_once(client):
+    headers = await _sign_in(client, admin=True)
+    await seed(quick=True)
+    hero = await ShowcaseVideos.objects().where(ShowcaseVideos.is_hero == True).first()  # noqa: E712
+    row = _row((await client.get("/admin/showcase")).text, f"showcase-row-{hero.id}")
+    flags = row.split('class="admin-flags"', 1)[1].split("</td>", 1)[0]
+    assert [label for label in ("Shown", "Featured", "Hero") if f">{label}</button>" in flags] == ["Shown", "Featured", "Hero"]
+    assert 'aria-pressed="true">Hero<' in flags
+    assert row.count(">Edit</a>") == 1 and row.count(">Delete</button>") == 1 and row.count('aria-label="Move up"') == 1
+    # the toggle the page offers works, and the list says so
+    action = flags.split('action="', 3)[3].split('"', 1)[0]
+    assert action == f"/admin/showcase/{hero.id}/toggle/is_hero"
+    after = await client.post(action, headers=headers)
+    assert after.status_code == 200
+    assert 'aria-pressed="false">Hero<' in _row(after.text, f"showcase-row-{hero.id}")
+
+
+async def test_trial_image_list_shows_the_shown_toggle_and_actions_once(client):
+    headers = await _sign_in(client, admin=True)
+    await seed(quick=True)
+    image = await TrialImages.objects().first()
+    row = _row((await client.get("/admin/trial-images")).text, f"trial-row-{image.id}")
+    assert 'aria-pressed="true">Shown</button>' in row
+    assert row.count(">Edit</a>") == 1 and row.count(">Delete</button>") == 1 and row.count('aria-label="Move down"') == 1
+    after = await client.post(f"/admin/trial-images/{image.id}/toggle", headers=headers)
+    assert 'aria-pressed="false">Hidden</button>' in _row(after.text, f"trial-row-{image.id}")

@@ -209,12 +209,10 @@ async def test_admin_unknown_user_is_404(client, settings):
 
 
 @pytest.fixture
-def raising_app():
-    """A route under /api/ and a page that raise the seed's errors, behind the app's real handlers."""
-    from litestar import Litestar, get
-
-    from app.web.errors import EXCEPTION_HANDLERS
-    from app.web.templating import template_config
+def raising_app(app):
+    """A route under /api/ and a page that raise the seed's errors, added to the real app (its error
+    handlers, and the routes the error page links to)."""
+    from litestar import get
 
     errors = {
         "required": charges.SubscriptionRequiredException(),
@@ -230,7 +228,9 @@ def raising_app():
     async def page(kind: FromPath[str]) -> None:
         raise errors[kind]
 
-    return Litestar([api, page], exception_handlers=EXCEPTION_HANDLERS, template_config=template_config())
+    app.register(api)
+    app.register(page)
+    return app
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from app.config import DEV_JWT_SECRET_KEY, ConfigError, Settings
 
-STRONG = "x" * 48
+STRONG = "9f1c3a7e5b2d4f60a8c1e3b5d7f9a2c4e6b8d0f2a4c6e8b1"
+OTHER_STRONG = "Qm4tZ8pL2vR7nX5kW1sJ9dH3gF6bC0yT"
 
 
 def production(**overrides) -> Settings:
@@ -15,10 +16,11 @@ def production(**overrides) -> Settings:
     values = dict(
         app_env="production",
         secret_key=STRONG,
-        jwt_secret_key=STRONG + "y",
+        jwt_secret_key=OTHER_STRONG,
         google_client_id="id.apps.googleusercontent.com",
         google_client_secret="google-secret",
         database_url="postgresql://u@db/app",
+        redis_url="redis://cache:6379/0",
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -72,6 +74,11 @@ def test_a_complete_production_configuration_is_accepted(clean_env):
         ({"google_client_secret": None}, "GOOGLE_CLIENT_SECRET"),
         ({"use_mock_sora": True}, "USE_MOCK_SORA"),
         ({"use_mock_runway": True}, "USE_MOCK_RUNWAY"),
+        ({"secret_key": "a" * 32}, "SECRET_KEY"),
+        ({"jwt_secret_key": "abababababababababababababababab"}, "JWT_SECRET_KEY"),
+        ({"jwt_secret_key": STRONG}, "JWT_SECRET_KEY"),
+        ({"database_url": "sqlite:///./aivideo.db"}, "DATABASE_URL"),
+        ({"redis_url": None}, "REDIS_URL"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_the_variable(clean_env, overrides, variable):
@@ -89,3 +96,32 @@ def test_the_app_refuses_to_start_in_production_with_default_secrets(monkeypatch
 
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app(Settings(_env_file=None, app_env="production"))
+
+
+def test_production_names_every_problem_at_once(clean_env):
+    with pytest.raises(ConfigError) as refused:
+        production(
+            secret_key="a" * 32, jwt_secret_key="a" * 32, database_url="sqlite:///./x.db", redis_url=None
+        ).check_production()
+    message = str(refused.value)
+    for variable in ("SECRET_KEY is too predictable", "JWT_SECRET_KEY is too predictable", "must differ",
+                     "DATABASE_URL", "REDIS_URL"):
+        assert variable in message
+
+
+def test_a_random_token_passes_the_entropy_check(clean_env):
+    import secrets
+
+    production(secret_key=secrets.token_hex(32), jwt_secret_key=secrets.token_urlsafe(32)).check_production()
+
+
+@pytest.mark.parametrize("name", ["RATE_LIMIT_SIGN_IN", "RATE_LIMIT_GENERATE"])
+def test_rates_must_be_readable(monkeypatch, name):
+    monkeypatch.setenv(name, "ten per minute")
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)
+
+
+def test_plan_caps_have_the_documented_defaults(clean_env):
+    s = Settings(_env_file=None)
+    assert (s.jobs_in_flight_cap("basic"), s.jobs_in_flight_cap("pro")) == (2, 4)

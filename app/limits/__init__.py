@@ -1,0 +1,1 @@
+"""Limits that hold across web processes: request rates, open live streams (on Redis when it is configured)."""

@@ -1,0 +1,1 @@
+"""Telling people what happened: in-app notifications, email, and their preferences."""

@@ -1,0 +1,1 @@
+"""Webhooks for API clients: endpoints, signed deliveries (Standard Webhooks), retries and the delivery log."""
