@@ -85,7 +85,15 @@ class Shape:
     bucket: str
     s3_endpoint: str
     openai: str
+    base: Path
     all: list[Machine] = field(default_factory=list)
+
+    def add_worker(self, name: str) -> Machine:
+        worker = _start("worker", name, self.base, self.shared)
+        self.all.append(worker)
+        self.workers.append(worker)
+        _wait_ready(worker)
+        return worker
 
     def cli(self, *args: str) -> str:
         env = {**self.shared, "MEDIA_ROOT": str(self.web_a.root / "media")}
@@ -213,7 +221,7 @@ def shape(tmp_path_factory, s3_server):
             patch.setenv("DATABASE_URL", database_url)
             get_settings.cache_clear()
             db.bind_engine(db.make_engine(database_url))
-            yield Shape(machines[0], machines[1], machines[2:], shared, bucket, s3_server, openai_url, machines)
+            yield Shape(machines[0], machines[1], machines[2:], shared, bucket, s3_server, openai_url, base, machines)
         finally:
             for machine in machines:
                 _stop(machine)
@@ -413,3 +421,27 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
     assert run_blocking(ledger_of(video_id)) == [("generation", -100, 1)]
     assert resumed.events[-1]["status"] == "completed"
     assert "videos/" in resumed.events[-1]["video_url"]
+
+
+def test_a_worker_told_to_stop_hands_its_job_to_another(shape):
+    alive = [w for w in shape.workers if w.process.poll() is None]
+    if len(alive) < 2:
+        shape.add_worker(f"worker-{len(shape.workers) + 1}")
+    _, _, headers = signed_up(shape)
+    video_id, prompt = order_video(shape, headers)
+    watcher = Watcher(f"{shape.web_a.url}/api/v1/videos/{video_id}/events", headers)
+    watcher.wait_for(lambda e: e["step"] == "generating", "the generating step")
+
+    runner = _runner(shape, video_id)
+    runner.signal(signal.SIGTERM)
+    runner.process.wait(timeout=30)
+    other = next(w for w in shape.workers if w is not runner and w.process.poll() is None)
+
+    watcher.join(timeout=120)
+    assert watcher.done and watcher.events[-1]["status"] == "completed", (watcher.events, watcher.error)
+    # Handed back through the queue (not found later by the reconciler), resumed on the same provider job.
+    assert f"video {video_id}: working on it in process" in other.output()
+    resumed = [line for line in other.output().splitlines() if f"video {video_id}: working on it" in line]
+    assert resumed and "taking over" not in resumed[0]
+    assert len(provider_jobs(shape.openai, prompt)) == 1
+    assert run_blocking(ledger_of(video_id)) == [("generation", -100, 1)]
