@@ -29,6 +29,7 @@ from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
 from app.limits.rates import RateLimitMiddleware
 from app.media.delivery import OwnerMediaController, PublicMediaController
+from app.media.storage import storage_for
 from app.media.upload_limits import limited_router
 from app.ops.probes import HealthController
 from app.showcase.admin_pages import AdminShowcaseController, AdminTrialImagesController
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
     # Outermost of all: every response, errors and 404s included, carries the security headers.
-    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production)
+    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production,
+                                                         media_origins=storage_for(settings).origins())
     use_routes(application)
     return application

@@ -109,6 +109,10 @@ class StorageBackend(ABC):
         """A short-lived URL that serves the object itself; None when the app serves it (local disk)."""
         return None
 
+    def origins(self) -> tuple[str, ...]:
+        """Origins other than the app's that browsers load media from (for the Content-Security-Policy)."""
+        return ()
+
     def public_url(self, key: str, *, method: str = "GET") -> str | None:
         """A long-lived URL for public media (showcase, trial images, avatars); None when the app serves it."""
         return None

@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
 from boto3.exceptions import S3UploadFailedError
@@ -185,6 +185,14 @@ class S3Storage(StorageBackend):
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self._key(key))}"
         return self.presigned_url(key, method=method, expires_in=PUBLIC_PRESIGN_SECONDS)
+
+    def origins(self) -> tuple[str, ...]:
+        signed = urlsplit(self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "x"}))
+        found = [f"{signed.scheme}://{signed.netloc}"]
+        if self.public_base_url:
+            public = urlsplit(self.public_base_url)
+            found.append(f"{public.scheme}://{public.netloc}")
+        return tuple(dict.fromkeys(found))
 
     # Health.
 

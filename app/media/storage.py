@@ -31,7 +31,7 @@ from app.media.backend import (
 
 __all__ = ["CONTENT_TYPES", "InvalidKey", "LocalStorage", "StorageBackend", "StorageError", "StoredFile",
            "StoredObject", "adelete", "aexists", "aread_bytes", "asave_bytes", "content_type_for", "get_storage",
-           "media_url", "new_key", "work_file"]
+           "media_url", "storage_for", "new_key", "work_file"]
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,9 @@ class LocalStorage(StorageBackend):
 _current: tuple[Settings, StorageBackend] | None = None
 
 
-def get_storage() -> StorageBackend:
-    """This process's storage backend: one client, made again only when the settings change (tests)."""
+def storage_for(settings: Settings) -> StorageBackend:
+    """The backend `settings` describe (one client per settings object, reused)."""
     global _current
-    settings = get_settings()
     if _current is None or _current[0] is not settings:
         if settings.storage_backend == "s3":
             from app.media.s3 import S3Storage
@@ -154,6 +153,11 @@ def get_storage() -> StorageBackend:
         else:
             _current = (settings, LocalStorage(Path(settings.media_root)))
     return _current[1]
+
+
+def get_storage() -> StorageBackend:
+    """This process's storage backend: made again only when the settings change (tests)."""
+    return storage_for(get_settings())
 
 
 # The same operations for async code: the backend blocks (disk or network), so they run in a thread.

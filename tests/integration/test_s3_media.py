@@ -115,6 +115,10 @@ async def test_public_media_redirects_to_long_lived_or_public_urls(client, setti
     head = await client.head("/media/public/showcase/demo.mp4", follow_redirects=False)
     assert httpx.head(head.headers["location"]).status_code == 200
     assert (await client.get("/media/public/../secret", follow_redirects=False)).status_code == 404
+    # Pages let the browser load images and videos from the bucket the media redirects to.
+    csp = (await client.get("/", follow_redirects=False)).headers["content-security-policy"]
+    assert f"media-src 'self' {settings.s3_endpoint_url};" in csp
+    assert f"img-src 'self' data: {settings.s3_endpoint_url};" in csp
 
     monkeypatch.setenv("S3_PUBLIC_BASE_URL", "https://cdn.example.com/media")
     get_settings.cache_clear()
