@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
 from app.videos import pipeline
+
+log = logging.getLogger("adsvideo.generation")
 
 # The service retries transient provider errors itself (at most 3 per job), so Dramatiq must not
 # add its own; a run that dies is resumed by the reconciler. The time limit outlasts the job timeout.
@@ -18,3 +22,4 @@ async def generate_video(video_id: int, takeover: bool = False) -> None:
         await pipeline.run(video_id, takeover=takeover)
     except pipeline.HandBack:
         generate_video.send(video_id)  # this worker is stopping; another one resumes the job
+        log.info("video %s: handed back to the queue (this worker is stopping)", video_id)

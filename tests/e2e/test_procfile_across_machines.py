@@ -64,7 +64,18 @@ class Machine:
         return f"http://127.0.0.1:{self.port}"
 
     def signal(self, signum: int) -> None:
-        os.killpg(self.process.pid, signum)  # the shell and everything it started
+        try:
+            os.killpg(self.process.pid, signum)  # the shell and everything it started
+        except ProcessLookupError:
+            pass
+
+    def wait_gone(self, timeout: float) -> None:
+        """Until every process of the machine has exited."""
+        deadline = time.monotonic() + timeout
+        while _group_alive(self):
+            assert time.monotonic() < deadline, f"{self.name} is still running:\n{self.output()[-3000:]}"
+            self.process.poll()
+            time.sleep(0.1)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -143,14 +154,26 @@ def _wait_ready(machine: Machine, timeout: float = 60) -> None:
     raise RuntimeError(f"{machine.name} did not get ready:\n{machine.output()}")
 
 
+def _group_alive(machine: Machine) -> bool:
+    try:
+        os.killpg(machine.process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _stop(machine: Machine) -> None:
-    if machine.process.poll() is None:
+    """SIGTERM the machine's whole process group; SIGKILL whatever is left after 30 s (nothing may linger:
+    a stray worker would take the next test's jobs)."""
+    if _group_alive(machine):
         machine.signal(signal.SIGTERM)
-        try:
-            machine.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 30
+        while _group_alive(machine) and time.monotonic() < deadline:
+            machine.process.poll()
+            time.sleep(0.2)
+        if _group_alive(machine):
             machine.signal(signal.SIGKILL)
-            machine.process.wait()
+    machine.process.wait()
 
 
 async def _create_database(name: str) -> None:
@@ -204,7 +227,7 @@ def shape(tmp_path_factory, s3_server):
             "OPENAI_BASE_URL": openai_url,
             "USE_MOCK_RUNWAY": "true",
             "JOB_POLL_INTERVAL_SECONDS": "0.3",
-            "JOB_STALE_SECONDS": "6",
+            "JOB_STALE_SECONDS": "10",
             "RECONCILE_INTERVAL_SECONDS": "1",
             "WEB_CONCURRENCY": "1",
         }
@@ -396,7 +419,7 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
     # SIGKILL the worker running the job: no goodbye, its message is left unacknowledged.
     runner = _runner(shape, video_id)
     runner.signal(signal.SIGKILL)
-    runner.process.wait(timeout=10)
+    runner.wait_gone(timeout=10)
     survivor = next(w for w in shape.workers if w is not runner)
 
     # SIGTERM web B mid-stream: it ends the stream at once (before the job is done), then exits.
@@ -404,7 +427,7 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
     assert watcher.ended.wait(timeout=15), "web B kept the stream open after SIGTERM"
     assert watcher.error is None, watcher.error
     assert not watcher.done
-    shape.web_b.process.wait(timeout=30)
+    shape.web_b.wait_gone(timeout=30)
     assert "Traceback" not in shape.web_b.output(), shape.web_b.output()
 
     # The client reconnects to web A with Last-Event-ID and gets the rest, nothing twice.
@@ -424,7 +447,7 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
 
 
 def test_a_worker_told_to_stop_hands_its_job_to_another(shape):
-    alive = [w for w in shape.workers if w.process.poll() is None]
+    alive = [w for w in shape.workers if _group_alive(w)]
     if len(alive) < 2:
         shape.add_worker(f"worker-{len(shape.workers) + 1}")
     _, _, headers = signed_up(shape)
@@ -434,14 +457,14 @@ def test_a_worker_told_to_stop_hands_its_job_to_another(shape):
 
     runner = _runner(shape, video_id)
     runner.signal(signal.SIGTERM)
-    runner.process.wait(timeout=30)
-    other = next(w for w in shape.workers if w is not runner and w.process.poll() is None)
+    runner.wait_gone(timeout=30)
+    other = next(w for w in shape.workers if w is not runner and _group_alive(w))
 
     watcher.join(timeout=120)
     assert watcher.done and watcher.events[-1]["status"] == "completed", (watcher.events, watcher.error)
     # Handed back through the queue (not found later by the reconciler), resumed on the same provider job.
     assert f"video {video_id}: working on it in process" in other.output()
     resumed = [line for line in other.output().splitlines() if f"video {video_id}: working on it" in line]
-    assert resumed and "taking over" not in resumed[0]
+    assert resumed and "taking over" not in resumed[0], runner.output()[-3000:] + "\n=====\n" + other.output()[-5000:]
     assert len(provider_jobs(shape.openai, prompt)) == 1
     assert run_blocking(ledger_of(video_id)) == [("generation", -100, 1)]
