@@ -35,8 +35,9 @@ test: install
 test-postgres: install
 	TEST_DATABASE=postgres $(BIN)/python -m pytest tests/integration
 
-bench: seed
-	$(BIN)/python -m benchmarks.run
+# The benchmark suite (needs wrk and nginx from Debian's packages, PostgreSQL and Redis on their ports).
+bench: install
+	$(BIN)/python -m benchmarks.suite
 
 clean:
 	rm -rf $(VENV) aivideo.db aivideo.db-wal aivideo.db-shm uploads .pytest_cache

@@ -24,7 +24,9 @@ from app.accounts.auth_pages import AuthController
 from app.accounts.public_api import PublicUsersApiController
 from app.accounts.sessions import SESSION_COOKIE, LazySessionConfig
 from app.accounts.users_api import UsersController
+from app.billing.api import BillingApiController
 from app.billing.pages import BillingController
+from app.billing.stripe_webhook import StripeWebhookController
 from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
 from app.limits.rates import RateLimitMiddleware
@@ -44,6 +46,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.headers import SecurityHeadersMiddleware
 from app.web.input_guard import InputGuardMiddleware
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
+from app.web.page_cache import PageCacheMiddleware
 from app.web.shutdown import close_streams_on_sigterm
 from app.web.templating import template_config, use_routes
 
@@ -125,12 +128,46 @@ def studio_routes(settings: Settings) -> list:
     ]
 
 
+def finishing_routes(settings: Settings) -> list:
+    """Ad finishing: the brand kit, music uploads, the finish API and the video page's panel."""
+    from app.finishing.api import AudioUploadApiController, BrandApiController, FinishApiController
+    from app.finishing.pages import BrandPagesController, FinishingPagesController
+    from app.finishing.uploads import finishing_router
+
+    return [
+        finishing_router(settings, [BrandApiController, AudioUploadApiController, FinishApiController,
+                                    BrandPagesController, FinishingPagesController]),
+    ]
+
+
 def live_routes() -> list:
     """Live progress over Server-Sent Events (pages and API)."""
     from app.videos.live_api import ApiVideoEventsController
     from app.videos.live_pages import VideoEventsController
 
     return [VideoEventsController, ApiVideoEventsController]
+
+
+def out_in_the_world_routes() -> list:
+    """Share links, embeds, oEmbed and the gallery; notifications, email preferences; webhooks."""
+    from app.notifications.api import NotificationsApiController
+    from app.notifications.pages import NotificationsController, PreferencesController, UnsubscribeController
+    from app.sharing.api import ShareApiController
+    from app.sharing.pages import (
+        AdminGalleryController,
+        GalleryController,
+        OEmbedController,
+        ShareActionsController,
+        SharePagesController,
+    )
+    from app.webhooks.api import WebhooksApiController
+    from app.webhooks.pages import WebhookPagesController
+
+    return [
+        SharePagesController, OEmbedController, GalleryController, ShareActionsController, AdminGalleryController,
+        ShareApiController, NotificationsController, PreferencesController, UnsubscribeController,
+        NotificationsApiController, WebhookPagesController, WebhooksApiController,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -153,6 +190,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicMediaController,
             static,
             BillingController,
+            BillingApiController,
+            StripeWebhookController,
             AdminUsersController,
             AuthController,
             AccountController,
@@ -167,7 +206,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTrialImagesController,
             DocsController,
             *studio_routes(settings),
+            *finishing_routes(settings),
             *live_routes(),
+            *out_in_the_world_routes(),
         ],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
@@ -177,7 +218,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             session.middleware,
             DefineMiddleware(
-                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/"]
+                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/",
+                                 "^/billing/stripe/webhook$"]
             ),
             RateLimitMiddleware(),
         ],
@@ -187,7 +229,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_samesite="lax",
             cookie_secure=settings.is_production,
-            exclude=["/api/", "/_emulators/", *SESSIONLESS],
+            # /unsubscribe/: mail clients POST the one-click unsubscribe with no session; its signed token is the check.
+            exclude=["/api/", "/_emulators/", "/unsubscribe/", "/billing/stripe/webhook", *SESSIONLESS],
         ),
         stores={"sessions": session_store(settings)},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -199,6 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
+    application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
     # Outermost of all: every response, errors and 404s included, carries the security headers.
     application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production,
                                                          media_origins=storage_for(settings).origins())

@@ -81,8 +81,30 @@ class Settings(BaseSettings):
     # The Runway API's address: unset = api.dev.runwayml.com, or the mounted emulator when it is in use.
     runwayml_base_url: str | None = None
     use_mock_runway: bool = False
+    # Stripe. Unset secret key or USE_MOCK_STRIPE=true (outside production): the local emulator.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # The Stripe API's address: unset = api.stripe.com, or the mounted emulator when it is in use.
+    stripe_api_base: str | None = None
+    use_mock_stripe: bool = False
+    # Stripe price ids of what we sell (unset with the emulator: its built-in catalogue's ids).
+    stripe_price_basic: str | None = None
+    stripe_price_pro: str | None = None
+    stripe_price_pack_small: str | None = None
+    stripe_price_pack_medium: str | None = None
+    stripe_price_pack_large: str | None = None
+    # Google Veo through the Gemini/Vertex AI API key ("express mode"); unset outside production = the emulator.
+    google_api_key: str | None = None
+    # The Veo API's address: unset = Google's (aiplatform.googleapis.com), or the mounted emulator when in use.
+    veo_base_url: str | None = None
+    use_mock_veo: bool = False
+    # Google's ids for the two Veo models (Google renames them; change these when it does).
+    veo_model_id: str = "veo-3.1-generate-001"
+    veo_fast_model_id: str = "veo-3.1-fast-generate-001"
     # Seconds an emulated generation takes (0 in tests; a few seconds so progress shows in development).
     mock_generation_seconds: float = Field(default=6.0, ge=0)
+    # Anonymous GETs of the home page, pricing and the showcase API are kept this long (0 = off).
+    page_cache_seconds: float = Field(default=5.0, ge=0)
 
     media_root: Path = Path("./uploads")
     storage_backend: Literal["local", "s3"] = "local"
@@ -120,6 +142,11 @@ class Settings(BaseSettings):
     job_retry_backoff_seconds: float = Field(default=2.0, ge=0)
     # A provider job not finished this long after it was submitted is given up (failed and refunded).
     job_timeout_seconds: int = Field(default=1800, gt=0)
+    # Ad finishing: the largest music upload (MB) and its longest length (seconds), and the H.264 preset
+    # (ultrafast … veryslow: faster presets trade file size for speed).
+    max_audio_mb: int = Field(default=15, gt=0)
+    max_audio_seconds: int = Field(default=600, gt=0)
+    finish_x264_preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
 
     # Requests allowed per client (per user once signed in) in a window: "N/second|minute|hour|day"
     # ("0/minute" turns a limit off). Counted on Redis when REDIS_URL is set, so every web process shares them.
@@ -222,6 +249,23 @@ class Settings(BaseSettings):
         return self.use_mock_runway or (not self.runwayml_api_secret and not self.is_production)
 
     @property
+    def use_stripe_emulator(self) -> bool:
+        return self.use_mock_stripe or (not self.stripe_secret_key and not self.is_production)
+
+    @property
+    def stripe_api_url(self) -> str | None:
+        """Where the Stripe SDK sends requests (None: Stripe itself)."""
+        if self.stripe_api_base:
+            return self.stripe_api_base.rstrip("/")
+        if self.use_stripe_emulator and not self.is_production:
+            return f"{self.base_url}/_emulators/stripe"
+        return None
+
+    @property
+    def use_veo_emulator(self) -> bool:
+        return self.use_mock_veo or (not self.google_api_key and not self.is_production)
+
+    @property
     def uses_mail_outbox(self) -> bool:
         """Mail goes to the local outbox (development and tests without SMTP_HOST)."""
         return not self.smtp_host and not self.is_production
@@ -229,6 +273,10 @@ class Settings(BaseSettings):
     @property
     def mail_outbox_dir(self) -> Path:
         return Path(self.media_root) / "_emulators" / "mail"
+
+    @property
+    def max_audio_bytes(self) -> int:
+        return self.max_audio_mb * 1024 * 1024
 
     @property
     def max_upload_bytes(self) -> int:
@@ -264,6 +312,14 @@ class Settings(BaseSettings):
             problems.append("USE_MOCK_SORA is true: production must not use the OpenAI emulator")
         if self.use_mock_runway:
             problems.append("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
+        if self.use_mock_stripe:
+            problems.append("USE_MOCK_STRIPE is true: production must not take payments through the emulator")
+        for name in ("stripe_secret_key", "stripe_webhook_secret", "stripe_price_basic", "stripe_price_pro",
+                     "stripe_price_pack_small", "stripe_price_pack_medium", "stripe_price_pack_large"):
+            if not getattr(self, name):
+                problems.append(f"{name.upper()} must be set (payments go through Stripe)")
+        if self.use_mock_veo:
+            problems.append("USE_MOCK_VEO is true: production must not use the Veo emulator")
         return problems
 
     def check_production(self) -> None:

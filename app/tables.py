@@ -28,6 +28,7 @@ class SubscriptionStatus(str, Enum):
     active = "active"
     cancelled = "cancelled"
     expired = "expired"
+    past_due = "past_due"  # a renewal payment failed; paid-through date passed
 
 
 class VideoStatus(str, Enum):
@@ -37,12 +38,45 @@ class VideoStatus(str, Enum):
     failed = "failed"
 
 
+# A video is in flight until it has completed or failed.
+ACTIVE_STATUSES = (VideoStatus.pending.value, VideoStatus.processing.value)
+FINISHED_STATUSES = (VideoStatus.completed.value, VideoStatus.failed.value)
+
+
+class VideoStep(str, Enum):
+    """The generation pipeline's steps in order; each one reached is a `video_events` row."""
+
+    queued = "queued"
+    preparing = "preparing"
+    submitting = "submitting"
+    waiting = "waiting"
+    generating = "generating"
+    downloading = "downloading"
+    completed = "completed"
+
+
+STEPS = tuple(step.value for step in VideoStep)
+# What the pages call each step (a failed video's last event has step "failed", outside this list).
+STEP_LABELS = {
+    "queued": "Queued",
+    "preparing": "Preparing the reference image",
+    "submitting": "Submitting to the model",
+    "waiting": "Waiting in the model's queue",
+    "generating": "Generating",
+    "downloading": "Saving the video",
+    "completed": "Done",
+}
+
+
 class LedgerReason(str, Enum):
     signup = "signup"
     generation = "generation"
     refund = "refund"
     plan_grant = "plan_grant"
     admin = "admin"
+    subscription = "subscription"  # a paid Stripe invoice's monthly credits
+    purchase = "purchase"  # a credit pack bought through Stripe Checkout
+    pack_refund = "pack_refund"  # a refunded pack's credits taken back
 
 
 class Users(Table, tablename="users"):
@@ -56,7 +90,17 @@ class Users(Table, tablename="users"):
     subscription_status = Varchar(length=16, default=SubscriptionStatus.active.value)
     subscription_start_date = Timestamptz(null=True, default=None)
     subscription_end_date = Timestamptz(null=True, default=None)
+    # When a subscription set to cancel ends (it stays usable until then); None when it renews.
+    subscription_cancel_at = Timestamptz(null=True, default=None)
+    stripe_customer_id = Varchar(length=255, null=True, default=None)
+    stripe_subscription_id = Varchar(length=255, null=True, default=None)
     is_admin = Boolean(default=False)
+    # Preferences (on /account): emails about videos, emails about the account, the home page's creators.
+    email_video_updates = Boolean(default=True)
+    email_account_alerts = Boolean(default=True)
+    show_in_creators = Boolean(default=True)
+    # Kept equal to the user's unread notifications, so every page's bell costs no query.
+    unread_notifications = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
 
@@ -155,6 +199,8 @@ class CreditTransactions(Table, tablename="credit_transactions"):
     charge_seq = Integer(default=0)
     balance_after = Integer()
     note = Text(default="")
+    # What a payment-driven row is for (`invoice:in_...`, `purchase:cs_...`); unique, so it happens once.
+    reference = Varchar(length=255, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
@@ -169,6 +215,199 @@ class RefreshTokens(Table, tablename="refresh_tokens"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class StripeEvents(Table, tablename="stripe_events"):
+    """Each Stripe webhook event handled, by its id (unique): a redelivery finds it and changes nothing."""
+
+    id = Serial(primary_key=True)
+    event_id = Varchar(length=255, unique=True)
+    type = Varchar(length=64)
+    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.set_null)
+    outcome = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CreditPurchases(Table, tablename="credit_purchases"):
+    """A credit pack paid through Checkout, and how many of its credits a refund has taken back."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    checkout_session_id = Varchar(length=255, unique=True)
+    payment_intent_id = Varchar(length=255, null=True, default=None, index=True)
+    pack = Varchar(length=32)
+    credits = Integer()
+    amount = Integer()  # cents
+    currency = Varchar(length=8, default="usd")
+    credits_refunded = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FinishingStatus(str, Enum):
+    waiting = "waiting"  # asked for with a generation; starts when the video is made
+    pending = "pending"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+
+
+class BrandKits(Table, tablename="brand_kits"):
+    """A user's brand: what finishing dresses their ads in (one per user)."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, unique=True, index=True)
+    name = Varchar(length=60, default="")
+    primary_colour = Varchar(length=7, default="#111827")
+    accent_colour = Varchar(length=7, default="#F59E0B")
+    font = Varchar(length=32, default="source-sans")
+    logo_key = Varchar(length=255, null=True, default=None)
+    cta_text = Varchar(length=40, default="Shop now")
+    cta_url = Varchar(length=80, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class AudioUploads(Table, tablename="audio_uploads"):
+    """A music track a user uploaded (decoded once to prove it is audio)."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    storage_key = Varchar(length=255, unique=True)
+    content_type = Varchar(length=64)
+    duration_ms = Integer()
+    bytes = Integer()
+    sha256 = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Finishings(Table, tablename="finishings"):
+    """One finishing request on a video: its options, its live state, and (once done) its renditions."""
+
+    id = Serial(primary_key=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    options = Text(default="{}")  # the request as JSON
+    status = Varchar(length=16, default=FinishingStatus.pending.value, index=True)
+    step = Varchar(length=32, default="queued")
+    message = Text(default="")
+    progress = Integer(default=0)
+    error_message = Text(null=True, default=None)
+    captions_key = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class Renditions(Table, tablename="renditions"):
+    """One finished ad for one placement."""
+
+    id = Serial(primary_key=True)
+    finishing = ForeignKey(Finishings, db_column_name="finishing_id", on_delete=OnDelete.cascade, index=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    placement = Varchar(length=8)
+    width = Integer()
+    height = Integer()
+    duration_ms = Integer()
+    video_key = Varchar(length=255, unique=True)
+    poster_key = Varchar(length=255, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ShareLinks(Table, tablename="share_links"):
+    """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
+
+    id = Serial(primary_key=True)
+    video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    token = Varchar(length=64, unique=True)
+    title = Varchar(length=120, default="")
+    published_at = Timestamptz(null=True, default=None, index=True)
+    # An administrator took it out of the gallery (the link itself keeps working).
+    hidden_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class NotificationKind(str, Enum):
+    video_ready = "video_ready"
+    video_failed = "video_failed"
+    batch_ready = "batch_ready"
+    credits_granted = "credits_granted"
+    payment_problem = "payment_problem"
+    webhook_disabled = "webhook_disabled"
+
+
+class Notifications(Table, tablename="notifications"):
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=32)
+    title = Varchar(length=200)
+    body = Text(default="")
+    link = Varchar(length=512, null=True, default=None)
+    video = ForeignKey(Videos, db_column_name="video_id", null=True, default=None, on_delete=OnDelete.set_null)
+    read_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EmailMessages(Table, tablename="email_messages"):
+    """Every email the app sends: written with the event that causes it, sent by a job, retried on failure."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.cascade,
+                      index=True)
+    to_address = Varchar(length=320)
+    kind = Varchar(length=32)
+    subject = Varchar(length=255)
+    text_body = Text()
+    html_body = Text()
+    unsubscribe_url = Varchar(length=1024, null=True, default=None)
+    message_id = Varchar(length=255)
+    status = Varchar(length=16, default="queued", index=True)  # queued | sent | failed | skipped
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class WebhookEndpoints(Table, tablename="webhook_endpoints"):
+    id = Serial(primary_key=True)
+    user = ForeignKey(Users, db_column_name="user_id", on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2048)
+    # Space-separated event types, e.g. "video.completed video.failed".
+    events = Varchar(length=255)
+    secret = Varchar(length=64)
+    enabled = Boolean(default=True)
+    disabled_reason = Text(null=True, default=None)
+    consecutive_failures = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class WebhookDeliveries(Table, tablename="webhook_deliveries"):
+    """One event for one endpoint; its attempts are the delivery log."""
+
+    id = Serial(primary_key=True)
+    endpoint = ForeignKey(WebhookEndpoints, db_column_name="endpoint_id", on_delete=OnDelete.cascade, index=True)
+    message_id = Varchar(length=64, unique=True)
+    event_type = Varchar(length=32)
+    payload = Text()
+    status = Varchar(length=16, default="pending")  # pending | succeeded | failed
+    attempts = Integer(default=0)
+    last_status_code = Integer(null=True, default=None)
+    next_attempt_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempts(Table, tablename="webhook_attempts"):
+    id = Serial(primary_key=True)
+    delivery = ForeignKey(WebhookDeliveries, db_column_name="delivery_id", on_delete=OnDelete.cascade, index=True)
+    number = Integer()
+    status_code = Integer(null=True, default=None)
+    error = Text(null=True, default=None)
+    duration_ms = Integer(default=0)
+    response_excerpt = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: list[type[Table]] = [
     Users,
     Uploads,
@@ -178,4 +417,16 @@ ALL_TABLES: list[type[Table]] = [
     VideoEvents,
     CreditTransactions,
     RefreshTokens,
+    StripeEvents,
+    CreditPurchases,
+    BrandKits,
+    AudioUploads,
+    Finishings,
+    Renditions,
+    ShareLinks,
+    Notifications,
+    EmailMessages,
+    WebhookEndpoints,
+    WebhookDeliveries,
+    WebhookAttempts,
 ]

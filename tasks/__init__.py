@@ -1,4 +1,8 @@
 """Dramatiq actors. `dramatiq tasks` imports this: the broker first, then every actor module."""
 
 import tasks.broker  # noqa: F401  (sets the broker; must come before any actor module)
-from tasks import videos  # noqa: E402,F401
+from tasks import (
+    finishing,  # noqa: E402,F401
+    notifications,  # noqa: F401
+    videos,  # noqa: E402,F401
+)

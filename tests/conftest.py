@@ -23,6 +23,7 @@ os.environ.update(
     DATABASE_URL=f"sqlite:///{_TMP}/bootstrap.db",
     MEDIA_ROOT=str(_TMP / "media"),
     MOCK_GENERATION_SECONDS="0",
+    PAGE_CACHE_SECONDS="0",  # tests read their own writes at once; tests/integration/test_page_cache.py turns it on
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
     # Many tests sign in and create from one address; the limit tests set their own rates.
@@ -160,11 +161,20 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     get_settings.cache_clear()
 
 
+_APPS: dict[str, object] = {}
+
+
 @pytest.fixture
 def app(settings):
+    """The app for these settings, built once per distinct configuration: the database and the media
+    folder are looked up per request, so tests that differ only in those share one app."""
     from app.asgi import create_app
 
-    return create_app(settings)
+    db.enable_wal(settings.database_url)
+    key = settings.model_dump_json(exclude={"database_url", "media_root"})
+    if key not in _APPS:
+        _APPS[key] = create_app(settings)
+    return _APPS[key]
 
 
 @pytest.fixture
@@ -176,8 +186,9 @@ async def client(app, settings):
         yield test_client
 
 
-from tests.emulators import (
-    openai_emulator,  # noqa: E402,F401  (fixture: the OpenAI Videos emulator's base URL)
-    runway_emulator,  # noqa: E402,F401  (fixture: the Runway API emulator's base URL)
+from tests.emulators import (  # noqa: E402  (fixtures: the emulators' base URLs)
+    openai_emulator,
+    runway_emulator,
+    veo_emulator,
 )
-from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402,F401  (fixtures: real S3 servers)
+from tests.s3_server import s3_bucket, s3_server, s3_with_auth  # noqa: E402  (fixtures: real S3 servers)

@@ -91,6 +91,28 @@ def runway_emulator() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def run_veo_emulator(*, generation_seconds: float = 0.0, storage_dir: Path | None = None,
+                     api_key: str | None = None) -> Iterator[str]:
+    """A Veo (Vertex AI) emulator on its own port; yields its base URL `http://127.0.0.1:PORT`."""
+    from app.emulators.veo import create_veo_emulator
+
+    with tempfile.TemporaryDirectory(prefix="veo-emulator-") as tmp:
+        app = create_veo_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp),
+                                  api_key=api_key)
+        with serve_asgi(app) as root:
+            yield root
+
+
+@pytest.fixture(scope="session")
+def veo_emulator() -> Iterator[str]:
+    """Base URL (`http://127.0.0.1:PORT`) of a session-wide Veo emulator (generation time 0). Point the
+    `google-genai` SDK at it with `http_options=types.HttpOptions(base_url=...)` and `vertexai=True`, or the
+    app with `VEO_BASE_URL` (and `USE_MOCK_VEO=true`)."""
+    with run_veo_emulator(generation_seconds=0.0) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
 def run_stripe_emulator(*, forward_to: str | None = None, webhook_secret: str | None = None,
                         api_key: str | None = None, catalogue: list[dict] | None = None) -> Iterator[tuple[str, object]]:
     """A Stripe API emulator on its own port; yields `(root URL, the emulator app)`. Point the SDK at it with

@@ -8,6 +8,7 @@ import time
 import uuid
 import warnings
 
+import dramatiq
 import openai
 from PIL import Image
 
@@ -46,6 +47,11 @@ async def wait_for_final(video_id: int, timeout: float = 90.0) -> Videos:
             return video
         await asyncio.sleep(0.05)
     raise AssertionError(f"video {video_id} did not finish: {video.status if video else 'gone'}")
+
+
+async def drain(queue_name: str = "default", timeout_ms: int = 60_000) -> None:
+    """Wait until the broker holds no message on `queue_name`, queued or being worked on (a join, not a sleep)."""
+    await asyncio.to_thread(dramatiq.get_broker().join, queue_name, timeout=timeout_ms)
 
 
 async def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):

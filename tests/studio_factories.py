@@ -11,7 +11,7 @@ from PIL import Image
 from app.accounts.tokens import issue_pair
 from app.media.storage import get_storage, new_key
 from app.tables import Uploads, VideoEvents, Videos
-from tests.billing_factories import make_user  # noqa: F401  (re-exported for the studio tests)
+from tests.billing_factories import make_user
 
 
 def jpeg(width: int = 640, height: int = 360, colour=(200, 80, 40), exif: bytes | None = None) -> bytes:
@@ -99,7 +99,8 @@ async def make_video(user_id: int, *, status: str = "completed", body: bytes | N
         get_storage().save_bytes(poster_key, webp(128, 72))
     defaults = {"step": "completed" if status == "completed" else "queued",
                 "progress": 100 if status == "completed" else 0}
-    video = Videos(user=user_id, prompt=prompt, model=model, duration=4, resolution="1280x720", status=status,
+    defaults["resolution"] = "1280x720"
+    video = Videos(user=user_id, prompt=prompt, model=model, duration=4, status=status,
                    video_key=video_key, poster_key=poster_key, **{**defaults, **columns})
     await video.save()
     for step, message, progress in events or []:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 from litestar.response import Response
@@ -10,38 +9,12 @@ from litestar.response import Response
 from app.accounts import google_signin as auth_service
 from app.accounts import tokens
 from app.accounts import users as users_service
-from app.accounts.users_api import UserOut, user_out
+from app.accounts.schemas import GoogleSignIn, LogoutRequest, RefreshRequest, TokenResponse, UserOut, user_out
 from app.config import get_settings
-from app.limits.rates import RATE_LIMIT_OPT
 from app.errors import AuthenticationRequired, ValidationFailed
+from app.limits.rates import RATE_LIMIT_OPT
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
-
-
-class GoogleSignIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Either `{code, redirect_uri, code_verifier?}` (authorization code flow) or `{id_token}`."""
-
-    code: str | None = None
-    redirect_uri: str | None = None
-    code_verifier: str | None = None
-    nonce: str | None = None
-    id_token: str | None = None
-
-
-class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
-    refresh_token: str
-
-
-class LogoutRequest(msgspec.Struct, forbid_unknown_fields=True):
-    refresh_token: str | None = None
-
-
-class TokenResponse(msgspec.Struct):
-    access_token: str
-    refresh_token: str
-    token_type: str
-    expires_in: int
-    user: UserOut
 
 
 def _token_response(pair: tokens.TokenPair, user) -> TokenResponse:

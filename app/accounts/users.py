@@ -11,7 +11,7 @@ import msgspec
 from app.billing import ledger
 from app.config import get_settings
 from app.errors import Conflict, ValidationFailed
-from app.tables import CreditTransactions, LedgerReason, Users
+from app.tables import CreditTransactions, LedgerReason, Users, Videos
 
 NAME_MAX = 80
 AVATAR_URL_MAX = 1024
@@ -185,10 +185,12 @@ def _display_name(name: str | None) -> str:
 
 
 async def recent_users(limit: int = 5) -> RecentUsers:
-    """The newest users (first names and avatars only) and the real number of users."""
-    rows = await Users.select(Users.name, Users.avatar_url).order_by(Users.created_at, ascending=False).order_by(
-        Users.id, ascending=False
-    ).limit(limit)
+    """The newest creators (first names and avatars only) and the real number of users. A creator has made
+    at least one video, is not an administrator and has not opted out on /account."""
+    makers = Videos.select(Videos.user).distinct()
+    rows = await Users.select(Users.name, Users.avatar_url).where(
+        (Users.is_admin == False) & (Users.show_in_creators == True) & Users.id.is_in(makers)
+    ).order_by(Users.created_at, ascending=False).order_by(Users.id, ascending=False).limit(limit)
     total = await Users.count()
     return RecentUsers(
         users=[RecentUser(name=_display_name(r["name"]), avatar_url=r["avatar_url"]) for r in rows], total=total

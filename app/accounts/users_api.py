@@ -2,59 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 from litestar import Controller, Request, get, patch
 from litestar.params import JSONBody
 
 from app.accounts import users as users_service
-from app.tables import Users
+from app.accounts.schemas import CreditsOut, ProfileUpdate, UserOut, user_out
 from app.web.auth import user_required
 from app.web.openapi import BEARER
-
-
-class UserOut(msgspec.Struct):
-    id: int
-    email: str
-    name: str
-    avatar_url: str | None
-    credits: int
-    subscription_plan: str
-    subscription_status: str
-    subscription_start_date: datetime | None
-    subscription_end_date: datetime | None
-    is_admin: bool
-    created_at: datetime
-
-
-def user_out(user: Users) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        avatar_url=user.avatar_url,
-        credits=user.credits,
-        subscription_plan=user.subscription_plan,
-        subscription_status=user.subscription_status,
-        subscription_start_date=user.subscription_start_date,
-        subscription_end_date=user.subscription_end_date,
-        is_admin=user.is_admin,
-        created_at=user.created_at,
-    )
-
-
-class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    """Editable fields only; email and Google id come from Google and cannot be changed here."""
-
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    avatar_url: str | None | msgspec.UnsetType = msgspec.UNSET
-
-
-class CreditsOut(msgspec.Struct):
-    credits: int
-    subscription_plan: str
-    subscription_status: str
 
 
 class UsersController(Controller):

@@ -45,7 +45,8 @@ class SubscriptionRequiredException(AppError):
     status_code = 403
     code = "subscription_required"
     default_detail = "Generating videos needs a Basic or Pro plan."
-    fix = ("billing:pricing", "Compare plans")
+    fix = ("billing:pricing", "Choose a plan")
+    upgrade_url = "/pricing"  # named in the API's 403 body
 
 
 class SubscriptionExpiredException(AppError):
@@ -54,7 +55,8 @@ class SubscriptionExpiredException(AppError):
     status_code = 403
     code = "subscription_expired"
     default_detail = "Your subscription has expired. Renew it to generate videos."
-    fix = ("billing:pricing", "See plans")
+    fix = ("billing:pricing", "Renew your plan")
+    upgrade_url = "/pricing"
 
 
 class AlreadyCharged(Conflict):
@@ -78,6 +80,11 @@ async def check_can_generate(user: Users | None, price: int) -> None:
     if user.subscription_plan == Plan.free.value:
         raise SubscriptionRequiredException(
             "The Free plan cannot generate videos. Choose the Basic or Pro plan to start."
+        )
+    if user.subscription_status == SubscriptionStatus.past_due.value:
+        raise SubscriptionExpiredException(
+            f"The payment for your {plan_info(user.subscription_plan).title} plan failed. "
+            "Update your card in the billing portal to keep generating."
         )
     if user.subscription_status != SubscriptionStatus.active.value:
         raise SubscriptionExpiredException(
@@ -169,7 +176,7 @@ async def grant(user_id: int, amount: int, note: str) -> ledger.Entry:
     if len(note) > 200:
         raise ValidationFailed("Keep the reason under 200 characters.")
     try:
-        return await ledger.apply(user_id, amount, LedgerReason.admin, note=note)
+        entry = await ledger.apply(user_id, amount, LedgerReason.admin, note=note)
     except InsufficientCreditsException:
         row = await Users.select(Users.credits).where(Users.id == user_id).first()
         if row is None:
@@ -178,6 +185,17 @@ async def grant(user_id: int, amount: int, note: str) -> ledger.Entry:
             f"That would take the balance below zero: it is {row['credits']:,} credits, "
             f"so at most {row['credits']:,} can be removed."
         ) from None
+    if amount > 0:
+        await announce_grant(user_id, amount, note)
+    return entry
+
+
+async def announce_grant(user_id: int, amount: int, why: str) -> None:
+    """Tell the user (in the bell) that credits were added."""
+    from app.notifications.inbox import notify
+
+    await notify(user_id, "credits_granted", title=f"{amount:,} credits were added to your balance", body=why,
+                 link="/account#ledger")
 
 
 @dataclass(frozen=True)
@@ -216,6 +234,8 @@ def describe_entry(reason: str, video_id: int | None, note: str) -> str:
         return f"{title} plan — monthly credits"
     if reason == LedgerReason.admin.value:
         return f"Adjustment by an administrator: {note}" if note else "Adjustment by an administrator"
+    if reason in (LedgerReason.subscription.value, LedgerReason.purchase.value, LedgerReason.pack_refund.value):
+        return note or reason  # payments write their own sentence
     return reason
 
 

@@ -40,6 +40,7 @@ async def apply(
     video_id: int | None = None,
     charge_seq: int = 0,
     note: str = "",
+    reference: str | None = None,
 ) -> Entry:
     """Change a balance by `delta` and record it; raise InsufficientCredits if it would go below zero.
 
@@ -66,6 +67,7 @@ async def apply(
                 charge_seq=charge_seq,
                 balance_after=balance,
                 note=note,
+                reference=reference,
             )
         ).returning(CreditTransactions.id)
     return Entry(user_id=user_id, delta=delta, balance_after=balance, transaction_id=inserted[0]["id"])

@@ -128,4 +128,8 @@ async def set_plan(
             raise NotFound("No such user.")
         if grant and info.monthly_credits:
             await ledger.apply(user_id, info.monthly_credits, LedgerReason.plan_grant, note=info.plan.value)
+    if grant and info.monthly_credits:
+        from app.billing.charges import announce_grant
+
+        await announce_grant(user_id, info.monthly_credits, f"Your {info.plan.value.capitalize()} plan's credits.")
     return await Users.objects().where(Users.id == user_id).first()

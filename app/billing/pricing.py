@@ -23,7 +23,3 @@ def price_for(model: str, duration: int) -> int:
     except (KeyError, TypeError, ValueError):
         allowed = ", ".join(f"{d} s" for d in durations)
         raise ValidationFailed(f"{model} makes videos of {allowed}; {duration} s is not available.") from None
-
-
-def durations_for(model: str) -> list[int]:
-    return sorted(PRICES.get(model, {}))

@@ -35,6 +35,8 @@ from litestar.response import Redirect
 from app.web.templating import render
 
 MOUNT_PATH = "/_emulators/mail"
+PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action 'self'; "
+               "base-uri 'none'; frame-ancestors 'none'")
 _ID = re.compile(r"^[0-9]{19}-[0-9a-f]{8}$")
 
 
@@ -175,7 +177,9 @@ def create_mail_emulator(directory: Path, *, base_path: str = MOUNT_PATH) -> Lit
     outbox = Outbox(directory)
 
     def page(template: str, **context: Any) -> Response:
-        return Response(render(template, base=base_path, **context), media_type="text/html")
+        # Its own policy: the pages and the emails shown in them use inline styles, and nothing else runs.
+        return Response(render(template, base=base_path, **context), media_type="text/html",
+                        headers={"Content-Security-Policy": PAGE_POLICY})
 
     @get("/", sync_to_thread=False)
     def index() -> Response:

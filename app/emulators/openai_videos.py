@@ -143,7 +143,7 @@ async def _body(request: Request) -> tuple[dict[str, Any], bool]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         form = await request.form()
-        return {key: form.get(key) for key in form.keys()}, True
+        return {key: form.get(key) for key in form}, True
     raw = await request.body()
     if content_type == "application/json" or (not content_type and raw):
         try:
@@ -234,9 +234,10 @@ def _check_image(data: bytes, size: str) -> None:
         raise ApiError(400, "Inpaint image must match the requested width and height")
 
 
-def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None):
+def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None,
+                           reuse_renders: bool = False):
     """The emulator as an ASGI app (mount it at `/v1`, or at `/_emulators/openai/v1` in the web app)."""
-    store = JobStore(generation_seconds=generation_seconds, storage_dir=Path(storage_dir))
+    store = JobStore(generation_seconds=generation_seconds, storage_dir=Path(storage_dir), reuse_renders=reuse_renders)
     background: set[asyncio.Task] = set()
 
     async def request_faults(request: Request, *, counted_prompt: str | None = None) -> dict[str, int]:
@@ -469,10 +470,11 @@ class AtPrefix:
         await self.app(scope, receive, send)
 
 
-def standalone_app(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None):
+def standalone_app(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None,
+                   reuse_renders: bool = False):
     """The emulator with its routes under `/v1`, as on api.openai.com."""
     return AtPrefix(create_openai_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir,
-                                           api_key=api_key))
+                                           api_key=api_key, reuse_renders=reuse_renders))
 
 
 
@@ -486,11 +488,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generation-seconds", type=float, default=6.0)
     parser.add_argument("--storage-dir", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
+    parser.add_argument("--reuse-renders", action="store_true",
+                        help="render one clip per size and length and copy it for later jobs (benchmarks)")
     args = parser.parse_args(argv)
     storage = args.storage_dir or Path(tempfile.mkdtemp(prefix="openai-emulator-"))
     print(f"OpenAI Videos emulator: http://{args.host}:{args.port}/v1 (files in {storage})")
     uvicorn.run(standalone_app(generation_seconds=args.generation_seconds, storage_dir=storage,
-                               api_key=args.api_key), host=args.host, port=args.port, log_level="warning")
+                               api_key=args.api_key, reuse_renders=args.reuse_renders),
+                host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
-"""A faithful emulator of the Runway API's image-to-video task endpoints, as the `runwayml` SDK calls them.
+"""A faithful emulator of the Runway API's video task endpoints, as the `runwayml` SDK calls them.
 
 Routes (relative to the emulator's root, which plays the role of `https://api.dev.runwayml.com`):
-`POST /v1/image_to_video`, `GET|DELETE /v1/tasks/{id}`, and `GET /outputs/{id}.mp4?_exp=..&_sig=..`,
-the signed output URL a succeeded task lists (public, like Runway's CDN links; fresh on every GET,
+`POST /v1/image_to_video`, `POST /v1/text_to_video`, `GET|DELETE /v1/tasks/{id}`, and
+`GET /outputs/{id}.mp4?_exp=..&_sig=..`, the signed output URL a succeeded task lists (public, like Runway's CDN links; fresh on every GET,
 valid for 24 hours). Every `/v1/` request needs `Authorization: Bearer <key>` (401 otherwise; any
 non-empty key unless the emulator was given one) and `X-Runway-Version: 2024-11-06` (400 otherwise).
 Errors are `{"error": "<message>"}`, validation errors add `issues: [{path, message}]`.
 
+Models (see `runway_tasks.MODELS`): `gen4_turbo` (image only; 5 or 10 s), `gen4.5` (2-10 s; from an
+image in six ratios, from text in 1280:720 and 720:1280) and Google's `veo3.1` / `veo3.1_fast`
+(4/6/8 s; 1280:720, 720:1280, 1080:1920, 1920:1080; `audio` — default true — adds a soundtrack).
+
 A task is PENDING for its first moments, then RUNNING with a rising `progress` (0..1), then SUCCEEDED
-with `output: [url]` once `generation_seconds` have passed and its H.264 MP4 (the prompt image, panned
-and zoomed, at exactly the ratio's size and the duration) has been rendered in a worker thread.
+with `output: [url]` once `generation_seconds` have passed and its H.264 MP4 (the prompt image panned
+and zoomed, or a generated scene for text to video, at exactly the ratio's size and the duration) has
+been rendered in a worker thread.
 DELETE cancels a task still in flight (it then reads CANCELLED) and deletes a finished one (404 after).
 The emulator never fetches URLs: `promptImage` must be a base64 data URI.
 
@@ -49,7 +54,6 @@ from PIL import Image, UnidentifiedImageError
 
 from app.emulators.runway_tasks import (
     MODELS,
-    RATIOS,
     REQUEST_FAULTS,
     Task,
     TaskStore,
@@ -66,6 +70,8 @@ MAX_DATA_URI = 5 * 1024 * 1024
 MAX_SEED = 4_294_967_295
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/jpg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 CREATE_FIELDS = {"model", "promptImage", "promptText", "ratio", "duration", "seed", "contentModeration"}
+# Only the models that make a soundtrack (Google's Veo through Runway) take these.
+AUDIO_FIELDS = {"audio", "negativePrompt"}
 _DATA_URI = re.compile(r"^data:([^;,]+)(?:;[^;,=]+=[^;,]*)*;base64,(.*)$", re.DOTALL)
 
 
@@ -137,7 +143,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _prompt_image_uri(value: Any) -> str:
+def _prompt_image_uri(value: Any, model: str) -> str:
     """The first-frame image URI, from a string or `[{uri, position: "first"}]`."""
     if value is None:
         raise invalid("promptImage", "Required")
@@ -146,7 +152,7 @@ def _prompt_image_uri(value: Any) -> str:
     if not isinstance(value, list):
         raise _expected("promptImage", "string | array", value)
     if len(value) != 1:
-        raise invalid("promptImage", "gen4_turbo accepts exactly one image, at position 'first'")
+        raise invalid("promptImage", f"{model} accepts exactly one image, at position 'first'")
     item = value[0]
     if not isinstance(item, dict):
         raise _expected("promptImage.0", "object", item)
@@ -233,29 +239,36 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
             raise ApiError(404, "Task not found.")
         return task
 
-    @post("/v1/image_to_video", status_code=200)
-    async def image_to_video(request: Request) -> Response:
+    async def create_task(request: Request, *, from_image: bool) -> Response:
         fields = await _json_body(request)
-        for name in fields:
-            if name not in CREATE_FIELDS:
-                raise invalid(name, f"Unrecognized key '{name}'")
         model = fields.get("model")
         if model is None:
             raise invalid("model", "Required")
-        _enum("model", model, tuple(MODELS))
+        offered = tuple(m for m, spec in MODELS.items() if from_image or spec["text_ratios"])
+        _enum("model", model, offered)
         spec = MODELS[model]
-        uri = _prompt_image_uri(fields.get("promptImage"))
+        allowed = CREATE_FIELDS | (AUDIO_FIELDS if spec["audio"] else set())
+        if not from_image:
+            allowed = allowed - {"promptImage"}
+        for name in fields:
+            if name not in allowed:
+                raise invalid(name, f"Unrecognized key '{name}'")
+        uri = _prompt_image_uri(fields.get("promptImage"), model) if from_image else None
         ratio = fields.get("ratio")
         if ratio is None:
             raise invalid("ratio", "Required")
-        _enum("ratio", ratio, RATIOS)
+        _enum("ratio", ratio, spec["image_ratios" if from_image else "text_ratios"])
         duration = fields.get("duration", spec["default_duration"])
+        if duration is None:
+            raise invalid("duration", "Required")
         if isinstance(duration, bool) or not isinstance(duration, int):
             raise _expected("duration", "integer", duration)
         _enum("duration", duration, spec["durations"])
         text = fields.get("promptText", "")
         if not isinstance(text, str):
             raise _expected("promptText", "string", text)
+        if not from_image and "promptText" not in fields:
+            raise invalid("promptText", "Required")
         if "promptText" in fields and not text.strip():
             raise invalid("promptText", "String must contain at least 1 character(s)")
         if len(text.encode("utf-16-le")) // 2 > MAX_PROMPT_TEXT:
@@ -263,12 +276,18 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
         seed = fields.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
             raise invalid("seed", f"Expected an integer from 0 to {MAX_SEED}")
+        audio = fields.get("audio", spec["audio"])
+        if not isinstance(audio, bool):
+            raise _expected("audio", "boolean", audio)
+        negative = fields.get("negativePrompt", "")
+        if not isinstance(negative, str):
+            raise _expected("negativePrompt", "string", negative)
         moderation = fields.get("contentModeration", {})
         if not isinstance(moderation, dict):
             raise _expected("contentModeration", "object", moderation)
         if "publicFigureThreshold" in moderation:
             _enum("contentModeration.publicFigureThreshold", moderation["publicFigureThreshold"], ("auto", "low"))
-        image = _decode_image(uri)
+        image = _decode_image(uri) if uri is not None else None
 
         faults = parse_faults(text, request.headers.get(FAULT_HEADER))
         if "slow" in faults:
@@ -276,12 +295,20 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
         if kind := store.take_request_fault(faults, text):
             raise _status_fault(kind)
         task = store.new_task(model=model, prompt_text=text, ratio=ratio, duration=duration, seed=seed,
-                              image=image, faults=faults)
+                              image=image, faults=faults, audio=audio)
         if store.needs_render(task):
             job = asyncio.get_running_loop().create_task(anyio.to_thread.run_sync(store.render, task))
             background.add(job)
             job.add_done_callback(background.discard)
         return Response({"id": task.id, "estimatedCost": {"credits": task.credits}})
+
+    @post("/v1/image_to_video", status_code=200)
+    async def image_to_video(request: Request) -> Response:
+        return await create_task(request, from_image=True)
+
+    @post("/v1/text_to_video", status_code=200)
+    async def text_to_video(request: Request) -> Response:
+        return await create_task(request, from_image=False)
 
     @get("/v1/tasks/{task_id:str}")
     async def retrieve_task(request: Request, task_id: FromPath[str]) -> Response:
@@ -328,7 +355,7 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
         return ApiError(500, "An internal error occurred.").response()
 
     app = Litestar(
-        route_handlers=[image_to_video, retrieve_task, delete_task, output],
+        route_handlers=[image_to_video, text_to_video, retrieve_task, delete_task, output],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_crash},
         openapi_config=None,
         logging_config=None,

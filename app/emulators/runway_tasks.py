@@ -21,8 +21,20 @@ from app.emulators.faults import REQUEST_FAULTS, RequestFaults, caption_of
 from app.media.render import render_clip
 
 RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
-# model -> durations (seconds) it makes, its default duration, and the credits one second costs.
-MODELS = {"gen4_turbo": {"durations": (5, 10), "default_duration": 10, "credits_per_second": 5}}
+_VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+# model -> the ratios it makes from an image and from text alone (none: image only), its durations
+# (seconds), default duration, whether it can generate audio, and the credits one second costs.
+MODELS = {
+    "gen4_turbo": {"image_ratios": RATIOS, "text_ratios": (), "durations": (5, 10), "default_duration": 10,
+                   "audio": False, "credits_per_second": 5},
+    "gen4.5": {"image_ratios": ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"),
+               "text_ratios": ("1280:720", "720:1280"), "durations": tuple(range(2, 11)), "default_duration": None,
+               "audio": False, "credits_per_second": 12},
+    "veo3.1": {"image_ratios": _VEO_RATIOS, "text_ratios": _VEO_RATIOS, "durations": (4, 6, 8),
+               "default_duration": 8, "audio": True, "credits_per_second": 40},
+    "veo3.1_fast": {"image_ratios": _VEO_RATIOS, "text_ratios": _VEO_RATIOS, "durations": (4, 6, 8),
+                    "default_duration": 8, "audio": True, "credits_per_second": 15},
+}
 OUTPUT_TTL_SECONDS = 24 * 3600
 
 TASK_FAULTS = {"moderation", "stuck", "throttled", "output-502"}
@@ -53,9 +65,10 @@ class Task:
     ratio: str
     duration: int
     seed: int
-    image: bytes
+    image: bytes | None
     created: float
     faults: dict[str, int]
+    audio: bool = False
     throttled_polls_left: int = 0
     output_faults_left: int = 0
     clock_start: float | None = None
@@ -96,12 +109,12 @@ class TaskStore:
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def new_task(self, *, model: str, prompt_text: str, ratio: str, duration: int, seed: int, image: bytes,
-                 faults: dict[str, int]) -> Task:
+    def new_task(self, *, model: str, prompt_text: str, ratio: str, duration: int, seed: int, image: bytes | None,
+                 faults: dict[str, int], audio: bool = False) -> Task:
         now = time.time()
         throttled = faults.get("throttled", 0)
         task = Task(id=str(uuid.uuid4()), model=model, prompt_text=prompt_text, ratio=ratio, duration=duration,
-                    seed=seed, image=image, created=now, faults=faults, throttled_polls_left=throttled,
+                    seed=seed, image=image, created=now, faults=faults, audio=audio, throttled_polls_left=throttled,
                     output_faults_left=faults.get("output-502", 0), clock_start=None if throttled else now)
         with self.lock:
             self.tasks[task.id] = task
@@ -160,15 +173,20 @@ class TaskStore:
         return self.storage_dir / task.id / "output.mp4"
 
     def render(self, task: Task) -> None:
-        """Render the task's MP4 from its prompt image (blocking: run it in a worker thread)."""
+        """Render the task's MP4, from its prompt image or (text to video) a generated scene, with a
+        soundtrack when audio was asked for (blocking: run it in a worker thread)."""
         try:
             with _RENDER_SLOTS:
                 path = self.output_path(task)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 partial = path.with_name(path.name + ".part")
-                with Image.open(io.BytesIO(task.image)) as image:
+                image = Image.open(io.BytesIO(task.image)) if task.image is not None else None
+                try:
                     render_clip(partial, width=task.width, height=task.height, seconds=task.duration,
-                                caption=caption_of(task.prompt_text), image=image)
+                                caption=caption_of(task.prompt_text), image=image, audio=task.audio)
+                finally:
+                    if image is not None:
+                        image.close()
                 partial.rename(path)
             task.rendered_at = time.time()
         except Exception as exc:  # a render failure becomes a failed task, as the real API reports

@@ -25,7 +25,7 @@ Webhooks go to every endpoint (made through `/v1/webhook_endpoints`, or given at
 `{fail?: bool}` (the current period ends now: the next one is invoiced and charged, or a subscription set
 to cancel ends).
 
-Run it on its own: `python -m app.emulators.stripe --port 8767 --forward-to URL --webhook-secret whsec_...`.
+Run it on its own: `python -m app.emulators.stripe --port 8768 --forward-to URL --webhook-secret whsec_...`.
 """
 
 from __future__ import annotations
@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m app.emulators.stripe", description=main.__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--port", type=int, default=8768)
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any sk_test_ key)")
     parser.add_argument("--forward-to", default=None, help="webhook endpoint URL, as `stripe listen --forward-to`")
     parser.add_argument("--webhook-secret", default=EMULATOR_WEBHOOK_SECRET)

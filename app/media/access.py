@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from app.media.backend import InvalidKey, check_key
-from app.tables import Uploads, Videos
+from app.tables import AudioUploads, BrandKits, Finishings, Renditions, Uploads, Videos
 
-PRIVATE_PREFIXES = ("videos", "posters", "uploads", "references")
+PRIVATE_PREFIXES = ("videos", "posters", "uploads", "references", "renditions", "music", "brand")
 
 
 class Owned(NamedTuple):
@@ -28,6 +28,22 @@ async def _owns(user_id: int, key: str) -> tuple[bool, str | None]:
             .first()
         )
         return row is not None, row["content_type"] if row else None
+    if prefix == "renditions":
+        owned = Renditions.exists().where(
+            ((Renditions.video_key == key) | (Renditions.poster_key == key)) & (Renditions.user == user_id)
+        )
+        if await owned:
+            return True, None
+        return await Finishings.exists().where((Finishings.captions_key == key) & (Finishings.user == user_id)), None
+    if prefix == "music":
+        row = (
+            await AudioUploads.select(AudioUploads.content_type)
+            .where((AudioUploads.storage_key == key) & (AudioUploads.user == user_id))
+            .first()
+        )
+        return row is not None, row["content_type"] if row else None
+    if prefix == "brand":
+        return await BrandKits.exists().where((BrandKits.logo_key == key) & (BrandKits.user == user_id)), None
     return False, None
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from litestar import Controller, Request, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media import uploads as uploads_service
 from app.media.cpu import run_cpu
 from app.media.upload_limits import read_file_field
 from app.web.auth import user_required
-from app.limits.rates import RATE_LIMIT_OPT
 
 
 class UploadApiController(Controller):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from litestar import Controller, Request, Response, route
 from litestar.params import FromPath
 
@@ -9,6 +11,8 @@ from app.errors import NotFound
 from app.media.access import owned_key
 from app.media.serving import answer
 from app.web.auth import user_from_bearer
+
+SAFE_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}\.(mp4|webp|jpg|png)")
 
 
 class PublicMediaController(Controller):
@@ -30,12 +34,16 @@ class OwnerMediaController(Controller):
         """A user's videos, posters and uploads, to that user only (signed-in page or bearer token).
 
         Anyone else — and any key the user does not own — gets the same 404, so keys cannot be probed.
-        `?download=1` asks the browser to save the file. With object storage the answer is a redirect to
-        a short-lived URL of the file in the bucket.
+        `?download=1` (or `?download=<file name>`) asks the browser to save the file. With object storage
+        the answer is a redirect to a short-lived URL of the file in the bucket.
         """
         user = request.user or await user_from_bearer(request.headers.get("authorization"))
         owned = await owned_key(user.id if user else None, key.lstrip("/"))
         if owned is None:
             raise NotFound("No such file.")
-        download = request.query_params.get("download") in ("1", "true")
-        return answer(request, owned.key, public=False, content_type=owned.content_type, download=download)
+        download = request.query_params.get("download")
+        name = None
+        if download:
+            # `?download=<name>` names the saved file (the page passes one made from the prompt).
+            name = download if SAFE_FILE_NAME.fullmatch(download) else f"adsvideo-{owned.key.rsplit('/', 1)[-1]}"
+        return answer(request, owned.key, public=False, content_type=owned.content_type, download_name=name)

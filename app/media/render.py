@@ -3,6 +3,7 @@ generated scene, with a caption. Used by the OpenAI/Runway emulators and by `see
 
 from __future__ import annotations
 
+import array
 import colorsys
 import hashlib
 import io
@@ -15,6 +16,8 @@ import av
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 DEFAULT_FPS = 24
+AUDIO_RATE = 24_000
+AUDIO_FRAME_SAMPLES = 1024
 
 
 @dataclass
@@ -73,13 +76,23 @@ def _scene(world: Image.Image, width: int, height: int, t: float) -> Image.Image
     return small.resize((width, height), Image.BILINEAR)
 
 
-def _pan_zoom(image: Image.Image, width: int, height: int, progress: float) -> Image.Image:
-    """Ken Burns: zoom from 100% to 112% while drifting slightly, over a cover-cropped picture."""
-    zoom = 1.0 + 0.12 * progress
+# Camera moves over a still picture: (zoom at start, zoom at end, horizontal, vertical) where the last
+# two map progress 0..1 to where the window sits (0 = left/top, 1 = right/bottom).
+MOTIONS = {
+    "push": (1.0, 1.12, lambda p: 0.3 + 0.4 * p, lambda p: 0.5),  # a slow push-in, drifting right
+    "pull": (1.16, 1.0, lambda p: 0.5, lambda p: 0.45),  # starts close, pulls back to reveal
+    "pan": (1.18, 1.18, lambda p: p, lambda p: 0.55),  # slides across the set
+    "rise": (1.18, 1.1, lambda p: 0.5, lambda p: 1 - p),  # tilts up the product
+}
+
+
+def _pan_zoom(image: Image.Image, width: int, height: int, progress: float, motion: str = "push") -> Image.Image:
+    """Ken Burns over a cover-cropped picture, in one of MOTIONS."""
+    start, end, across, down = MOTIONS[motion]
+    zoom = start + (end - start) * progress
     cw, ch = width / zoom, height / zoom
-    max_dx, max_dy = (width - cw), (height - ch)
-    left = max_dx * (0.3 + 0.4 * progress)
-    top = max_dy * 0.5
+    left = (width - cw) * across(progress)
+    top = (height - ch) * down(progress)
     return image.resize((width, height), Image.BICUBIC, box=(left, top, left + cw, top + ch))
 
 
@@ -131,6 +144,25 @@ def cover(image: Image.Image, width: int, height: int) -> Image.Image:
     return ImageOps.fit(image, (width, height), Image.LANCZOS, centering=(0.5, 0.5))
 
 
+def _tone_frames(seconds: int, caption: str):
+    """A soft two-note chime, mono 16-bit, `seconds` long: the soundtrack of an emulated video with audio."""
+    low = 220.0 + (int(hashlib.sha256(caption.encode()).hexdigest()[:2], 16) % 12) * 10
+    total = seconds * AUDIO_RATE
+    pts = 0
+    while pts < total:
+        count = min(AUDIO_FRAME_SAMPLES, total - pts)
+        samples = array.array("h", (
+            int(6000 * math.sin(2 * math.pi * (low if (pts + i) // AUDIO_RATE % 2 == 0 else low * 1.5)
+                                * (pts + i) / AUDIO_RATE))
+            for i in range(count)
+        ))
+        frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+        frame.planes[0].update(samples.tobytes())
+        frame.sample_rate, frame.pts = AUDIO_RATE, pts
+        yield frame
+        pts += count
+
+
 def render_clip(
     out: str | Path | BinaryIO,
     *,
@@ -141,13 +173,18 @@ def render_clip(
     image: Image.Image | None = None,
     fps: int = DEFAULT_FPS,
     keyframe_count: int = 5,
+    audio: bool = False,
+    motion: str = "push",
 ) -> RenderedClip:
-    """Write an MP4 (H.264, yuv420p) of exactly width×height and `seconds` to `out`.
+    """Write an MP4 (H.264, yuv420p; with an AAC soundtrack when `audio`) of exactly width×height and
+    `seconds` to `out`.
 
     CPU-bound: call it from a worker thread (`anyio.to_thread.run_sync`) inside async code.
     """
     if width % 2 or height % 2:
         raise ValueError("H.264 needs even dimensions")
+    if motion not in MOTIONS:
+        raise ValueError(f"unknown motion {motion!r}")
     base = cover(image, width, height) if image is not None else None
     band = _caption_band(width, height, caption)
     world = _gradient_world(max(2, width // 8), max(2, height // 8), caption) if base is None else None
@@ -159,9 +196,10 @@ def render_clip(
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "26", "movflags": "+faststart"}
+        sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(total):
             progress = i / max(1, total - 1)
-            frame_img = _pan_zoom(base, width, height, progress) if base is not None else _scene(world, width, height, i / fps)
+            frame_img = _pan_zoom(base, width, height, progress, motion) if base is not None else _scene(world, width, height, i / fps)
             if band is not None:
                 frame_img.paste(band[0], band[1], band[0])
             if i in wanted:
@@ -170,6 +208,10 @@ def render_clip(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            for frame in _tone_frames(seconds, caption):
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode(None))
     return result
 
 
@@ -180,10 +222,11 @@ def render_clip_bytes(**kwargs) -> tuple[bytes, RenderedClip]:
 
 
 def probe(data: bytes | str | Path) -> dict:
-    """Codec, size and duration (seconds) of an MP4, read back with PyAV."""
+    """Codec, size, duration (seconds) and soundtrack codec (None without one) of an MP4, read back with PyAV."""
     source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
     with av.open(source) as container:
         stream = container.streams.video[0]
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
         duration = float(stream.duration * stream.time_base) if stream.duration else container.duration / 1e6
         return {
             "codec": stream.codec_context.name,
@@ -191,4 +234,5 @@ def probe(data: bytes | str | Path) -> dict:
             "height": stream.codec_context.height,
             "seconds": duration,
             "frames": stream.frames,
+            "audio": audio,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from math import cos, radians, sin
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -110,6 +111,59 @@ def handbag(size=(1280, 720), colour=(150, 92, 52), backdrop=((246, 240, 230), (
     return img
 
 
+def perfume(size=(1280, 720), colour=(126, 58, 176), backdrop=((240, 232, 250), (196, 176, 226))) -> Image.Image:
+    img = _backdrop(size, *backdrop)
+    w, h = size
+    cx, base = w // 2, int(h * 0.84)
+    _shadow(img, (cx - w // 8, base - 14, cx + w // 8, base + 20))
+    d = ImageDraw.Draw(img)
+    pw, ph = w // 9, int(h * 0.4)
+    glass = tuple(min(255, c + 70) for c in colour)
+    d.rounded_rectangle((cx - pw, base - ph, cx + pw, base), radius=pw // 3, fill=glass, outline=colour, width=6)
+    d.rounded_rectangle((cx - pw + 16, base - ph * 0.7, cx + pw - 16, base - 14), radius=pw // 4, fill=colour)
+    d.rectangle((cx - pw // 5, base - ph - h // 14, cx + pw // 5, base - ph), fill=(212, 175, 55))
+    d.rounded_rectangle((cx - pw // 2, base - ph - h // 14 - h // 10, cx + pw // 2, base - ph - h // 14),
+                        radius=10, fill=(40, 30, 50))
+    return img
+
+
+def phone(size=(1280, 720), colour=(24, 24, 32), backdrop=((226, 244, 240), (150, 206, 196))) -> Image.Image:
+    img = _backdrop(size, *backdrop)
+    w, h = size
+    cx, base = w // 2, int(h * 0.88)
+    _shadow(img, (cx - w // 9, base - 12, cx + w // 9, base + 18))
+    d = ImageDraw.Draw(img)
+    pw, ph = int(h * 0.2), int(h * 0.74)
+    d.rounded_rectangle((cx - pw, base - ph, cx + pw, base), radius=pw // 4, fill=colour)
+    screen = (cx - pw + 10, base - ph + 14, cx + pw - 10, base - 14)
+    d.rounded_rectangle(screen, radius=pw // 5, fill=(88, 70, 240))
+    d.ellipse((cx - pw // 2, base - ph * 0.7, cx + pw // 2, base - ph * 0.7 + pw), fill=(255, 196, 90))
+    for i in range(3):
+        y = base - ph * 0.38 + i * ph * 0.09
+        d.rounded_rectangle((cx - pw * 0.7, y, cx + pw * (0.7 - 0.2 * i), y + ph * 0.04), radius=3, fill=(236, 232, 255))
+    return img
+
+
+def watch(size=(1280, 720), colour=(58, 72, 92), backdrop=((244, 238, 228), (202, 188, 164))) -> Image.Image:
+    img = _backdrop(size, *backdrop)
+    w, h = size
+    cx, cy = w // 2, int(h * 0.5)
+    d = ImageDraw.Draw(img)
+    r = int(h * 0.2)
+    d.rounded_rectangle((cx - r // 2, cy - int(h * 0.45), cx + r // 2, cy + int(h * 0.45)), radius=r // 4, fill=colour)
+    _shadow(img, (cx - r, cy + r - 10, cx + r, cy + r + 30))
+    d = ImageDraw.Draw(img)
+    d.ellipse((cx - r - 12, cy - r - 12, cx + r + 12, cy + r + 12), fill=(212, 175, 55))
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(250, 248, 242))
+    for i in range(12):
+        angle = i * 30
+        x, y = cx + sin(radians(angle)) * r * 0.82, cy - cos(radians(angle)) * r * 0.82
+        d.ellipse((x - 4, y - 4, x + 4, y + 4), fill=(40, 40, 40))
+    d.line((cx, cy, cx + r * 0.45, cy - r * 0.3), fill=(30, 30, 30), width=7)
+    d.line((cx, cy, cx - r * 0.1, cy - r * 0.7), fill=(30, 30, 30), width=5)
+    return img
+
+
 PRODUCTS = {
     "bottle": bottle,
     "sneaker": sneaker,
@@ -117,6 +171,9 @@ PRODUCTS = {
     "lipstick": lipstick,
     "headphones": headphones,
     "handbag": handbag,
+    "perfume": perfume,
+    "phone": phone,
+    "watch": watch,
 }
 
 

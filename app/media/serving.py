@@ -21,25 +21,30 @@ PRIVATE_CACHE = "private, max-age=3600"
 
 
 def answer(request: Request, key: str, *, public: bool, content_type: str | None = None,
-           download: bool = False) -> Response:
-    """The file at `key` (already checked: public, or owned by the caller), or 404."""
+           download_name: str | None = None, cache_control: str | None = None) -> Response:
+    """The file at `key` (already checked: public, or one the caller may have), or 404.
+
+    `public`: anyone may have it (served from the public URL with object storage). `download_name`: have
+    the browser save the file under this name. `cache_control`: for a file served from this disk.
+    """
     store = get_storage()
-    name = f"adsvideo-{key.rsplit('/', 1)[-1]}" if download else None
     try:
         if isinstance(store, LocalStorage):
-            return _from_disk(request, store.stat(key), public=public, content_type=content_type, download_name=name)
-        return _redirect(request, store, key, public=public, download_name=name)
+            cache = cache_control or (PUBLIC_CACHE if public else PRIVATE_CACHE)
+            return _from_disk(request, store.stat(key), cache_control=cache, content_type=content_type,
+                              download_name=download_name)
+        return _redirect(request, store, key, public=public, download_name=download_name)
     except InvalidKey:
         raise NotFound("No such file.") from None
 
 
-def _from_disk(request: Request, stored: StoredFile | None, *, public: bool, content_type: str | None,
+def _from_disk(request: Request, stored: StoredFile | None, *, cache_control: str, content_type: str | None,
                download_name: str | None) -> Response:
     if stored is None:
         raise NotFound("No such file.")
     if content_type:
         stored = replace(stored, content_type=content_type)
-    response = serve_file(request, stored, cache_control=PUBLIC_CACHE if public else PRIVATE_CACHE)
+    response = serve_file(request, stored, cache_control=cache_control)
     if download_name:
         response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
         response.headers["Cache-Control"] = "private, no-store"

@@ -6,10 +6,10 @@ from litestar import Controller, Request, post
 from litestar.response import Template
 
 from app.errors import AppError
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media import uploads as uploads_service
 from app.media.upload_limits import read_file_field
 from app.web.auth import user_required
-from app.limits.rates import RATE_LIMIT_OPT
 
 
 class StudioUploadController(Controller):

@@ -1,5 +1,5 @@
 """Reference-image uploads: validate (Pillow decode, size, pixels, metadata stripped), store under a random key,
-record who owns it; and the crop warning when the picture's shape is far from the video's."""
+record who owns it; and warnings when the picture's shape is far from the video's or it is much smaller."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from app.tables import Uploads
 
 # How far (as a ratio of aspect ratios) a picture may be from the output before we warn it will be cropped.
 CROP_TOLERANCE = 1.15
+# From this much enlargement on, a picture looks visibly soft in the video.
+UPSCALE_WARNING = 2.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,26 @@ def crop_warning(width: int, height: int, size: str | None) -> str | None:
     )
 
 
+def small_warning(width: int, height: int, size: str | None) -> str | None:
+    """A sentence when an image of width×height must be enlarged a lot to fill `size`."""
+    target = parse_size(size)
+    if target is None or not width or not height:
+        return None
+    scale = max(target[0] / width, target[1] / height)
+    if scale < UPSCALE_WARNING:
+        return None
+    return (
+        f"This image is small ({width}×{height}): it will be enlarged about {round(scale)}× to fill the "
+        f"{target[0]}×{target[1]} video and may look soft. A photo at least that size works best."
+    )
+
+
+def image_warning(width: int, height: int, size: str | None) -> str | None:
+    """What the studio and the API say about using this image for a video of `size` (None: nothing)."""
+    sentences = [w for w in (crop_warning(width, height, size), small_warning(width, height, size)) if w]
+    return " ".join(sentences) or None
+
+
 def check(data: bytes) -> ValidatedImage:
     """Validate an uploaded file against the configured limits; ValidationFailed (4xx) says what is wrong."""
     return validate_image(data, get_settings().max_upload_bytes)
@@ -88,7 +110,7 @@ def describe(data: bytes, size: str | None = None) -> UploadInfo:
         height=image.height,
         content_type=image.content_type,
         bytes=len(image.clean_bytes),
-        warning=crop_warning(image.width, image.height, size),
+        warning=image_warning(image.width, image.height, size),
     )
 
 
@@ -100,7 +122,7 @@ def _info(row: Uploads, size: str | None) -> UploadInfo:
         height=row.height,
         content_type=row.content_type,
         bytes=row.bytes,
-        warning=crop_warning(row.width, row.height, size),
+        warning=image_warning(row.width, row.height, size),
     )
 
 

@@ -24,6 +24,8 @@ class ModelInfo:
     reason: str | None = None
     # Image-to-video models cannot start from a prompt alone.
     needs_reference_image: bool = False
+    # Whether the model can generate a soundtrack with the video.
+    audio: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class GenerationRequest:
     size: str
     reference_image: bytes | None = None
     reference_content_type: str | None = None
+    # A soundtrack generated with the video (models that can make one).
+    audio: bool = False
+    negative_prompt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,5 +110,5 @@ class VideoProvider(ABC):
         """Delete the job where the provider supports it; False when it could not be deleted."""
         return False
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional: most providers hold nothing to release)
         """Release connections."""

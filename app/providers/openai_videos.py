@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -34,6 +35,10 @@ EMULATOR_PATH = "/_emulators/openai/v1"
 SHUTDOWN_REASON = (
     "OpenAI shut down the Sora video API on 24 Sep 2026; set OPENAI_BASE_URL to an OpenAI-compatible host"
 )
+RETIRED_REASON = (
+    "OpenAI retired the Sora video API on 24 Sep 2026 and OPENAI_BASE_URL points at OpenAI itself; "
+    "point it at an OpenAI-compatible host"
+)
 DURATIONS = [4, 8, 12]
 SIZES_720P = ["1280x720", "720x1280"]
 SIZES_PRO = [*SIZES_720P, "1792x1024", "1024x1792"]
@@ -43,6 +48,12 @@ MODERATION_MESSAGE = "The prompt or image was blocked by the provider's safety s
 BUSY_MESSAGE = "The video service is busy right now; we'll keep trying."
 UNREACHABLE_MESSAGE = "The video service could not be reached; we'll keep trying."
 CREDENTIALS_MESSAGE = "The video service rejected our credentials; an administrator needs to check the OpenAI settings."
+
+
+def points_at_openai(base_url: str | None) -> bool:
+    """Whether `base_url` is OpenAI's own API (which no longer serves Sora), not a compatible host."""
+    host = (urlsplit(base_url).hostname or "").lower() if base_url else ""
+    return host == "openai.com" or host.endswith(".openai.com")
 
 
 def _quiet_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -152,6 +163,9 @@ class OpenAIVideosProvider(VideoProvider):
     def from_settings(cls, settings: Settings) -> OpenAIVideosProvider:
         """The emulator (mounted in the app, or OPENAI_BASE_URL when set) outside production without a
         key; otherwise OPENAI_API_KEY against OPENAI_BASE_URL, since api.openai.com no longer serves Sora."""
+        if points_at_openai(settings.openai_base_url):
+            return cls(api_key=settings.openai_api_key, base_url=settings.openai_base_url, available=False,
+                       reason=RETIRED_REASON)
         if settings.use_sora_emulator:
             base = settings.openai_base_url or f"{settings.base_url}{EMULATOR_PATH}"
             return cls(api_key="emulator", base_url=base)

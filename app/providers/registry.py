@@ -11,9 +11,11 @@ def providers(settings: Settings | None = None) -> list[VideoProvider]:
     """Every provider, built for `settings`."""
     from app.providers.openai_videos import OpenAIVideosProvider
     from app.providers.runway import RunwayProvider
+    from app.providers.veo import VeoProvider
 
     settings = settings or get_settings()
-    return [OpenAIVideosProvider.from_settings(settings), RunwayProvider.from_settings(settings)]
+    return [OpenAIVideosProvider.from_settings(settings), RunwayProvider.from_settings(settings),
+            VeoProvider.from_settings(settings)]
 
 
 def all_models(settings: Settings | None = None) -> list[ModelInfo]:

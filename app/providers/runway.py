@@ -1,4 +1,5 @@
-"""The Runway provider (Gen-4 Turbo, image to video), through the `runwayml` SDK.
+"""The Runway provider (Gen-4.5 and Google's Veo 3.1 from text or a photo, Gen-4 Turbo from a photo),
+through the `runwayml` SDK's `text_to_video` and `image_to_video` task endpoints.
 
 The SDK's own retries are off (`max_retries=0`): the generation job's retry policy is the only one.
 Runway serves finished videos from signed, expiring output URLs and has no thumbnail endpoint, so a
@@ -38,8 +39,19 @@ T = TypeVar("T")
 
 API_VERSION = "2024-11-06"
 EMULATOR_PATH = "/_emulators/runway"
-DURATIONS = [5, 10]
-SIZES = ["1280x720", "720x1280"]
+# Our model id -> its name, durations (seconds), sizes, the sizes it can also make from text alone
+# (none: image only) and whether it generates audio. Runway's model ids are ours.
+_VEO_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920")
+MODELS = {
+    "gen4_turbo": {"name": "Runway Gen-4 Turbo", "durations": (5, 10), "sizes": ("1280x720", "720x1280", "960x960"),
+                   "text_sizes": (), "audio": False},
+    "gen4.5": {"name": "Runway Gen-4.5", "durations": (5, 10), "sizes": ("1280x720", "720x1280", "960x960"),
+               "text_sizes": ("1280x720", "720x1280"), "audio": False},
+    "veo3.1": {"name": "Veo 3.1 via Runway", "durations": (4, 6, 8), "sizes": _VEO_SIZES, "text_sizes": _VEO_SIZES,
+               "audio": True},
+}
+DURATIONS = list(MODELS["gen4_turbo"]["durations"])
+SIZES = list(MODELS["gen4_turbo"]["sizes"])
 NO_SECRET_REASON = "RUNWAYML_API_SECRET is not set"
 
 NEEDS_IMAGE_MESSAGE = "Runway needs a product photo: upload one or pick a trial image"
@@ -97,7 +109,7 @@ def _readable(message: str, field: str | None) -> str:
     if field == "ratio":
         return "Runway cannot make a video of that size."
     if field == "duration":
-        return "Runway makes videos of 5 or 10 seconds."
+        return "Runway cannot make a video of that length with this model."
     if field == "model":
         return "Runway does not offer that model."
     return f"Runway refused the request: {message}"
@@ -202,9 +214,10 @@ class RunwayProvider(VideoProvider):
                    available=available, reason=None if available else NO_SECRET_REASON)
 
     def models(self) -> list[ModelInfo]:
-        return [ModelInfo(id="gen4_turbo", provider=self.name, name="Runway Gen-4 Turbo", durations=list(DURATIONS),
-                          sizes=list(SIZES), available=self.available, reason=self.reason,
-                          needs_reference_image=True)]
+        return [ModelInfo(id=model, provider=self.name, name=spec["name"], durations=list(spec["durations"]),
+                          sizes=list(spec["sizes"]), available=self.available, reason=self.reason,
+                          needs_reference_image=not spec["text_sizes"], audio=spec["audio"])
+                for model, spec in MODELS.items()]
 
     @asynccontextmanager
     async def _client(self):
@@ -230,18 +243,24 @@ class RunwayProvider(VideoProvider):
             raise map_error(exc) from exc
 
     async def submit(self, request: GenerationRequest) -> str:
-        if request.reference_image is None:
-            raise PermanentProviderError("gen4_turbo is image-to-video and no reference image was given",
+        # A model we do not know is sent as it is: Runway's answer says what it offers.
+        spec = MODELS.get(request.model, {"text_sizes": (), "audio": False})
+        from_image = request.reference_image is not None
+        if not from_image and request.size not in spec["text_sizes"]:
+            raise PermanentProviderError(f"{request.model} cannot make {request.size} without a reference image",
                                          user_message=NEEDS_IMAGE_MESSAGE, code="promptImage")
         width, _, height = request.size.partition("x")
-        kwargs: dict[str, Any] = {
-            "model": request.model,
-            "prompt_image": data_uri(request.reference_image, request.reference_content_type),
-            "prompt_text": request.prompt,
-            "ratio": f"{width}:{height}",
-            "duration": request.seconds,
-        }
-        task = await self._run(lambda c: c.image_to_video.create(**kwargs))
+        kwargs: dict[str, Any] = {"model": request.model, "prompt_text": request.prompt,
+                                  "ratio": f"{width}:{height}", "duration": request.seconds}
+        if spec["audio"]:
+            kwargs["audio"] = request.audio
+            if request.negative_prompt:
+                kwargs["negative_prompt"] = request.negative_prompt
+        if from_image:
+            kwargs["prompt_image"] = data_uri(request.reference_image, request.reference_content_type)
+            task = await self._run(lambda c: c.image_to_video.create(**kwargs))
+        else:
+            task = await self._run(lambda c: c.text_to_video.create(**kwargs))
         return task.id
 
     async def status(self, job_id: str) -> JobStatus:

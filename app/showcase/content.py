@@ -149,11 +149,6 @@ async def trial_images() -> list[TrialImage]:
     return msgspec.convert(rows, list[TrialImage], strict=False)
 
 
-async def active_trial_image(trial_id: int) -> TrialImages | None:
-    """The trial image a generation may use as its reference (inactive ones cannot be chosen)."""
-    return await TrialImages.objects().where((TrialImages.id == trial_id) & (TrialImages.is_active == True)).first()
-
-
 # --- admin ------------------------------------------------------------------------------------------
 
 

@@ -2,99 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from app.tables import Videos
+from app.finishing import jobs as finishing_jobs
+from app.limits.rates import RATE_LIMIT_OPT
+from app.videos import library
 from app.videos import service as videos_service
+from app.videos.schemas import (
+    GenerateRequest,
+    ModelOut,
+    VideoListOut,
+    VideoOut,
+    model_out,
+    video_out,
+)
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
-from app.limits.rates import RATE_LIMIT_OPT
-
-
-class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """What to make. The reference image is one of your uploads (`reference_image_id`) or a trial
-    image (`trial_image_id`), by id; the server never fetches a URL."""
-
-    prompt: str
-    model: str = "sora-2"
-    duration: int = 4
-    resolution: str = "1280x720"
-    reference_image_id: int | None = None
-    trial_image_id: int | None = None
-
-
-class VideoOut(msgspec.Struct):
-    id: int
-    prompt: str
-    model: str
-    provider: str
-    status: str
-    step: str
-    progress: int
-    duration: int
-    resolution: str
-    reference_image_url: str | None
-    video_url: str | None
-    poster_url: str | None
-    error_message: str | None
-    credits_charged: int
-    attempts: int
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-
-
-class VideoListOut(msgspec.Struct):
-    items: list[VideoOut]
-    total: int
-    page: int
-    per_page: int
-    has_more: bool
-
-
-class PriceOut(msgspec.Struct):
-    duration: int
-    credits: int
-
-
-class ModelOut(msgspec.Struct):
-    id: str
-    provider: str
-    name: str
-    durations: list[int]
-    sizes: list[str]
-    prices: list[PriceOut]
-    available: bool
-    reason: str | None
-    needs_reference_image: bool
-
-
-def video_out(video: Videos) -> VideoOut:
-    return VideoOut(
-        id=video.id,
-        prompt=video.prompt,
-        model=video.model,
-        provider=video.provider,
-        status=video.status,
-        step=video.step,
-        progress=video.progress,
-        duration=video.duration,
-        resolution=video.resolution,
-        reference_image_url=video.reference_image_url,
-        video_url=video.video_url,
-        poster_url=video.poster_url,
-        error_message=video.error_message,
-        credits_charged=video.credits_charged,
-        attempts=video.attempts,
-        created_at=video.created_at,
-        updated_at=video.updated_at,
-        completed_at=video.completed_at,
-    )
 
 
 class VideosController(Controller):
@@ -103,20 +29,7 @@ class VideosController(Controller):
 
     @get("/models/list", name="api:videos-models", summary="The models you can pick, with sizes, prices and availability")
     async def models(self) -> list[ModelOut]:
-        return [
-            ModelOut(
-                id=m.id,
-                provider=m.provider,
-                name=m.name,
-                durations=m.durations,
-                sizes=m.sizes,
-                prices=[PriceOut(duration=d, credits=c) for d, c in sorted(m.prices.items())],
-                available=m.available,
-                reason=m.reason,
-                needs_reference_image=m.needs_reference_image,
-            )
-            for m in videos_service.list_models()
-        ]
+        return [model_out(m) for m in videos_service.list_models()]
 
     @post("/generate", name="api:videos-generate", status_code=202, guards=[user_required], security=BEARER,
           opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
@@ -129,8 +42,13 @@ class VideosController(Controller):
     ) -> VideoOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). Send an `Idempotency-Key` header to make a retried request safe: the same key
-        returns the video it already made, without a second charge."""
-        video, _ = await videos_service.create_video(
+        returns the video it already made, without a second charge. With `finish`, the video is finished
+        into ads once it is made (checked now: a 422 here charges nothing)."""
+        finish = data.finish.to_options() if data.finish else None
+        if finish is not None:
+            await finishing_jobs.check_for_generation(request.user.id, finish, data.finish.music_upload_id,
+                                                      data.duration, data.resolution)
+        video, created = await videos_service.create_video(
             request.user,
             prompt=data.prompt,
             model=data.model,
@@ -140,6 +58,8 @@ class VideosController(Controller):
             trial_image_id=data.trial_image_id,
             idempotency_key=idempotency_key,
         )
+        if finish is not None and created:
+            await finishing_jobs.add_waiting(video, finish, data.finish.music_upload_id)
         return video_out(video)
 
     @get("/", name="api:videos-list", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
@@ -157,13 +77,18 @@ class VideosController(Controller):
             total=result.total,
             page=result.page,
             per_page=result.per_page,
-            has_more=result.has_more,
+            has_more=result.has_next,
         )
 
     @get("/{video_id:int}", name="api:videos-detail", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
          summary="One of your videos")
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
-        return video_out(await videos_service.get_video(request.user.id, video_id))
+        """The video, with `renditions`: the ads finished from it (placement, size, duration, url, poster)."""
+        from app.finishing.api import rendition_out
+
+        video = await library.get_video(request.user.id, video_id)
+        renditions = [rendition_out(r, captions) for r, captions in await finishing_jobs.renditions_for_video(video.id)]
+        return video_out(video, renditions)
 
     @delete("/{video_id:int}", name="api:videos-delete", status_code=204, guards=[user_required], security=BEARER,
             responses=error_responses(401, 404, 409),

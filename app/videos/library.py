@@ -1,7 +1,7 @@
 """A user's videos as the pages show them: a filtered, paginated list; one video with its progress log.
 
-Everything is scoped to the owner: another user's video is reported as missing (None), never as forbidden.
-`video_context(video)` builds what `partials/videos/_progress.html` and `_result.html` need, so the live
+Everything is scoped to the owner: another user's video is reported as missing (404), never as forbidden.
+`progress_context` builds what `partials/videos/_progress.html` and `_result.html` need, so the live
 progress stream can render the same partials outside a request.
 """
 
@@ -10,8 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import NotFound
 from app.media.storage import media_url
 from app.tables import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    STEP_LABELS,
+    STEPS,
     CreditTransactions,
     LedgerReason,
     TrialImages,
@@ -24,20 +29,10 @@ from app.tables import (
 PER_PAGE = 12
 FILTERS = {
     "all": ("All", None),
-    "active": ("In progress", (VideoStatus.pending.value, VideoStatus.processing.value)),
+    "active": ("In progress", ACTIVE_STATUSES),
     "completed": ("Completed", (VideoStatus.completed.value,)),
     "failed": ("Failed", (VideoStatus.failed.value,)),
 }
-# The pipeline's steps in order (DESIGN.md §6); the log marks each done, current or to come.
-STEPS = [
-    ("queued", "Queued"),
-    ("preparing", "Preparing the reference image"),
-    ("submitting", "Submitting to the model"),
-    ("waiting", "Waiting in the model's queue"),
-    ("generating", "Generating"),
-    ("downloading", "Saving the video"),
-    ("completed", "Done"),
-]
 STATUS_LABELS = {
     VideoStatus.pending.value: "Queued",
     VideoStatus.processing.value: "Generating",
@@ -48,11 +43,17 @@ STATUS_LABELS = {
 
 @dataclass(frozen=True)
 class VideoPage:
-    videos: list[Videos]
-    page: int
-    pages: int
+    """One page of a user's videos, newest first (the library page and the API alike)."""
+
+    items: list[Videos]
     total: int
-    status: str
+    page: int
+    per_page: int
+    status: str = "all"
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
     @property
     def has_previous(self) -> bool:
@@ -60,24 +61,31 @@ class VideoPage:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page * self.per_page < self.total
 
 
 def normalise_filter(status: str | None) -> str:
     return status if status in FILTERS else "all"
 
 
-async def list_videos(user_id: int, status: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> VideoPage:
-    """A page of the user's videos, newest first; `status` is one of FILTERS (anything else means all)."""
-    status = normalise_filter(status)
+async def list_videos(
+    user_id: int, status: str | None = None, page: int = 1, per_page: int = PER_PAGE, *, clamp: bool = True
+) -> VideoPage:
+    """A page of the user's videos. `status` is a FILTERS key or a video status (anything else: all);
+    with `clamp`, a page past the end shows the last one."""
+    if status in FILTERS:
+        statuses = FILTERS[status][1]
+    elif status in {s.value for s in VideoStatus}:
+        statuses = (status,)
+    else:
+        status, statuses = "all", None
     condition = Videos.user == user_id
-    statuses = FILTERS[status][1]
     if statuses:
         condition &= Videos.status.is_in(list(statuses))
     total = await Videos.count().where(condition)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    videos = (
+    if clamp:
+        page = min(max(1, page), max(1, -(-total // per_page)))
+    items = (
         await Videos.objects()
         .where(condition)
         .order_by(Videos.created_at, ascending=False)
@@ -85,26 +93,36 @@ async def list_videos(user_id: int, status: str | None = None, page: int = 1, pe
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return VideoPage(videos=list(videos), page=page, pages=pages, total=total, status=status)
+    return VideoPage(items=list(items), total=total, page=page, per_page=per_page, status=status)
 
 
-async def get_video(user_id: int, video_id: int) -> Videos | None:
+async def find_video(user_id: int | None, video_id: int) -> Videos | None:
     """The video if it is `user_id`'s, else None."""
+    if user_id is None:
+        return None
     return await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
 
 
+async def get_video(user_id: int | None, video_id: int) -> Videos:
+    """One of the user's videos; 404 for anyone else's, with no hint that it exists."""
+    video = await find_video(user_id, video_id)
+    if video is None:
+        raise NotFound("Video not found.", code="video_not_found")
+    return video
+
+
 async def events(video_id: int) -> list[VideoEvents]:
-    return list(
-        await VideoEvents.objects()
-        .where(VideoEvents.video == video_id)
-        .order_by(VideoEvents.created_at)
-        .order_by(VideoEvents.id)
-    )
+    return list(await VideoEvents.objects().where(VideoEvents.video == video_id).order_by(VideoEvents.id))
 
 
-async def refunded_credits(video_id: int) -> int:
+async def refunded_credits(video: Videos) -> int:
+    """What the current charge got back (0 unless the latest attempt failed and was refunded)."""
+    if video.status != VideoStatus.failed.value:
+        return 0
     rows = await CreditTransactions.select(CreditTransactions.delta).where(
-        (CreditTransactions.video == video_id) & (CreditTransactions.reason == LedgerReason.refund.value)
+        (CreditTransactions.video == video.id)
+        & (CreditTransactions.reason == LedgerReason.refund.value)
+        & (CreditTransactions.charge_seq == video.charge_seq)
     )
     return sum(r["delta"] for r in rows)
 
@@ -123,33 +141,35 @@ async def reference_url(video: Videos) -> str | None:
 
 
 def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
-    """Each pipeline step with its state: done, current, failed or todo."""
-    seen = {event.step for event in log}
-    keys = [key for key, _ in STEPS]
-    reached = [event.step for event in log if event.step in keys]
-    current = video.step if video.step in keys else (reached[-1] if reached else "queued")
-    index = keys.index(current)
+    """Each pipeline step with its state: done, current, failed or todo.
+
+    The furthest step of the current attempt wins, not `video.step`, which is written after the event and
+    can lag behind the log. A retry starts again at "queued", so earlier attempts' steps do not count.
+    """
+    starts = [i for i, event in enumerate(log) if event.step == "queued"]
+    attempt = log[starts[-1]:] if starts else log
+    reached = [STEPS.index(event.step) for event in attempt if event.step in STEPS]
+    index = max([STEPS.index(video.step) if video.step in STEPS else 0, *reached])
     finished = video.status == VideoStatus.completed.value
     failed = video.status == VideoStatus.failed.value
     states = []
-    for i, (key, label) in enumerate(STEPS):
-        if finished or i < index or (key in seen and i != index):
+    for i, key in enumerate(STEPS):
+        if finished or i < index:
             state = "done"
         elif i == index:
             state = "failed" if failed else "current"
         else:
             state = "todo"
-        states.append({"key": key, "label": label, "state": state})
+        states.append({"key": key, "label": STEP_LABELS[key], "state": state})
     return states
 
 
 def is_finished(video: Videos) -> bool:
-    return video.status in (VideoStatus.completed.value, VideoStatus.failed.value)
+    return video.status in FINISHED_STATUSES
 
 
-async def video_context(video: Videos) -> dict[str, Any]:
-    """Everything the video partials render from (page, htmx and SSE alike)."""
-    log = await events(video.id)
+def progress_context(video: Videos, log: list[VideoEvents], refunded: int) -> dict[str, Any]:
+    """What the video partials render from: the page, its htmx fragments and the SSE stream alike."""
     return {
         "video": video,
         "events": log,
@@ -158,9 +178,15 @@ async def video_context(video: Videos) -> dict[str, Any]:
         "finished": is_finished(video),
         "video_src": media_url(video.video_key) or video.video_url,
         "poster_src": media_url(video.poster_key) or video.poster_url,
-        "reference_src": await reference_url(video),
-        "refunded": await refunded_credits(video.id) if video.status == VideoStatus.failed.value else 0,
+        "refunded": refunded,
     }
+
+
+async def video_context(video: Videos) -> dict[str, Any]:
+    """The video page's context: `progress_context` read from the database, plus the reference image."""
+    context = progress_context(video, await events(video.id), await refunded_credits(video))
+    context["reference_src"] = await reference_url(video)
+    return context
 
 
 def card_context(video: Videos) -> dict[str, Any]:

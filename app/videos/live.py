@@ -8,26 +8,23 @@ never on a timer. Subscribing happens before the first read, so nothing publishe
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import NotFound
 from app.tables import (
-    CreditTransactions,
-    LedgerReason,
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
     Users,
     VideoEvents,
     Videos,
     VideoStatus,
 )
-from app.videos import progress
+from app.videos import library, progress
 
 KEEPALIVE_SECONDS = 15.0
-STEPS = ("queued", "preparing", "submitting", "waiting", "generating", "downloading", "completed")
-TERMINAL = (VideoStatus.completed.value, VideoStatus.failed.value)
-IN_FLIGHT = (VideoStatus.pending.value, VideoStatus.processing.value)
 
 
 @dataclass
@@ -35,8 +32,9 @@ class Update:
     """One thing to tell a watcher.
 
     kind: "progress" (a step; `event_id` is its video_events id), "done" (the final state),
-    "card" (a video of the user's list changed), "idle" (no video of the user's list is in flight
-    any more), or "keepalive" (nothing happened for a while).
+    "card" (a video of the user's list changed), "bell" (the unread notification count changed),
+    "idle" (no video of the user's list is in flight any more), or "keepalive" (nothing happened for a while).
+    `unread`, when known, is the owner's unread notification count (the header's bell).
     """
 
     kind: str
@@ -45,6 +43,7 @@ class Update:
     events: list[VideoEvents] = field(default_factory=list)
     refund: int = 0
     credits: int | None = None
+    unread: int | None = None
 
     @property
     def event(self) -> VideoEvents | None:
@@ -56,38 +55,56 @@ KEEPALIVE = Update("keepalive")
 
 
 def is_terminal(video: Any) -> bool:
-    return video.status in TERMINAL
+    return video.status in FINISHED_STATUSES
 
 
-async def owned_video(user: Any, video_id: int) -> Videos:
-    """The user's video, or NotFound (also for another user's video: its existence is not revealed)."""
-    video = None
-    if user is not None:
-        video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user.id)).first()
-    if video is None:
-        raise NotFound("Video not found.", code="video_not_found")
-    return video
+@dataclass
+class _Snapshot:
+    """A video as the database has it: the row, its log, and for a finished one the refund and the balance."""
+
+    video: Videos | None
+    events: list[VideoEvents]
+    refund: int = 0
+    credits: int | None = None
+    unread: int | None = None
 
 
-async def _load(video_id: int) -> tuple[Videos | None, list[VideoEvents]]:
+async def _snapshot(video_id: int) -> _Snapshot:
     video = await Videos.objects().where(Videos.id == video_id).first()
     events = await VideoEvents.objects().where(VideoEvents.video == video_id).order_by(VideoEvents.id)
-    return video, list(events)
+    snapshot = _Snapshot(video, list(events))
+    if video is not None and is_terminal(video):
+        snapshot.refund = await library.refunded_credits(video)
+        owner = await Users.select(Users.credits, Users.unread_notifications).where(Users.id == video.user).first()
+        if owner:
+            snapshot.credits, snapshot.unread = owner["credits"], owner["unread_notifications"]
+    return snapshot
 
 
-async def _final(video: Videos, events: list[VideoEvents]) -> Update:
+# Every stream of a video in this process reads the database once per published event, not once each:
+# the first stream to handle event N starts the read, the others await the same task.
+SHARED_SECONDS = 10.0
+_shared: dict[tuple[int, int], asyncio.Task] = {}
+
+
+async def _shared_snapshot(video_id: int, event_id: int | None) -> _Snapshot:
+    if not event_id:
+        return await _snapshot(video_id)
+    key = (video_id, event_id)
+    loop = asyncio.get_running_loop()
+    task = _shared.get(key)
+    if task is None or task.get_loop() is not loop:
+        task = loop.create_task(_snapshot(video_id))
+        _shared[key] = task
+        loop.call_later(SHARED_SECONDS, lambda: _shared.pop(key, None) if _shared.get(key) is task else None)
+    return await task
+
+
+def _final(snapshot: _Snapshot, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
-    refund = 0
-    if video.status == VideoStatus.failed.value:
-        rows = await CreditTransactions.select(CreditTransactions.delta).where(
-            (CreditTransactions.video == video.id)
-            & (CreditTransactions.reason == LedgerReason.refund.value)
-            & (CreditTransactions.charge_seq == video.charge_seq)
-        )
-        refund = sum(row["delta"] for row in rows)
-    owner = await Users.select(Users.credits).where(Users.id == video.user).first()
     last = events[-1].id if events else None
-    return Update("done", last, video, events, refund=refund, credits=owner["credits"] if owner else None)
+    return Update("done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits,
+                  unread=snapshot.unread)
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -97,13 +114,14 @@ def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
     past.step, past.progress = event.step, event.progress
     if event.step == "queued":
         past.status = VideoStatus.pending.value
-    elif event.step not in TERMINAL:
+    elif event.step not in FINISHED_STATUSES:
         past.status = VideoStatus.processing.value
     return past
 
 
-async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[Update]:
+def _since(snapshot: _Snapshot, after: int) -> list[Update]:
     """One update per step after event id `after`; the last one is `done` when the video has finished."""
+    video, events = snapshot.video, snapshot.events
     updates = []
     for index, event in enumerate(events):
         if event.id <= after:
@@ -111,33 +129,34 @@ async def _since(video: Videos, events: list[VideoEvents], after: int) -> list[U
         upto = events[: index + 1]
         last = index == len(events) - 1
         if last and is_terminal(video):
-            updates.append(await _final(video, upto))
+            updates.append(_final(snapshot, upto))
         else:
             updates.append(Update("progress", event.id, video if last else _as_of(video, upto), upto))
     if not updates and is_terminal(video):
-        updates.append(await _final(video, events))  # a finished video always ends with `done`
+        updates.append(_final(snapshot, events))  # a finished video always ends with `done`
     return updates
 
 
 async def video_updates(
     video_id: int, *, last_event_id: int | None = None, keepalive: float = KEEPALIVE_SECONDS
 ) -> AsyncIterator[Update]:
-    """Updates for one video (check ownership first with `owned_video`).
+    """Updates for one video (check ownership first with `library.get_video`).
 
     Without `last_event_id`: the current state at once, as one update. With it: only the steps
     after it. Then each new step, a keep-alive when idle, and the end after `done`.
     """
     async with progress.subscribe([progress.video_channel(video_id)]) as subscription:
-        video, events = await _load(video_id)
+        snapshot = await _snapshot(video_id)
+        video, events = snapshot.video, snapshot.events
         if video is None:
             return
         if last_event_id is None:
-            first = await _final(video, events) if is_terminal(video) else Update(
+            first = _final(snapshot, events) if is_terminal(video) else Update(
                 "progress", events[-1].id if events else None, video, events
             )
             batch = [first]
         else:
-            batch = await _since(video, events, last_event_id)
+            batch = _since(snapshot, last_event_id)
         sent = last_event_id or 0
         while True:
             for update in batch:
@@ -154,14 +173,19 @@ async def video_updates(
             if message is not progress.RESYNC and (message.get("event_id") or 0) <= sent and not message.get("done"):
                 batch = []  # already sent (it arrived while we were replaying from the database)
                 continue
-            video, events = await _load(video_id)
-            if video is None:  # deleted while watched
+            snapshot = await _shared_snapshot(video_id, None if message is progress.RESYNC else message.get("event_id"))
+            if snapshot.video is None:  # deleted while watched
                 return
-            batch = await _since(video, events, sent)
+            batch = _since(snapshot, sent)
+
+
+async def _unread(user_id: int) -> int | None:
+    row = await Users.select(Users.unread_notifications).where(Users.id == user_id).first()
+    return row["unread_notifications"] if row else None
 
 
 async def in_flight_ids(user_id: int) -> list[int]:
-    rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(IN_FLIGHT)))
+    rows = await Videos.select(Videos.id).where((Videos.user == user_id) & Videos.status.is_in(list(ACTIVE_STATUSES)))
     return [row["id"] for row in rows]
 
 
@@ -180,7 +204,8 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
                     (Videos.user == user_id) & Videos.id.is_in(sorted(changed))
                 ).order_by(Videos.id)
                 for video in videos:
-                    yield Update("card", video=video)
+                    unread = await _unread(user_id) if is_terminal(video) else None
+                    yield Update("card", video=video, unread=unread)
                     if is_terminal(video):
                         watching.discard(video.id)
                 watching -= changed - {video.id for video in videos}  # deleted ones are gone
@@ -196,6 +221,9 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
             elif message is progress.RESYNC:
                 changed = watching | set(await in_flight_ids(user_id))
                 watching = set(changed)
+            elif message.get("type") == "notification":
+                changed = set()
+                yield Update("bell", unread=message.get("unread"))
             else:
                 video_id = message.get("video_id")
                 changed = {video_id} if isinstance(video_id, int) else set()

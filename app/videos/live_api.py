@@ -6,10 +6,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
-from app.videos import live
-from app.videos.live_pages import parse_last_event_id
+from app.videos import library, live
 from app.web.auth import user_required
-from app.web.live import json_message, stream
+from app.web.live import json_message, parse_last_event_id, stream
 from app.web.openapi import BEARER
 
 
@@ -31,6 +30,6 @@ class ApiVideoEventsController(Controller):
         ),
     )
     async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
-        await live.owned_video(request.user, video_id)
+        await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
         return stream(updates, json_message)

@@ -6,17 +6,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
-from app.videos import live
+from app.videos import library, live
 from app.web.auth import user_required
-from app.web.live import card_message, html_message, stream
-
-
-def parse_last_event_id(value: str | None) -> int | None:
-    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
-    try:
-        return int(value) if value is not None and value.strip() else None
-    except ValueError:
-        return None
+from app.web.live import card_message, html_message, parse_last_event_id, stream
 
 
 class VideoEventsController(Controller):
@@ -28,7 +20,7 @@ class VideoEventsController(Controller):
     async def video_events(
         self, request: Request, video_id: FromPath[int]
     ) -> ServerSentEvent:
-        await live.owned_video(request.user, video_id)
+        await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
         return stream(updates, html_message)
 

@@ -7,7 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
-from app.errors import NotFound
+from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
@@ -25,15 +25,16 @@ class VideosPagesController(Controller):
         listing = await library.list_videos(request.user.id, status, page)
         context = {"listing": listing, "filters": library.FILTERS, "card": library.card_context}
         if request.htmx and not request.htmx.boosted:
+            # The page's count sits outside the list: it comes along, out of band.
+            context["oob_count"] = True
             return Template("partials/videos/_library.html", context=context, headers={"Vary": "HX-Request"})
         return Template("pages/videos/index.html", context=context, headers={"Vary": "HX-Request"})
 
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        if video is None:
-            raise NotFound("No such video.")
-        return Template("pages/videos/detail.html", context=await library.video_context(video))
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        return Template("pages/videos/detail.html", context=context)
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:

@@ -28,8 +28,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.billing import charges
 from app.config import get_settings
 from app.errors import AppError
+from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
 from app.media.storage import StorageError
+from app.notifications import outcomes
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -39,24 +41,31 @@ from app.providers.base import (
     TransientProviderError,
     VideoProvider,
 )
-from app.tables import TrialImages, Uploads, VideoEvents, Videos, VideoStatus
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
 from app.videos import progress, slots
 
 log = logging.getLogger("adsvideo.generation")
 
 T = TypeVar("T")
 
-STEPS = ("queued", "preparing", "submitting", "waiting", "generating", "downloading", "completed")
 # Overall progress (0–100) when each step starts; generating spreads the provider's % over 20–90.
 STEP_PROGRESS = {"queued": 0, "preparing": 5, "submitting": 10, "waiting": 15, "generating": 20,
                  "downloading": 92, "completed": 100}
-ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
 MAX_RETRIES = 3
 
 EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. Please try again later."
 TIMEOUT_MESSAGE = "The video service took too long to make this video, so we stopped waiting."
 REFERENCE_GONE_MESSAGE = "The reference image was deleted before the video could be made."
 REFERENCE_BROKEN_MESSAGE = "The reference image could not be read as a picture."
+# Failures of the service rather than of the request: trying the same again may work.
+TRANSIENT_FAILURES = frozenset({EXHAUSTED_MESSAGE, TIMEOUT_MESSAGE})
 EMPTY_DOWNLOAD = "The video service sent an empty file."
 STORAGE_BUSY = "Our file storage is not answering right now; we'll keep trying."
 
@@ -116,7 +125,7 @@ def _stale_cutoff() -> datetime:
 
 def _mine(job: Job):
     """Rows this run may still change: the same charge, not yet finished."""
-    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(ACTIVE)
+    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(list(ACTIVE_STATUSES))
 
 
 async def _publish(job: Job, event_id: int, step: str, status: str, value: int, message: str, done: bool) -> None:
@@ -211,7 +220,9 @@ async def _fail(job: Job, reason: str) -> None:
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
+    await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
+    await finishing_jobs.cancel_waiting(job.video_id)
 
 
 # Step 2: the reference image, exactly the output size.
@@ -382,7 +393,9 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     if not rows:  # deleted, or finished by another copy, while we downloaded
         await _forget(video_key, poster_key)
         raise Stop()
+    await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
+    await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
 
 
 # Steps 2–4: prepare and submit, once.
@@ -449,7 +462,7 @@ async def _wait_for_slot(job: Job) -> None:
 
 
 async def _release_if_finished(video_id: int) -> None:
-    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(ACTIVE)):
+    if not await Videos.exists().where((Videos.id == video_id) & Videos.status.is_in(list(ACTIVE_STATUSES))):
         await slots.release(slots.VIDEO, video_id)
 
 
@@ -460,7 +473,7 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
     the next run resumes the same provider job, so nothing is submitted or charged twice).
     """
     row = await Videos.objects().where(Videos.id == video_id).first()
-    if row is None or row.status not in ACTIVE:
+    if row is None or row.status not in ACTIVE_STATUSES:
         return  # deleted, completed or failed: nothing to do
     job = Job.of(row)
     if draining.is_set():

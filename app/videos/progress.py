@@ -146,7 +146,15 @@ def _redis_client(url: str) -> aioredis.Redis:
 
 async def publish(video_id: int, user_id: int, payload: dict[str, Any]) -> None:
     """Announce a step. Never raises: the event row is already stored and streams resync from it."""
-    channels = (video_channel(video_id), user_channel(user_id))
+    await _publish_to((video_channel(video_id), user_channel(user_id)), payload, f"video {video_id}")
+
+
+async def publish_to_user(user_id: int, payload: dict[str, Any]) -> None:
+    """Tell the user's own streams something (a new notification). Never raises."""
+    await _publish_to((user_channel(user_id),), payload, f"user {user_id}")
+
+
+async def _publish_to(channels: tuple[str, ...], payload: dict[str, Any], what: str) -> None:
     url = get_settings().redis_url
     if not url:
         for channel in channels:
@@ -160,7 +168,7 @@ async def publish(video_id: int, user_id: int, payload: dict[str, Any]) -> None:
                 pipe.publish(prefix + channel, data)
             await pipe.execute()
     except (RedisError, OSError) as exc:
-        log.warning("could not publish progress for video %s: %s", video_id, exc)
+        log.warning("could not publish an event for %s: %s", what, exc)
 
 
 class RedisRelay:

@@ -6,12 +6,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.config import get_settings
-from app.tables import Videos, VideoStatus
+from app.finishing import jobs as finishing_jobs
+from app.tables import ACTIVE_STATUSES, Videos
 from app.videos import service, slots
 
 log = logging.getLogger("adsvideo.reconciler")
 
-ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
 BATCH = 100
 
 
@@ -25,7 +25,7 @@ async def reconcile() -> list[int]:
     cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().job_stale_seconds)
     stale = (
         await Videos.select(Videos.id)
-        .where(Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+        .where(Videos.status.is_in(list(ACTIVE_STATUSES)) & (Videos.updated_at < cutoff))
         .order_by(Videos.id)
         .limit(BATCH)
     )
@@ -33,7 +33,7 @@ async def reconcile() -> list[int]:
     for row in stale:
         claimed = (
             await Videos.update({Videos.updated_at: datetime.now(UTC)})
-            .where((Videos.id == row["id"]) & Videos.status.is_in(ACTIVE) & (Videos.updated_at < cutoff))
+            .where((Videos.id == row["id"]) & Videos.status.is_in(list(ACTIVE_STATUSES)) & (Videos.updated_at < cutoff))
             .returning(Videos.id)
         )
         if claimed:
@@ -41,6 +41,9 @@ async def reconcile() -> list[int]:
             requeued.append(row["id"])
     if requeued:
         log.info("re-enqueued stale videos %s", requeued)
+    finishing = await finishing_jobs.reconcile()
+    if finishing:
+        log.info("re-enqueued stale finishings %s", finishing)
     freed = await slots.sweep()
     if freed:
         log.info("freed %d job slots of videos no longer being made", freed)

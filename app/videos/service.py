@@ -11,18 +11,27 @@ import dramatiq
 
 from app.billing import charges, plans
 from app.billing.pricing import price_for
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
 from app.providers.base import ModelInfo
-from app.tables import TrialImages, Uploads, Users, VideoEvents, Videos, VideoStatus
-from app.videos import progress, slots
+from app.tables import (
+    ACTIVE_STATUSES,
+    TrialImages,
+    Uploads,
+    Users,
+    VideoEvents,
+    Videos,
+    VideoStatus,
+)
+from app.videos import library, progress, slots
+from app.videos.library import VideoPage, get_video
 
 log = logging.getLogger("adsvideo.videos")
 
 MAX_PROMPT = 2_000
 MAX_IDEMPOTENCY_KEY = 255
-ACTIVE = (VideoStatus.pending.value, VideoStatus.processing.value)
 QUEUED_MESSAGE = "Queued: waiting for a worker to pick the job up."
 GENERATE_ACTOR = "generate_video"
 
@@ -46,18 +55,6 @@ class ModelOffer:
     available: bool
     reason: str | None
     needs_reference_image: bool = False
-
-
-@dataclass(frozen=True)
-class VideoPage:
-    items: list[Videos]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.page * self.per_page < self.total
 
 
 def _prices(model: ModelInfo) -> dict[int, int]:
@@ -90,41 +87,15 @@ def _is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
 
-async def _owned(user_id: int, video_id: int) -> Videos:
-    video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
-    if video is None:
-        raise NotFound("No such video.")
-    return video
-
-
-async def get_video(user_id: int, video_id: int) -> Videos:
-    """One of the user's videos; 404 for anyone else's (no hint that it exists)."""
-    return await _owned(user_id, video_id)
-
-
 async def list_videos(user_id: int, *, page: int = 1, per_page: int = 20, status: str | None = None) -> VideoPage:
-    """The user's videos, newest first."""
+    """The API's listing: the library's page, with its parameters checked (422) rather than corrected."""
     if page < 1:
         raise ValidationFailed("The page number starts at 1.")
     if not 1 <= per_page <= 100:
         raise ValidationFailed("Ask for between 1 and 100 videos per page.")
-    where = Videos.user == user_id
-    if status:
-        if status not in {s.value for s in VideoStatus}:
-            raise ValidationFailed(
-                f"Unknown status “{status}”. Use one of: {', '.join(s.value for s in VideoStatus)}."
-            )
-        where = where & (Videos.status == status)
-    total = await Videos.count().where(where)
-    items = (
-        await Videos.objects()
-        .where(where)
-        .order_by(Videos.created_at, ascending=False)
-        .order_by(Videos.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return VideoPage(items=list(items), total=total, page=page, per_page=per_page)
+    if status and status not in {s.value for s in VideoStatus}:
+        raise ValidationFailed(f"Unknown status “{status}”. Use one of: {', '.join(s.value for s in VideoStatus)}.")
+    return await library.list_videos(user_id, status, page, per_page, clamp=False)
 
 
 def _check_request(prompt: str, model_id: str, duration: int, resolution: str) -> tuple[str, ModelInfo, int]:
@@ -270,7 +241,7 @@ async def create_video(
             if existing is not None:
                 return existing, False
         raise
-    video = await _owned(user.id, video.id)
+    video = await get_video(user.id, video.id)
     await announce(video, event_id, "queued", QUEUED_MESSAGE)
     enqueue(video.id)
     return video, True
@@ -280,7 +251,7 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
     """Try a failed video again: the same checks as a new one, and a new charge."""
     if user is None:
         await charges.check_can_generate(None, 0)  # 401
-    video = await _owned(user.id, video_id)
+    video = await get_video(user.id, video_id)
     if video.status != VideoStatus.failed.value:
         raise Conflict("Only a failed video can be retried.", code="not_failed")
     _, info, price = _check_request(video.prompt, video.model, video.duration, video.resolution)
@@ -312,7 +283,7 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
         await slots.check_queue_room(user.id)
         message = "Queued again: waiting for a worker to pick the job up."
         event_id = await _add_event(video.id, "queued", message, 0)
-    video = await _owned(user.id, video.id)
+    video = await get_video(user.id, video.id)
     await announce(video, event_id, "queued", message)
     enqueue(video.id)
     return video
@@ -325,8 +296,8 @@ async def delete_video(user_id: int, video_id: int) -> None:
     job it is refused (409) until it finishes: the Videos API cannot cancel a running job, so the
     work is being paid for either way.
     """
-    video = await _owned(user_id, video_id)
-    if video.status in ACTIVE:
+    video = await get_video(user_id, video_id)
+    if video.status in ACTIVE_STATUSES:
         async with Videos._meta.db.transaction():
             stopped = (
                 await Videos.update({
@@ -334,7 +305,7 @@ async def delete_video(user_id: int, video_id: int) -> None:
                     Videos.step: "failed",
                     Videos.error_message: "Deleted before it started.",
                 })
-                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE))
+                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE_STATUSES))
                        & (Videos.charge_seq == video.charge_seq) & Videos.provider_job_id.is_null())
                 .returning(Videos.id)
             )
@@ -343,6 +314,7 @@ async def delete_video(user_id: int, video_id: int) -> None:
         if not stopped:
             raise Conflict("This video is being generated; you can delete it once it has finished.",
                            code="video_generating")
-        video = await _owned(user_id, video_id)
+        video = await get_video(user_id, video_id)
+    finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
-    await storage.adelete(video.video_key, video.poster_key)
+    await storage.adelete(video.video_key, video.poster_key, *finished)

@@ -164,7 +164,7 @@ async def quote_for(user: Users, selection: Selection) -> Quote:
 async def prefill(user: Users, from_video: int | None, trial_image: int | None) -> Selection:
     """The starting selection: a copy of one of the user's videos ("make another like this"), or a trial image."""
     if from_video:
-        video = await library.get_video(user.id, from_video)
+        video = await library.find_video(user.id, from_video)
         if video is not None:
             return Selection(
                 model=video.model,

@@ -10,12 +10,12 @@ from litestar.response import Redirect, Template
 
 from app.config import get_settings
 from app.errors import AppError
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media import uploads
 from app.media.upload_limits import read_file_field
 from app.videos import studio
 from app.web.auth import user_required
 from app.web.credits import credits_chip
-from app.limits.rates import RATE_LIMIT_OPT
 
 
 async def _form_context(request: Request, selection: studio.Selection, *, error: str | None = None,
@@ -61,11 +61,12 @@ class StudioController(Controller):
         """The model, duration and size pickers with the price and balance after (htmx, on every change)."""
         selection = studio.selection_from(dict(request.query_params))
         settings = await studio.settings_for(request.user, selection)
-        return Template(
-            "partials/videos/studio/_settings.html",
-            context={"settings": settings, "selection": settings.selection, "quote": settings.quote},
-            headers={"Vary": "HX-Request"},
-        )
+        context = {"settings": settings, "selection": settings.selection, "quote": settings.quote}
+        if selection.upload_id:
+            # The upload's warnings depend on the size: its preview comes along, out of band.
+            context["upload"] = await uploads.info_for_user(request.user.id, selection.upload_id, settings.selection.size)
+            context["upload_oob"] = context["upload"] is not None
+        return Template("partials/videos/studio/_settings.html", context=context, headers={"Vary": "HX-Request"})
 
     @post("/create", name="studio:submit", opt={RATE_LIMIT_OPT: "generate"}, status_code=303)
     async def submit(self, request: Request) -> Response:

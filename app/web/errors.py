@@ -112,9 +112,13 @@ def is_api(request: Request) -> bool:
 def handle_exception(request: Request, exc: Exception) -> Response:
     status, code, detail, headers = describe(exc)
     if is_api(request):
-        return Response(
-            {"detail": detail, "code": code, "status_code": status}, status_code=status, headers=headers
-        )
+        body = {"detail": detail, "code": code, "status_code": status}
+        upgrade = getattr(exc, "upgrade_url", None)
+        if upgrade:  # where a client sends its user to get (or renew) a plan
+            from app.config import get_settings
+
+            body["upgrade_url"] = f"{get_settings().base_url}{upgrade}"
+        return Response(body, status_code=status, headers=headers)
     htmx = request.headers.get("hx-request") == "true"
     if status == 401:
         login = f"{request.app.route_reverse('auth:login')}?next={quote(_next_path(request), safe='/')}"

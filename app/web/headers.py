@@ -18,7 +18,8 @@ BASE_POLICY: dict[str, str] = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",
+    # blob: the studio's instant preview of a chosen photo; https: avatars (Google's, or a profile's URL).
+    "img-src": "'self' data: blob: https:",
     "media-src": "'self'",
     "font-src": "'self'",
     "connect-src": "'self'",

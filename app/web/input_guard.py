@@ -46,8 +46,9 @@ def _int_query_names(handler: object) -> set[str]:
     signature = getattr(handler, "parsed_fn_signature", None)
     for name, field in (getattr(signature, "parameters", None) or {}).items():
         annotation = field.annotation
-        args = {a for a in typing.get_args(annotation) if a is not type(None)} if typing.get_args(annotation) else set()
-        if annotation is int or args == {int}:
+        # A list, not a set: some arguments are unhashable (Callable[[...], ...] in a mounted ASGI app's signature).
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if annotation is int or args == [int]:
             alias = getattr(field.kwarg_definition, "query", None) if field.kwarg_definition else None
             names.add(alias or name)
     try:

@@ -8,6 +8,7 @@ button is an htmx POST and gets its token from `<body hx-headers>`).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,18 +23,23 @@ from app.web.templating import render
 RETRY_MS = 2000
 
 
+def parse_last_event_id(value: str | None) -> int | None:
+    """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
+    try:
+        return int(value) if value is not None and value.strip() else None
+    except ValueError:
+        return None
+
+
 def _context(update: Update) -> dict[str, Any]:
-    video = update.video
-    return {
-        "video": video,
-        "events": update.events,
-        "steps": library.step_states(video, update.events),
-        "status_label": library.STATUS_LABELS.get(video.status, video.status),
-        "finished": library.is_finished(video),
-        "video_src": media_url(video.video_key) or video.video_url,
-        "poster_src": media_url(video.poster_key) or video.poster_url,
-        "refunded": update.refund,
-    }
+    return library.progress_context(update.video, update.events, update.refund)
+
+
+def _bell(update: Update) -> str:
+    """The header's bell with the current unread count, out of band ("" when the count is unknown)."""
+    if update.unread is None:
+        return ""
+    return render("partials/notifications/_bell.html", unread=update.unread, oob=True)
 
 
 def _keepalive() -> ServerSentEventMessage:
@@ -41,18 +47,40 @@ def _keepalive() -> ServerSentEventMessage:
     return ServerSentEventMessage(comment="keep-alive", data=None)
 
 
+# The same step rendered once for every watcher of a video in this process, keyed by what it shows (and
+# the ten-second window, so the log's "n seconds ago" never goes stale).
+_rendered: dict[tuple, str] = {}
+
+
 def html_message(update: Update) -> ServerSentEventMessage:
     """`progress` carries the progress block; `done` the result, the final log and the header balance."""
     if update.kind == "keepalive":
         return _keepalive()
+    video = update.video
+    key = (update.kind, video.id, update.event_id, video.status, video.step, video.progress, update.refund,
+           update.credits, update.unread, video.video_key, video.poster_key, int(time.monotonic() // 10))
+    data = _rendered.get(key)
+    if data is None:
+        data = _render_html(update)
+        if len(_rendered) > 1024:
+            _rendered.clear()
+        _rendered[key] = data
+    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+
+
+def _render_html(update: Update) -> str:
     context = _context(update)
     if update.kind == "done":
         data = render("partials/videos/_result.html", **context) + render("partials/videos/_progress.html", **context)
         if update.credits is not None:
             data += render("partials/_header_credits.html", credits=update.credits, oob=True)
+        data += _bell(update)
+        if update.video.status == "completed":
+            # The share controls appear with the player (a fresh video is never shared yet).
+            data += render("partials/sharing/_share_panel.html", video_id=update.video.id, shared=None, oob=True)
     else:
         data = render("partials/videos/_progress.html", **context)
-    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+    return data
 
 
 def json_data(update: Update) -> dict[str, Any]:
@@ -86,7 +114,9 @@ def card_message(update: Update) -> ServerSentEventMessage:
         return _keepalive()
     if update.kind == "idle":
         return ServerSentEventMessage(data="idle", event="idle")  # an event with no data is never dispatched
-    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True)
+    if update.kind == "bell":
+        return ServerSentEventMessage(data=_bell(update) or " ", event="card", retry=RETRY_MS)
+    card = render("partials/videos/_card.html", **library.card_context(update.video), oob=True) + _bell(update)
     return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 

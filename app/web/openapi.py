@@ -42,6 +42,7 @@ ERROR_CODES = {
     413: "file_too_large",
     422: "validation_error",
     429: "rate_limited",
+    502: "payments_unavailable",
 }
 ERROR_DESCRIPTIONS = {
     400: "The request is malformed.",
@@ -53,6 +54,7 @@ ERROR_DESCRIPTIONS = {
     413: "The upload is too large.",
     422: "The values sent are not valid; `detail` says which and why.",
     429: "Too many requests; try again later.",
+    502: "An upstream service (payments) did not answer; nothing was charged.",
 }
 
 
@@ -62,6 +64,7 @@ class ErrorBody(msgspec.Struct):
     detail: str
     code: str
     status_code: int
+    upgrade_url: str | None = None  # on a 403 for a missing or ended plan: where to get one
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:

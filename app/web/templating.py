@@ -13,6 +13,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from app.config import ROOT
+from app.tables import ACTIVE_STATUSES, FINISHED_STATUSES
+from app.videos import naming
 
 
 def _time_ago(value: datetime | None) -> str:
@@ -89,6 +91,7 @@ def static_url(context: Any, path: str) -> str:
 
 @lru_cache
 def jinja_env() -> Environment:
+    """The one Jinja environment (compiled templates are cached in it), for pages and SSE fragments."""
     env = Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
         autoescape=select_autoescape(["html", "xml"]),
@@ -97,7 +100,9 @@ def jinja_env() -> Environment:
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
+    env.filters.update(naming.FILTERS)
     env.globals.update(url_for=url_for, static_url=static_url)
+    env.globals.update(ACTIVE_STATUSES=ACTIVE_STATUSES, FINISHED_STATUSES=FINISHED_STATUSES)
     return env
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.accounts import tokens
-from tests.e2e.live_cluster import (  # noqa: F401  (fixtures)
+from tests.e2e.live_cluster import (
     SHOWCASE_MP4,
     cluster,
     complete,

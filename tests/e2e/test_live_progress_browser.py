@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.live_cluster import (  # noqa: F401  (fixtures)
+from tests.e2e.live_cluster import (
     SHOWCASE_MP4,
     cluster,
     complete,

@@ -13,7 +13,7 @@ def test_home_page_renders_with_styles_and_htmx(page):
     assert page.evaluate("typeof window.htmx") == "object"
     assert page.evaluate("htmx.version").startswith("2.0")
     # Pico's styles are applied: the body font is not the browser default serif.
-    assert "serif" != page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "serif"
 
 
 def test_a_seeded_showcase_mp4_plays_and_seeks(page, live_server):

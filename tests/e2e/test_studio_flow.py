@@ -84,4 +84,5 @@ def test_upload_generate_and_play(page, tmp_path):
     wait_video(page, f"!{VIDEO}.seeking && Math.abs({VIDEO}.currentTime - 2.5) < 0.3")
 
     download = page.get_attribute("a[download]", "href")
-    assert download.endswith("?download=1")
+    name = "a-slow-orbit-around-the-product-on-a-warm-studio-set.mp4"
+    assert download.endswith(f"?download={name}") and page.get_attribute("a[download]", "download") == name

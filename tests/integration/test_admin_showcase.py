@@ -71,7 +71,7 @@ async def test_non_admins_cannot_toggle_or_delete(client, settings):
     video = await ShowcaseVideos.objects().first()
     assert (await client.post(f"/admin/showcase/{video.id}/toggle/is_active", headers=headers)).status_code == 403
     assert (await client.post(f"/admin/showcase/{video.id}/delete", headers=headers)).status_code == 403
-    assert await ShowcaseVideos.exists().where((ShowcaseVideos.id == video.id) & (ShowcaseVideos.is_active == True))  # noqa: E712
+    assert await ShowcaseVideos.exists().where((ShowcaseVideos.id == video.id) & (ShowcaseVideos.is_active == True))
 
 
 async def test_admin_adds_a_trial_image_and_it_shows_on_the_home_page(client):
@@ -246,7 +246,7 @@ def _row(html: str, row_id: str) -> str:
 async def test_showcase_list_shows_each_rows_toggles_once_and_actions_once(client):
     headers = await _sign_in(client, admin=True)
     await seed(quick=True)
-    hero = await ShowcaseVideos.objects().where(ShowcaseVideos.is_hero == True).first()  # noqa: E712
+    hero = await ShowcaseVideos.objects().where(ShowcaseVideos.is_hero == True).first()
     row = _row((await client.get("/admin/showcase")).text, f"showcase-row-{hero.id}")
     flags = row.split('class="admin-flags"', 1)[1].split("</td>", 1)[0]
     assert [label for label in ("Shown", "Featured", "Hero") if f">{label}</button>" in flags] == ["Shown", "Featured", "Hero"]

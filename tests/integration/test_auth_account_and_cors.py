@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from app.asgi import create_app, session_config
 from app.config import ConfigError, Settings
 from app.tables import Users
-from tests.google_emulator import google, sign_in  # noqa: F401  (fixture)
+from tests.google_emulator import google, sign_in
 
 HX = {"HX-Request": "true"}
 
@@ -149,6 +149,10 @@ def test_production_with_google_configured_mounts_no_emulator(tmp_path):
         database_url=f"sqlite:///{tmp_path}/p.db",
         openai_api_key="sk-test",
         runwayml_api_secret="key",
+        stripe_secret_key="sk_live_x",
+        stripe_webhook_secret="whsec_x",
+        **{f"stripe_price_{name}": f"price_{name}" for name in ("basic", "pro", "pack_small", "pack_medium",
+                                                                 "pack_large")},
     )
     app = create_app(settings)
     assert not any(route.path.startswith("/_emulators") for route in app.routes)

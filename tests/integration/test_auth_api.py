@@ -18,7 +18,7 @@ from app.emulators.google import (
     google_sub_for,
 )
 from app.tables import CreditTransactions, RefreshTokens, Users
-from tests.google_emulator import at_provider, google  # noqa: F401  (fixture)
+from tests.google_emulator import at_provider, google
 
 CLIENT_REDIRECT = "http://127.0.0.1:5173/oauth/callback"  # an API client's own callback
 

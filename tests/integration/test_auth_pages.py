@@ -9,7 +9,7 @@ import pytest
 from app.accounts.sessions import SESSION_COOKIE
 from app.emulators.google import google_sub_for
 from app.tables import CreditTransactions, Users
-from tests.google_emulator import (  # noqa: F401  (fixture)
+from tests.google_emulator import (
     at_provider,
     callback_url_for,
     google,

@@ -27,13 +27,14 @@ HX = {"HX-Request": "true"}
 # --- /pricing -------------------------------------------------------------------------------------
 
 
-async def test_pricing_compares_plans_and_prices_without_taking_money(client):
+async def test_pricing_compares_plans_packs_and_prices(client):
     r = await client.get("/pricing")
     assert r.status_code == 200
-    for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792x1024", "Runway Gen-4 Turbo"):
+    for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792x1024", "Runway Gen-4 Turbo",
+                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs"):
         assert text in r.text
-    assert "assigned by an administrator" in r.text and "payments are coming" in r.text
-    assert "<form" not in r.text.split('id="main"')[1]  # nothing to buy or submit
+    main = r.text.split('id="main"')[1]
+    assert "<form" not in main and "Sign in to choose Basic" in main  # signed out: nothing to buy yet
     assert re.search(r"Sora 2</td>\s*<td>4 s</td>\s*<td class=\"num\">100</td>", r.text)
 
 
@@ -42,6 +43,15 @@ async def test_pricing_marks_the_signed_in_users_plan(client, settings):
     await sign_in(client, user)
     r = await client.get("/pricing")
     assert 'class="plan-card plan-current" id="plan-pro"' in r.text
+    # An administrator's plan has no Stripe subscription: the buttons start a checkout (packs are open to it).
+    assert 'name="plan" value="basic"' in r.text and 'name="pack" value="small"' in r.text
+
+
+async def test_a_free_user_is_offered_plans_but_not_packs(client, settings):
+    await sign_in(client, await make_user(plan="free"))
+    r = await client.get("/pricing")
+    assert 'data-testid="choose-basic"' in r.text and 'data-testid="choose-pro"' in r.text
+    assert 'name="pack"' not in r.text and "Packs need an active Basic or Pro plan." in r.text
 
 
 # --- /account/ledger ------------------------------------------------------------------------------
@@ -209,10 +219,14 @@ async def test_admin_unknown_user_is_404(client, settings):
 
 
 @pytest.fixture
-def raising_app(app):
-    """A route under /api/ and a page that raise the seed's errors, added to the real app (its error
-    handlers, and the routes the error page links to)."""
+def raising_app(settings):
+    """A route under /api/ and a page that raise the seed's errors, added to a real app of its own (its
+    error handlers, and the routes the error page links to; the shared test app stays untouched)."""
     from litestar import get
+
+    from app.asgi import create_app
+
+    app = create_app(settings)
 
     errors = {
         "required": charges.SubscriptionRequiredException(),
@@ -245,6 +259,7 @@ async def test_seed_errors_are_json_under_api_and_pages_link_to_the_fix(raising_
         r = await c.get(f"/api/v1/boom/{kind}")
         assert r.status_code == status
         assert r.json()["code"] == code and r.json()["status_code"] == status and r.json()["detail"]
+        assert r.json().get("upgrade_url", "").endswith("/pricing") == (status == 403)
         page = await c.get(f"/boom/{kind}")
         assert page.status_code == status
         fix = "/account" if kind == "credits" else "/pricing"

@@ -18,7 +18,9 @@ RECEIVED: set[str] = set()
 def _run_ping(redis_url: str | None) -> str:
     broker = broker_module.configure(redis_url)
 
-    @dramatiq.actor(broker=broker, queue_name=f"ping-{uuid.uuid4().hex[:8]}")
+    name = f"ping_{uuid.uuid4().hex[:8]}"
+
+    @dramatiq.actor(broker=broker, actor_name=name, queue_name=name)
     def ping(token: str) -> None:
         RECEIVED.add(token)
         if redis_url:

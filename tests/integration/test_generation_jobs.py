@@ -26,6 +26,7 @@ from tests.jobs_support import (
     STEPS,
     api_user,
     distinct_steps,
+    drain,
     exif_rotated_jpeg,
     ledger_of,
     make_upload,
@@ -194,7 +195,7 @@ async def test_the_same_message_twice_makes_one_provider_job(jobs, openai_emulat
     video = await wait_for_final(video_id)
     assert video.status == "completed", video.error_message
     videos_service.enqueue(video_id)  # and once more after it finished: left alone
-    await asyncio.sleep(0.5)
+    await drain()
     assert len(provider_jobs(openai_emulator, prompt)) == 1
     steps = await steps_of(video_id)
     assert distinct_steps(steps) == STEPS
@@ -354,7 +355,7 @@ async def test_another_users_video_is_404_on_every_route(jobs):
                         ("POST", f"/api/v1/videos/{video_id}/retry")]:
         response = await jobs.request(method, url, headers=headers)
         assert response.status_code == 404, (method, response.text)
-        assert response.json() == {"detail": "No such video.", "code": "not_found", "status_code": 404}
+        assert response.json() == {"detail": "Video not found.", "code": "video_not_found", "status_code": 404}
     listed = (await jobs.get("/api/v1/videos", headers=headers)).json()
     assert listed["items"] == [] and listed["total"] == 0
     assert await ledger_of(video_id) == [("generation", -100, 1), ("refund", 100, 1)]  # nothing retried
@@ -420,9 +421,11 @@ async def test_the_plan_checks_come_in_the_seeds_order(jobs):
     _, free = await api_user(plan="free")
     response = await _generate(jobs, free, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_required")
+    assert response.json()["upgrade_url"].endswith("/pricing")  # where the client sends its user to pay
     _, expired = await api_user(status="expired")
     response = await _generate(jobs, expired, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_expired")
+    assert response.json()["upgrade_url"].endswith("/pricing")
     _, ended = await api_user(ends_in_days=-1)
     response = await _generate(jobs, ended, "A lamp")
     assert (response.status_code, response.json()["code"]) == (403, "subscription_expired")

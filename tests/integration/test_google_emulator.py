@@ -11,7 +11,7 @@ from app.emulators.google import (
     EMULATOR_CLIENT_SECRET,
     google_sub_for,
 )
-from tests.google_emulator import google  # noqa: F401  (fixture)
+from tests.google_emulator import google
 
 REDIRECT = "http://127.0.0.1:9/cb"
 

@@ -6,7 +6,9 @@ import re
 from urllib.parse import quote
 
 import pytest
+from PIL import Image
 
+from app.media.storage import get_storage
 from app.showcase import home_cache
 from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
@@ -30,7 +32,7 @@ async def test_home_with_seeded_content(client, seeded):
     html = response.text
     assert response.headers["vary"].lower() == "hx-request"
     # Hero carousel: autoplaying, muted, looping videos with posters, one per hero video.
-    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)  # noqa: E712
+    heroes = await ShowcaseVideos.select().where(ShowcaseVideos.is_hero == True)
     hero_tags = re.findall(r"<video class=\"hero-video\"[^>]*>", html)
     assert len(hero_tags) == len(heroes) == 3
     for tag in hero_tags:
@@ -95,7 +97,7 @@ async def test_category_filter_as_a_fragment(client, seeded):
     assert html.lstrip().startswith('<div id="showcase-grid"')
     assert "<html" not in html and "site-header" not in html
     titles = re.findall(r'class="video-card-title">([^<]+)<', html)
-    assert sorted(titles) == ["Studio sound", "The sound of focus"]
+    assert sorted(titles) == ["Always on", "Studio sound", "The sound of focus"]
     assert 'aria-current="true">Tech</a>' in html
 
 
@@ -106,7 +108,7 @@ async def test_category_filter_as_a_full_page(client, seeded):
     assert "<html" in html and 'id="showcase-grid"' in html
     grid = html.split('id="showcase-grid"')[1].split('id="try"')[0]
     titles = re.findall(r'class="video-card-title">([^<]+)<', grid)
-    assert sorted(titles) == ["Cold brew, bottled", "First sip"]
+    assert sorted(titles) == ["Cold brew, bottled", "First sip", "Morning ritual"]
     assert 'href="/?category=F%26B#showcase"' in html
 
 
@@ -120,7 +122,8 @@ async def test_grid_paginates(client, seeded):
     assert len(re.findall(r'class="video-card-title"', first)) == 9
     assert 'hx-get="/?page=2"' in first
     second = (await client.get("/", params={"page": 2}, headers={"HX-Request": "true"})).text
-    assert re.findall(r'class="video-card-title">([^<]+)<', second) == ["Glow serum"]
+    assert re.findall(r'class="video-card-title">([^<]+)<', second) == [
+        "Everyday carry", "Bold red", "Night run", "Run lighter", "Cold brew, bottled", "The sound of focus"]
     assert (await client.get("/", params={"page": 0})).status_code == 422
 
 
@@ -130,3 +133,29 @@ async def test_inactive_videos_and_trial_images_are_not_shown(client, seeded):
     html = (await client.get("/")).text
     assert "Run lighter" not in html
     assert "Red lipstick" not in html
+
+
+async def test_the_seeded_home_page_never_shows_the_same_clip_twice(client, seeded):
+    """Hero, featured row and the grid's first page each show their own clips, from every category."""
+    html = (await client.get("/")).text
+    hero = re.findall(r'<video class="hero-video"[^>]*>\s*<source src="([^"]+)"', html)
+    featured_html = html.split('id="featured"', 1)[1].split('id="showcase"', 1)[0]
+    grid_html = html.split('id="showcase-grid"', 1)[1].split('id="try"', 1)[0]
+    featured = re.findall(r'<source src="([^"]+)"', featured_html)
+    grid = re.findall(r'<source src="([^"]+)"', grid_html)
+    assert (len(hero), len(featured), len(grid)) == (3, 3, 9)
+    shown = hero + featured + grid
+    assert len(set(shown)) == len(shown)
+    # and they look different: no two posters are the same picture under another caption
+    storage = get_storage()
+    posters = [row["poster_url"] for row in await ShowcaseVideos.select(ShowcaseVideos.poster_url)]
+    thumbs = []
+    for url in posters:
+        with Image.open(storage.path(url.removeprefix("/media/"))) as img:
+            thumbs.append(list(img.convert("RGB").crop((0, 0, img.width, img.height * 2 // 3)).resize((8, 8)).getdata()))
+    for i, a in enumerate(thumbs):
+        for b in thumbs[i + 1:]:
+            difference = sum(abs(x - y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True)) / (64 * 3)
+            assert difference > 8
+    categories = re.findall(r'<span class="category-tag">([^<]+)</span>', grid_html)
+    assert len(set(categories)) == 5

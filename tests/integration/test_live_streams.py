@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from app.errors import NotFound
-from app.videos import live, progress
+from app.videos import library, live, progress
 from tests.billing_factories import make_user
 from tests.live_steps import HAPPY_PATH, announce, fail_with_refund, new_video, step
 
@@ -128,10 +128,10 @@ async def test_a_client_going_away_frees_its_subscription(settings):
 async def test_only_the_owner_can_watch_a_video(settings):
     owner, other = await make_user(), await make_user()
     video_id = await new_video(owner.id)
-    assert (await live.owned_video(owner, video_id)).id == video_id
+    assert (await library.get_video(owner.id, video_id)).id == video_id
     for user, vid in ((other, video_id), (owner, video_id + 999), (None, video_id)):
         with pytest.raises(NotFound):
-            await live.owned_video(user, vid)
+            await library.get_video(user.id if user else None, vid)
 
 
 async def test_the_list_stream_follows_every_in_flight_video_and_ends_when_none_is(settings):

@@ -23,6 +23,24 @@ SEED_COLUMNS = {
     "refresh_tokens": {"id", "jti", "user_id", "family", "expires_at", "revoked_at", "replaced_by"},
     "uploads": {"id", "user_id", "storage_key", "content_type", "width", "height", "bytes", "sha256"},
     "video_events": {"id", "video_id", "step", "message", "progress", "created_at"},
+    "stripe_events": {"id", "event_id", "type", "user_id", "outcome", "created_at"},
+    "credit_purchases": {"id", "user_id", "checkout_session_id", "payment_intent_id", "pack", "credits", "amount",
+                         "currency", "credits_refunded", "created_at"},
+    "brand_kits": {"id", "user_id", "name", "primary_colour", "accent_colour", "font", "logo_key", "cta_text",
+                   "cta_url"},
+    "audio_uploads": {"id", "user_id", "storage_key", "content_type", "duration_ms", "bytes", "sha256"},
+    "finishings": {"id", "video_id", "user_id", "options", "status", "step", "progress", "captions_key"},
+    "renditions": {"id", "finishing_id", "video_id", "user_id", "placement", "width", "height", "duration_ms",
+                   "video_key", "poster_key"},
+}
+# Tables beyond the seed's, with the columns their features rely on.
+SHARING_COLUMNS = {
+    "share_links": {"id", "video_id", "token", "published_at", "hidden_at", "revoked_at"},
+    "notifications": {"id", "user_id", "kind", "title", "read_at", "created_at"},
+    "email_messages": {"id", "user_id", "to_address", "status", "attempts", "last_error"},
+    "webhook_endpoints": {"id", "user_id", "url", "events", "secret", "enabled", "consecutive_failures"},
+    "webhook_deliveries": {"id", "endpoint_id", "message_id", "event_type", "payload", "status", "attempts"},
+    "webhook_attempts": {"id", "delivery_id", "number", "status_code", "error", "duration_ms"},
 }
 
 
@@ -38,9 +56,10 @@ async def _columns(table: str) -> set[str]:
 
 
 async def test_every_table_has_the_seed_columns(settings):
-    for table, expected in SEED_COLUMNS.items():
+    for table, expected in {**SEED_COLUMNS, **SHARING_COLUMNS}.items():
         assert expected <= await _columns(table), table
-    assert {t._meta.tablename for t in ALL_TABLES} == set(SEED_COLUMNS)
+    assert {"email_video_updates", "show_in_creators", "unread_notifications"} <= await _columns("users")
+    assert {t._meta.tablename for t in ALL_TABLES} == set(SEED_COLUMNS) | set(SHARING_COLUMNS)
 
 
 async def test_the_ledger_allows_one_refund_per_charge(settings):
@@ -52,5 +71,18 @@ async def test_the_ledger_allows_one_refund_per_charge(settings):
     await video.save()
     row = dict(user=user.id, delta=100, reason="refund", video=video.id, charge_seq=1, balance_after=100)
     await CreditTransactions(**row).save()
+    with pytest.raises(Exception, match="(?i)unique"):
+        await CreditTransactions(**row).save()
+
+
+async def test_a_payment_reference_makes_at_most_one_ledger_row(settings):
+    from app.tables import CreditTransactions, Users
+
+    user = Users(email="p@example.com", name="P")
+    await user.save()
+    row = dict(user=user.id, delta=1000, reason="subscription", balance_after=1000, reference="invoice:in_1")
+    await CreditTransactions(**row).save()
+    await CreditTransactions(**{**row, "reference": None}).save()
+    await CreditTransactions(**{**row, "reference": None}).save()
     with pytest.raises(Exception, match="(?i)unique"):
         await CreditTransactions(**row).save()

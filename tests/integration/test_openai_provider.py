@@ -21,6 +21,7 @@ from app.providers.base import (
 from app.providers.openai_videos import (
     CREDENTIALS_MESSAGE,
     MODERATION_MESSAGE,
+    RETIRED_REASON,
     SHUTDOWN_REASON,
     OpenAIVideosProvider,
     _retry_after,
@@ -84,6 +85,17 @@ def test_unavailable_in_production_without_a_key_or_host(settings) -> None:
     configured = key_only.model_copy(update={"openai_base_url": "https://videos.example.com/v1"})
     provider = OpenAIVideosProvider.from_settings(configured)
     assert provider.models()[0].available and provider.api_key == "sk-live"
+
+
+@pytest.mark.parametrize("address", ["https://api.openai.com/v1", "https://api.openai.com", "https://eu.api.openai.com/v1"])
+def test_pointed_at_openai_itself_sora_is_listed_unavailable_with_the_reason(settings, address: str) -> None:
+    for changes in ({"openai_api_key": "sk-live", "use_mock_sora": False}, {"use_mock_sora": True},
+                    {"app_env": "production", "use_mock_sora": False, "openai_api_key": "sk-live"}):
+        pointed = settings.model_copy(update={"openai_base_url": address, **changes})
+        models = OpenAIVideosProvider.from_settings(pointed).models()
+        assert [m.id for m in models] == ["sora-2", "sora-2-pro"]
+        assert all(not m.available and m.reason == RETIRED_REASON for m in models)
+        assert "24 Sep 2026" in RETIRED_REASON
 
 
 async def test_an_unavailable_provider_refuses_to_submit(settings) -> None:

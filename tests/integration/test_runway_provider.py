@@ -68,10 +68,10 @@ async def wait_finished(provider: RunwayProvider, job_id: str):
 def test_the_registry_picks_runway_for_gen4_turbo(settings) -> None:
     model = registry.find_model("gen4_turbo", settings)
     assert model is not None and model.provider == "runway" and model.name == "Runway Gen-4 Turbo"
-    assert model.durations == [5, 10] and model.sizes == ["1280x720", "720x1280"]
-    assert model.available and model.reason is None
+    assert model.durations == [5, 10] and model.sizes == ["1280x720", "720x1280", "960x960"]
+    assert model.available and model.reason is None and model.needs_reference_image
     assert isinstance(registry.get_provider("gen4_turbo", settings), RunwayProvider)
-    assert {m.id for m in registry.all_models(settings)} >= {"sora-2", "sora-2-pro", "gen4_turbo"}
+    assert {m.id for m in registry.all_models(settings)} >= {"sora-2", "sora-2-pro", "gen4_turbo", "gen4.5", "veo3.1"}
 
 
 def test_emulator_address_in_development(settings) -> None:
@@ -86,8 +86,8 @@ def test_emulator_address_in_development(settings) -> None:
 async def test_unavailable_in_production_without_a_secret(settings) -> None:
     prod = settings.model_copy(update={"app_env": "production", "use_mock_runway": False})
     provider = RunwayProvider.from_settings(prod)
-    [model] = provider.models()
-    assert model.available is False and model.reason == NO_SECRET_REASON
+    models = provider.models()
+    assert len(models) == 3 and all(not m.available and m.reason == NO_SECRET_REASON for m in models)
     with pytest.raises(PermanentProviderError) as caught:
         await provider.submit(request())
     assert caught.value.user_message == "This model is not available right now."
@@ -240,7 +240,7 @@ async def test_timeouts_and_unreachable_hosts_are_transient(runway_emulator: str
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"prompt": "x" * 1001}, "Runway accepts descriptions of 1 to 1,000 characters."),
     ({"size": "1000x1000"}, "Runway cannot make a video of that size."),
-    ({"seconds": 7}, "Runway makes videos of 5 or 10 seconds."),
+    ({"seconds": 7}, "Runway cannot make a video of that length with this model."),
     ({"model": "gen3a_turbo"}, "Runway does not offer that model."),
     ({"reference_image": b"not a picture", "reference_content_type": "image/jpeg"},
      "The product photo could not be used by Runway"),

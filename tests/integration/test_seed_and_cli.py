@@ -25,14 +25,14 @@ async def _counts() -> tuple[int, int, int, int]:
 
 async def test_seed_creates_demo_content_with_real_media(settings):
     added = await seed(quick=True)
-    assert added == {"users": 3, "showcase_videos": 10, "trial_images": 6}
+    assert added == {"users": 3, "showcase_videos": 15, "trial_images": 6}
     plans = {u["email"]: u["subscription_plan"] for u in await Users.select(Users.email, Users.subscription_plan)}
     assert plans == {d.email: d.plan.value for d in DEMO_USERS}
     assert {c["category"] for c in await ShowcaseVideos.select(ShowcaseVideos.category)} == {
         "Product", "Fashion", "F&B", "Beauty", "Tech"
     }
-    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_hero == True) >= 1  # noqa: E712
-    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_featured == True) >= 1  # noqa: E712
+    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_hero == True) >= 1
+    assert await ShowcaseVideos.count().where(ShowcaseVideos.is_featured == True) >= 1
 
     storage = get_storage()
     video = await ShowcaseVideos.objects().first()

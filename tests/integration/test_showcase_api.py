@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from app import db
 from app.showcase import content, home_cache
 from app.showcase.seed import seed
-from app.tables import ShowcaseVideos, TrialImages, Users
+from app.tables import ShowcaseVideos, TrialImages, Users, Videos
 
 
 @pytest.fixture(autouse=True)
@@ -77,24 +77,24 @@ async def test_validation_errors_match_the_documented_error_schema(client, seede
 
 async def test_showcase_videos_filter_order_and_pages(client, seeded):
     everything = (await client.get("/api/v1/showcase/videos", params={"page_size": 50})).json()
-    assert everything["total"] == 10 and not everything["has_more"]
+    assert everything["total"] == 15 and not everything["has_more"]
     orders = [v["order"] for v in everything["items"]]
     assert orders == sorted(orders)
     fashion = (await client.get("/api/v1/showcase/videos", params={"category": "Fashion"})).json()
-    assert [v["title"] for v in fashion["items"]] == ["Everyday carry", "Weekend bag"]
-    assert fashion["total"] == 2
+    assert [v["title"] for v in fashion["items"]] == ["Weekend bag", "Time, well kept", "Everyday carry"]
+    assert fashion["total"] == 3
     first = (await client.get("/api/v1/showcase/videos", params={"page_size": 4})).json()
-    third = (await client.get("/api/v1/showcase/videos", params={"page_size": 4, "page": 3})).json()
-    assert first["has_more"] and not third["has_more"]
+    last = (await client.get("/api/v1/showcase/videos", params={"page_size": 4, "page": 4})).json()
+    assert first["has_more"] and not last["has_more"]
     assert [v["id"] for v in first["items"]] == [v["id"] for v in everything["items"][:4]]
-    assert [v["id"] for v in third["items"]] == [v["id"] for v in everything["items"][8:]]
+    assert [v["id"] for v in last["items"]] == [v["id"] for v in everything["items"][12:]]
 
 
 async def test_featured_hero_and_trial_lists(client, seeded):
     featured = (await client.get("/api/v1/showcase/featured")).json()
     hero = (await client.get("/api/v1/showcase/hero-videos")).json()
     trials = (await client.get("/api/v1/showcase/trial-images")).json()
-    assert len(featured) == 4 and all(v["is_featured"] for v in featured)
+    assert len(featured) == 3 and all(v["is_featured"] for v in featured)
     assert len(hero) == 3 and all(v["is_hero"] for v in hero)
     assert [t["title"] for t in trials][:2] == ["Green glass bottle", "Orange running shoe"]
     await TrialImages.update({TrialImages.is_active: False}).where(TrialImages.title == "Green glass bottle")
@@ -104,7 +104,9 @@ async def test_featured_hero_and_trial_lists(client, seeded):
 
 async def test_recent_users_show_names_and_avatars_never_emails(client, seeded):
     for n in range(4):
-        await Users(email=f"person{n}@example.com", name=f"Person{n} Surname").save()
+        person = Users(email=f"person{n}@example.com", name=f"Person{n} Surname")
+        await person.save()
+        await Videos(user=person.id, prompt="A shoe", model="sora-2", duration=4, resolution="1280x720").save()
     response = await client.get("/api/v1/users/recent")
     body = response.json()
     assert body["total"] == 7
@@ -248,7 +250,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         import redis.asyncio as aioredis
 
         client = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")]
+        keys = [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")]
         assert keys and 0 < await client.ttl(keys[0]) <= home_cache.TTL_SECONDS
         home_cache.clear_local()  # a different process: nothing local, the Redis copy answers
         with QueryCounter() as warm:
@@ -256,7 +258,7 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         assert warm.queries == [] and again == first
         video = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Run lighter").first()
         await content.toggle_video(video.id, "is_hero")
-        assert [k async for k in client.scan_iter(match=home_cache.PREFIX + "*")] == []
+        assert [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")] == []
         assert "Run lighter" not in [v.title for v in (await home.home_data()).hero]
         await client.aclose()
     finally:

@@ -251,3 +251,15 @@ async def test_the_async_client_works_too(emulator):
     customer = await client.v1.customers.create_async({"email": "async@example.com"})
     fetched = await client.v1.customers.retrieve_async(customer.id)
     assert fetched.email == "async@example.com"
+
+
+def test_mounted_in_development_only_and_never_with_a_real_key(settings):
+    from app.emulators.mount import emulator_routes
+
+    def mounted(s) -> bool:
+        return any("/_emulators/stripe" in r.paths for r in emulator_routes(s))
+
+    assert mounted(settings) and settings.stripe_api_url.endswith("/_emulators/stripe")
+    assert not mounted(settings.model_copy(update={"app_env": "production"}))
+    real = settings.model_copy(update={"stripe_secret_key": "sk_live_x"})
+    assert not mounted(real) and real.stripe_api_url is None

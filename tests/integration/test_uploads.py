@@ -192,3 +192,37 @@ async def test_studio_upload_needs_csrf_and_a_session(client, settings):
     r = await client.post("/create/upload", files=files(jpeg()), headers=HX)
     assert r.status_code == 403
     assert await Uploads.count() == 0
+
+
+async def test_the_studio_warning_follows_the_chosen_size(client, settings):
+    """A landscape photo is fine for 1280×720; switching to 720×1280 re-renders its warning with the new size."""
+    user = await make_user(plan="basic", credits=1000)
+    await sign_in(client, user)
+    headers = {**HX, **await csrf(client)}
+    r = await client.post("/create/upload", files=files(jpeg(1280, 720)), data={"size": "1280x720"}, headers=headers)
+    assert r.status_code == 200 and "upload-warning" not in r.text
+    upload = await Uploads.objects().first()
+    form = {"model": "sora-2", "duration": "4", "reference_upload_id": str(upload.id)}
+    portrait = await client.get("/create/settings", params={**form, "size": "720x1280"}, headers=HX)
+    assert portrait.status_code == 200
+    slot = portrait.text.split('<div id="upload-slot" hx-swap-oob="innerHTML">', 1)[1]
+    assert f'value="{upload.id}"' in slot
+    assert "cropped to fit the portrait 720×1280 video" in slot and "landscape 1280×720" not in slot
+    landscape = await client.get("/create/settings", params={**form, "size": "1280x720"}, headers=HX)
+    assert 'id="upload-slot" hx-swap-oob' in landscape.text and "upload-warning" not in landscape.text
+    # a full page load with the size chosen says the same
+    page = await client.get("/create", params={**form, "size": "720x1280"})
+    assert "cropped to fit the portrait 720×1280 video" in page.text
+
+
+async def test_a_tiny_photo_is_warned_about(client, settings):
+    user = await make_user()
+    await sign_in(client, user)
+    headers = {**HX, **await csrf(client)}
+    r = await client.post("/create/upload", files=files(jpeg(200, 150)), data={"size": "1280x720"}, headers=headers)
+    assert r.status_code == 200
+    assert "This image is small (200×150): it will be enlarged about 6× to fill the 1280×720 video" in r.text
+    fine = await client.post("/create/upload", files=files(jpeg(1024, 576)), data={"size": "1280x720"}, headers=headers)
+    assert "upload-warning" not in fine.text
+    api = await client.post(VALIDATE, files=files(jpeg(320, 180)), data={"size": "1280x720"})
+    assert "enlarged about 4×" in api.json()["warning"]

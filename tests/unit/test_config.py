@@ -20,6 +20,10 @@ def production(**overrides) -> Settings:
         google_client_id="id.apps.googleusercontent.com",
         google_client_secret="google-secret",
         database_url="postgresql://u@db/app",
+        stripe_secret_key="sk_live_x",
+        stripe_webhook_secret="whsec_x",
+        **{f"stripe_price_{name}": f"price_{name}" for name in ("basic", "pro", "pack_small", "pack_medium",
+                                                                 "pack_large")},
         redis_url="redis://cache:6379/0",
     )
     values.update(overrides)
@@ -74,6 +78,10 @@ def test_a_complete_production_configuration_is_accepted(clean_env):
         ({"google_client_secret": None}, "GOOGLE_CLIENT_SECRET"),
         ({"use_mock_sora": True}, "USE_MOCK_SORA"),
         ({"use_mock_runway": True}, "USE_MOCK_RUNWAY"),
+        ({"use_mock_stripe": True}, "USE_MOCK_STRIPE"),
+        ({"stripe_secret_key": None}, "STRIPE_SECRET_KEY"),
+        ({"stripe_webhook_secret": None}, "STRIPE_WEBHOOK_SECRET"),
+        ({"stripe_price_pro": None}, "STRIPE_PRICE_PRO"),
         ({"secret_key": "a" * 32}, "SECRET_KEY"),
         ({"jwt_secret_key": "abababababababababababababababab"}, "JWT_SECRET_KEY"),
         ({"jwt_secret_key": STRONG}, "JWT_SECRET_KEY"),
@@ -89,6 +97,7 @@ def test_production_refuses_unsafe_settings_naming_the_variable(clean_env, overr
 def test_production_never_falls_back_to_the_video_emulators(clean_env):
     s = production(openai_api_key=None, runwayml_api_secret=None)
     assert not s.use_sora_emulator and not s.use_runway_emulator
+    assert not s.use_stripe_emulator and s.stripe_api_url is None
 
 
 def test_the_app_refuses_to_start_in_production_with_default_secrets(monkeypatch):
