@@ -117,8 +117,9 @@ async def test_public_media_redirects_to_long_lived_or_public_urls(client, setti
     assert (await client.get("/media/public/../secret", follow_redirects=False)).status_code == 404
     # Pages let the browser load images and videos from the bucket the media redirects to.
     csp = (await client.get("/", follow_redirects=False)).headers["content-security-policy"]
-    assert f"media-src 'self' {settings.s3_endpoint_url};" in csp
-    assert f"img-src 'self' data: {settings.s3_endpoint_url};" in csp
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert settings.s3_endpoint_url in directives["media-src"]
+    assert settings.s3_endpoint_url in directives["img-src"]
 
     monkeypatch.setenv("S3_PUBLIC_BASE_URL", "https://cdn.example.com/media")
     get_settings.cache_clear()
