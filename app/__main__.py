@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 import click
@@ -10,6 +11,7 @@ import click
 from app.billing import cli as billing_cli
 from app.config import ConfigError, get_settings
 from app.media import cli as storage_cli
+from app.ops import redact
 
 
 def run(coro):
@@ -50,7 +52,12 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     mode = "Redis broker (run the worker separately)" if settings.redis_url else "embedded worker, in-process broker"
-    click.echo(f"AdsVideo on http://{host}:{port}  [{settings.app_env}; {settings.database_url}; {mode}]")
+    banner = f"AdsVideo on http://{host}:{port}  [{settings.app_env}; {settings.database_url}; {mode}]"
+    _setup_logs(settings)
+    if settings.log_format == "json":
+        logging.getLogger("adsvideo").info(banner)
+    else:
+        click.echo(redact.text(banner))
     uvicorn.run(
         "app.asgi:create_app",
         factory=True,
@@ -60,7 +67,28 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
         proxy_headers=True,
         forwarded_allow_ips="*",
         log_level="info",
+        log_config=None,  # the app's own set-up (LOG_FORMAT) formats uvicorn's lines too
     )
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("dramatiq_args", nargs=-1, type=click.UNPROCESSED)
+def worker(dramatiq_args: tuple[str, ...]) -> None:
+    """Run the job worker (`dramatiq tasks` with the app's log format); options go to dramatiq,
+    e.g. `--processes 1 --threads 4 --worker-shutdown-timeout 25000`."""
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    # Only logs here: the worker processes set up error tracking themselves (a client started before
+    # the fork would lose its sending thread).
+    _setup_logs(get_settings())
+    sys.exit(dramatiq_main(make_argument_parser().parse_args(["tasks", *dramatiq_args])))
+
+
+def _setup_logs(settings) -> None:
+    from app.ops.logs import setup_logging
+
+    setup_logging(settings.log_format, settings.log_level, secrets=[settings.secret_key, settings.jwt_secret_key])
 
 
 @cli.command("create-admin")

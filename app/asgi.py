@@ -33,12 +33,16 @@ from app.limits.rates import RateLimitMiddleware
 from app.media.delivery import OwnerMediaController, PublicMediaController
 from app.media.storage import storage_for
 from app.media.upload_limits import limited_router
+from app.ops.dashboard_pages import AdminDashboardController
 from app.ops.probes import HealthController
+from app.ops.requests import RequestContext, UserContext
+from app.ops.scrape import MetricsController
+from app.ops.setup import setup_process
 from app.showcase.admin_pages import AdminShowcaseController, AdminTrialImagesController
 from app.showcase.api import ShowcaseApiController
 from app.showcase.pages import HomeController
 from app.videos import progress
-from app.videos.api import VideosController
+from app.videos.api import BatchesController, VideosController
 from app.web.auth import AuthMiddleware
 from app.web.cookie_guard import CookieGuardMiddleware
 from app.web.cors import ApiCORSMiddleware
@@ -174,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for `settings` (default: the environment)."""
     settings = settings or get_settings()
     settings.check_production()
+    setup_process(settings)  # before Litestar(...): error tracking hooks into its constructor
     db.enable_wal(settings.database_url)
 
     session = session_config(settings)
@@ -187,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
+            AdminDashboardController,
             PublicMediaController,
             static,
             BillingController,
@@ -198,6 +205,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApiAuthController,
             UsersController,
             VideosController,
+            BatchesController,
             *emulator_routes(settings),
             HomeController,
             ShowcaseApiController,
@@ -221,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/",
                                  "^/billing/stripe/webhook$"]
             ),
+            UserContext,
             RateLimitMiddleware(),
         ],
         csrf_config=CSRFConfig(
@@ -238,13 +247,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[finalize_openapi],
         debug=settings.debug,
         openapi_config=openapi_config(),
+        logging_config=None,  # logging is set up once for the process (LOG_FORMAT), not by Litestar
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
     application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
-    # Outermost of all: every response, errors and 404s included, carries the security headers.
+    # Every response, errors and 404s included, carries the security headers (images and media may also
+    # come from the object storage that media redirects to).
     application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production,
                                                          media_origins=storage_for(settings).origins())
+    # Around everything: the request id, HTTP metrics and the request's log line.
+    application.asgi_handler = RequestContext(application.asgi_handler)
     use_routes(application)
     return application

@@ -191,6 +191,23 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=7, ge=1)
     webhook_disable_after_failures: int = Field(default=15, ge=1)
 
+    # Logs: "console" (readable lines) or "json" (one JSON object per line), and the lowest level written.
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /metrics: with a token, only `Authorization: Bearer <token>` may read it; production needs one
+    # (without it /metrics answers 404 there).
+    metrics_token: str | None = None
+    # A `dramatiq` worker on a host of its own serves its metrics here (unset port = not served).
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # How often the admin dashboard refreshes its figures (seconds).
+    dashboard_refresh_seconds: int = Field(default=30, ge=1)
+    # Error tracking: unset DSN = off. Environment defaults to APP_ENV, release to adsvideo@<version>.
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None
+    sentry_release: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -172,6 +172,11 @@ class Videos(Table, tablename="videos"):
     charge_seq = Integer(default=0)
     attempts = Integer(default=0)
     idempotency_key = Varchar(length=255, null=True, default=None)
+    # A soundtrack generated with the video (models that can make one).
+    audio = Boolean(default=False)
+    # The variations of one request share a group id; every video of one batch request shares a batch id.
+    group_id = Varchar(length=36, null=True, default=None, index=True)
+    batch_id = Varchar(length=36, null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
     completed_at = Timestamptz(null=True, default=None)
@@ -313,10 +318,14 @@ class Renditions(Table, tablename="renditions"):
 
 
 class ShareLinks(Table, tablename="share_links"):
-    """A public link to a finished video; revoked links answer 404. Published ones are in the gallery."""
+    """A public link to a finished video or one of its renditions; revoked links answer 404. Published ones are
+    in the gallery."""
 
     id = Serial(primary_key=True)
     video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
+    # A finished ad for one placement instead of the video itself.
+    rendition = ForeignKey(Renditions, db_column_name="rendition_id", null=True, default=None,
+                           on_delete=OnDelete.cascade)
     token = Varchar(length=64, unique=True)
     title = Varchar(length=120, default="")
     published_at = Timestamptz(null=True, default=None, index=True)

@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # every component benchmark
     python -m benchmarks.run finishing  # ad finishing into four placements, on one core
+    python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
 
 The whole app under load, against bare Litestar and nginx, is `python -m benchmarks.suite` (`make bench`).
 """
@@ -77,7 +78,11 @@ def bench_finishing() -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.finishing"], cwd=ROOT, check=True)
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing}
+def bench_payments() -> None:
+    subprocess.run([sys.executable, "-m", "benchmarks.payments"], cwd=ROOT, check=True)
+
+
+BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

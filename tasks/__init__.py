@@ -2,7 +2,7 @@
 
 import tasks.broker  # noqa: F401  (sets the broker; must come before any actor module)
 from tasks import (
-    finishing,  # noqa: E402,F401
+    finishing,  # noqa: F401
     notifications,  # noqa: F401
-    videos,  # noqa: E402,F401
+    videos,  # noqa: F401
 )

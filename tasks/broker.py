@@ -17,7 +17,10 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from app.config import get_settings
+from app.ops.setup import setup_process
 from app.videos import pipeline
+from tasks.job_context import JobContext
+from tasks.job_metrics import JobMetrics
 from tasks.reconciler import ReconcilerMiddleware
 
 
@@ -31,6 +34,10 @@ def build_broker(redis_url: str | None) -> Broker:
         broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
     broker.add_middleware(ReconcilerMiddleware())
+    broker.add_middleware(JobContext())
+    settings = get_settings()
+    serve = (settings.worker_metrics_host, settings.worker_metrics_port) if redis_url and settings.worker_metrics_port else None
+    broker.add_middleware(JobMetrics(serve=serve))
     broker.add_middleware(HandBackOnShutdown())
     return broker
 
@@ -105,4 +112,7 @@ def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
     return worker
 
 
+# A `dramatiq tasks` worker process starts here: logs and error tracking first (the Sentry
+# integration hooks into the broker's constructor).
+setup_process(get_settings())
 ensure(get_settings().redis_url)

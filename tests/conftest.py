@@ -14,7 +14,8 @@ from pathlib import Path
 _TMP = Path(tempfile.mkdtemp(prefix="adsvideo-tests-"))
 for _name in (
     "REDIS_URL", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_REDIRECT_URI", "OPENAI_API_KEY",
-    "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "PUBLIC_URL", "ALLOWED_ORIGINS",
+    "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "PUBLIC_URL", "ALLOWED_ORIGINS", "GOOGLE_API_KEY", "GEMINI_API_KEY",
+    "VEO_BASE_URL",
 ):
     os.environ.pop(_name, None)
 os.environ.update(
@@ -26,6 +27,7 @@ os.environ.update(
     PAGE_CACHE_SECONDS="0",  # tests read their own writes at once; tests/integration/test_page_cache.py turns it on
     USE_MOCK_SORA="true",
     USE_MOCK_RUNWAY="true",
+    USE_MOCK_VEO="true",
     # Many tests sign in and create from one address; the limit tests set their own rates.
     RATE_LIMIT_SIGN_IN="0/minute",
     RATE_LIMIT_REFRESH="0/minute",

@@ -7,6 +7,7 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from app.accounts import users as users_service
+from app.ops import usage
 from app.web.auth import user_required
 
 FORM = "partials/accounts/_profile_form.html"
@@ -21,7 +22,8 @@ class AccountController(Controller):
         user = request.user
         return Template(
             "pages/accounts/account.html",
-            context={"account": user, "form": {"name": user.name, "avatar_url": user.avatar_url or ""}, "errors": {}},
+            context={"account": user, "form": {"name": user.name, "avatar_url": user.avatar_url or ""}, "errors": {},
+                     "usage": await usage.user_usage(user.id)},
         )
 
     @post("/account/profile", name="account:profile")

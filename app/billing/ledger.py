@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.errors import AppError
+from app.ops import observe
 from app.tables import CreditTransactions, LedgerReason, Users
 
 
@@ -70,4 +71,5 @@ async def apply(
                 reference=reference,
             )
         ).returning(CreditTransactions.id)
+    observe.credits_changed(LedgerReason(reason).value, delta)
     return Entry(user_id=user_id, delta=delta, balance_after=balance, transaction_id=inserted[0]["id"])

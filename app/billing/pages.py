@@ -7,8 +7,7 @@ from litestar.params import FromQuery, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
-from app.billing import catalogue, charges, payments, plans
-from app.billing.pricing import PRICES
+from app.billing import catalogue, charges, model_catalogue, payments, plans
 from app.config import get_settings
 from app.web.auth import user_required
 
@@ -24,10 +23,11 @@ class BillingController(Controller):
                 "plans": list(plans.PLANS.values()),
                 "offers": catalogue.PLAN_OFFERS,
                 "packs": catalogue.PACK_OFFERS,
-                "prices": PRICES,
+                "models": model_catalogue.MODELS,
                 "model_names": plans.MODEL_NAMES,
                 "size_names": plans.SIZE_NAMES,
                 "notice": request.query_params.get("notice"),
+                "in_flight": {p.value: get_settings().jobs_in_flight_cap(p.value) for p in plans.PLANS},
             },
         )
 

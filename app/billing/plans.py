@@ -6,17 +6,20 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.billing import ledger
+from app.billing import ledger, model_catalogue
 from app.errors import NotFound, ValidationFailed
 from app.tables import LedgerReason, Plan, SubscriptionStatus, Users
 
-MODEL_NAMES = {"sora-2": "Sora 2", "sora-2-pro": "Sora 2 Pro", "gen4_turbo": "Runway Gen-4 Turbo"}
-SIZE_NAMES = {
-    "1280x720": "1280×720 landscape",
-    "720x1280": "720×1280 portrait",
-    "1792x1024": "1792×1024 landscape (large)",
-    "1024x1792": "1024×1792 portrait (large)",
-}
+MODEL_NAMES = {m.id: m.name for m in model_catalogue.MODELS}
+SIZE_NAMES = {size: model_catalogue.size_label(size) for m in model_catalogue.MODELS for size in m.all_sizes}
+
+
+def _models_for(plan: str) -> tuple[str, ...]:
+    return tuple(m.id for m in model_catalogue.MODELS if plan in m.plans)
+
+
+def _sizes_for(plan: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s for m in model_catalogue.MODELS if plan in m.plans for s in m.all_sizes))
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,19 @@ class PlanInfo:
         return bool(self.models)
 
 
+# The models (and so the sizes) each plan may use come from the catalogue's `plans` column.
 PLANS: dict[Plan, PlanInfo] = {
     Plan.free: PlanInfo(
         Plan.free, "Free", 0, (), (),
         "Browse the showcase, upload product photos and try the studio.",
     ),
     Plan.basic: PlanInfo(
-        Plan.basic, "Basic", 1_000, ("sora-2", "gen4_turbo"), ("1280x720", "720x1280"),
-        "Make HD ad videos with Sora 2 and Runway.",
+        Plan.basic, "Basic", 1_000, _models_for("basic"), _sizes_for("basic"),
+        "Make HD ad videos with Veo 3.1 Fast, Runway and Sora 2.",
     ),
     Plan.pro: PlanInfo(
-        Plan.pro, "Pro", 5_000, ("sora-2", "sora-2-pro", "gen4_turbo"),
-        ("1280x720", "720x1280", "1792x1024", "1024x1792"),
-        "More credits, the Sora 2 Pro model and larger sizes.",
+        Plan.pro, "Pro", 5_000, _models_for("pro"), _sizes_for("pro"),
+        "More credits, Veo 3.1 and Sora 2 Pro, and larger sizes.",
     ),
 }
 
@@ -67,11 +70,9 @@ def allowed(plan: str | Plan, model: str, size: str) -> tuple[bool, str]:
         if needs is None:
             return False, f"Unknown model “{model}”."
         return False, f"{MODEL_NAMES.get(model, model)} needs the {needs} plan."
-    if size not in info.sizes:
-        needs = next((p.title for p in PLANS.values() if size in p.sizes), None)
-        if needs is None:
-            return False, f"Unknown size “{size}”. Choose one of: {', '.join(info.sizes)}."
-        return False, f"The size {size} needs the {needs} plan."
+    model_sizes = model_catalogue.get(model).all_sizes if model_catalogue.get(model) else []
+    if size not in model_sizes:
+        return False, f"{MODEL_NAMES.get(model, model)} does not make {size}. Choose one of: {', '.join(model_sizes)}."
     return True, ""
 
 

@@ -1,15 +1,12 @@
-"""What a video costs, in whole credits, per model and duration: the one place prices live."""
+"""What a video costs, in whole credits, per model and duration: read from the model catalogue."""
 
 from __future__ import annotations
 
+from app.billing import model_catalogue
 from app.errors import ValidationFailed
 
-# model -> {duration in seconds -> credits}. `sora-2` for 4 s costs 100, the seed's figure.
-PRICES: dict[str, dict[int, int]] = {
-    "sora-2": {4: 100, 8: 200, 12: 300},
-    "sora-2-pro": {4: 300, 8: 600, 12: 900},
-    "gen4_turbo": {5: 60, 10: 120},
-}
+# model -> {duration in seconds -> credits}, as the catalogue says. `sora-2` for 4 s costs 100, the seed's figure.
+PRICES: dict[str, dict[int, int]] = {m.id: dict(m.prices) for m in model_catalogue.MODELS}
 
 
 def price_for(model: str, duration: int) -> int:

@@ -91,7 +91,21 @@ async def handle(payload: bytes, signature: str | None, settings: Settings) -> s
             return "duplicate"  # the same event, delivered at the same time, won the insert
         raise
     log.info("stripe event %s %s: %s", event.id, event.type, outcome)
+    if event.type == "invoice.payment_failed" and prepared.user_id is not None:
+        await _tell_payment_failed(prepared.user_id)
     return outcome
+
+
+async def _tell_payment_failed(user_id: int) -> None:
+    """Once per failed invoice (a redelivery never gets here): the bell, and an email if the user wants it."""
+    from app.notifications.inbox import notify
+
+    try:
+        await notify(user_id, "payment_problem", title="Your payment did not go through",
+                     body="We could not charge your card for your plan, so generating is paused. Update your card "
+                          "to carry on.", link="/account#plan", action_label="Update your card")
+    except Exception:  # the event is handled; telling the user is a courtesy that must not fail it
+        log.exception("could not notify user %s of a failed payment", user_id)
 
 
 async def _ignored() -> str:

@@ -375,6 +375,7 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
     return Litestar(
         route_handlers=[discovery, certs, authorize, choose, token, userinfo, avatar],
         openapi_config=None,
+        logging_config=None,  # the host process sets logging up (Litestar's default adds a root handler)
     )
 
 

@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -172,9 +173,12 @@ def local_smtp_address(directory: Path) -> tuple[str, int]:
         return server.hostname, server.port
 
 
-def create_mail_emulator(directory: Path, *, base_path: str = MOUNT_PATH) -> Litestar:
-    """The outbox's web pages: the list, one message (headers, text, HTML), a JSON listing, clear."""
-    outbox = Outbox(directory)
+def create_mail_emulator(directory: Path | Callable[[], Path], *, base_path: str = MOUNT_PATH) -> Litestar:
+    """The outbox's web pages: the list, one message (headers, text, HTML), a JSON listing, clear.
+    `directory` may be a function, read on every request (the mounted app follows the settings)."""
+
+    def outbox() -> Outbox:
+        return Outbox(directory() if callable(directory) else directory)
 
     def page(template: str, **context: Any) -> Response:
         # Its own policy: the pages and the emails shown in them use inline styles, and nothing else runs.
@@ -183,29 +187,29 @@ def create_mail_emulator(directory: Path, *, base_path: str = MOUNT_PATH) -> Lit
 
     @get("/", sync_to_thread=False)
     def index() -> Response:
-        return page("emulators/mail/index.html", messages=outbox.messages())
+        return page("emulators/mail/index.html", messages=outbox().messages())
 
     @get("/messages.json", sync_to_thread=False)
     def listing() -> list[dict[str, Any]]:
-        return [mail.summary() for mail in outbox.messages()]
+        return [mail.summary() for mail in outbox().messages()]
 
     @get("/{mail_id:str}", sync_to_thread=False)
     def show(mail_id: FromPath[str]) -> Response:
-        mail = outbox.get(mail_id)
+        mail = outbox().get(mail_id)
         if mail is None:
             raise NotFoundException("No such message in the outbox.")
         return page("emulators/mail/message.html", mail=mail)
 
     @get("/{mail_id:str}/raw", sync_to_thread=False)
     def raw(mail_id: FromPath[str]) -> Response:
-        mail = outbox.get(mail_id)
+        mail = outbox().get(mail_id)
         if mail is None:
             raise NotFoundException("No such message in the outbox.")
         return Response(mail.message.as_bytes(), media_type="message/rfc822")
 
     @post("/clear", sync_to_thread=False)
     def clear() -> Redirect:
-        outbox.clear()
+        outbox().clear()
         return Redirect(f"{base_path}/", status_code=303)
 
     return Litestar(route_handlers=[index, listing, show, raw, clear], openapi_config=None, logging_config=None)

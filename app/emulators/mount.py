@@ -78,9 +78,10 @@ def emulator_routes(settings: Settings) -> list[ASGIRouteHandler]:
         from app.emulators.mail import MOUNT_PATH as MAIL_PATH
 
         def mail() -> ASGIApp:
+            from app.config import get_settings
             from app.emulators.mail import create_mail_emulator
 
-            return create_mail_emulator(settings.mail_outbox_dir)
+            return create_mail_emulator(lambda: get_settings().mail_outbox_dir)
 
         routes.append(_mount(MAIL_PATH, mail))
     if settings.use_stripe_emulator:

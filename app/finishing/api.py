@@ -20,6 +20,7 @@ from app.finishing.schemas import (
     RenditionOut,
 )
 from app.finishing.uploads import read_upload
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media.storage import media_url
 from app.tables import AudioUploads, Finishings, Renditions
 from app.web.auth import user_required
@@ -76,7 +77,7 @@ class BrandApiController(Controller):
         fields = {k: getattr(data, k) for k in BrandIn.__struct_fields__}
         return brand_out(await brand_kits.update_kit(request.user.id, **fields))
 
-    @put("/logo", name="api:brand-logo", summary="Upload your logo (PNG or WebP with transparency)", responses=error_responses(401, 413, 422))
+    @put("/logo", name="api:brand-logo", opt={RATE_LIMIT_OPT: "upload"}, summary="Upload your logo (PNG or WebP with transparency)", responses=error_responses(401, 413, 422))
     async def logo(self, request: Request) -> BrandOut:
         """Multipart field `file`. Cropped to its visible pixels; a logo with none is refused."""
         data, _ = await read_upload(request)
@@ -96,6 +97,7 @@ class AudioUploadApiController(Controller):
     tags = ["upload"]
 
     @post("/audio", guards=[user_required], security=BEARER, status_code=HTTP_201_CREATED, name="api:upload-audio",
+          opt={RATE_LIMIT_OPT: "upload"},
           responses=error_responses(401, 413, 422), summary="Upload a music track for your ads")
     async def upload_audio(self, request: Request) -> AudioOut:
         """MP3, WAV, M4A/AAC or OGG (multipart field `file`), decoded whole to prove it is audio.
@@ -110,7 +112,7 @@ class FinishApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/{video_id:int}/finish", name="api:finish", status_code=202, responses=error_responses(401, 404, 409, 422),
+    @post("/{video_id:int}/finish", name="api:finish", opt={RATE_LIMIT_OPT: "generate"}, status_code=202, responses=error_responses(401, 404, 409, 422),
           summary="Finish a video into ads (no credits)")
     async def finish(self, request: Request, video_id: FromPath[int], data: JSONBody[FinishRequest]) -> FinishingOut:
         """Checks everything against the clip (text that does not fit a frame, a trim outside the clip,

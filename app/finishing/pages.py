@@ -19,6 +19,7 @@ from app.errors import ValidationFailed
 from app.finishing import brand_kits, fonts, forms, jobs, live, music_uploads, preview
 from app.finishing.options import PLACEMENTS, EndCard, FinishOptions
 from app.finishing.uploads import read_upload
+from app.limits.rates import RATE_LIMIT_OPT
 from app.media.cpu import run_cpu
 from app.media.storage import get_storage, media_url
 from app.web.auth import user_required
@@ -80,7 +81,7 @@ class BrandPagesController(Controller):
     async def page(self, request: Request) -> Template:
         return Template("pages/finishing/brand.html", context=await self._context(request.user.id))
 
-    @post("/", name="finishing:brand-save", status_code=200)
+    @post("/", name="finishing:brand-save", opt={RATE_LIMIT_OPT: "upload"}, status_code=200)
     async def save(self, request: Request) -> Response:
         logo, fields = await read_upload(request, "logo")
         values = forms.brand_values(fields)
@@ -190,7 +191,7 @@ class FinishingPagesController(Controller):
             image = await run_cpu(preview.preview_card, brand, EndCard(), placement, 540)
         return _jpeg(image)
 
-    @post("/{video_id:int}/finish", name="finishing:start", status_code=200)
+    @post("/{video_id:int}/finish", name="finishing:start", opt={RATE_LIMIT_OPT: "generate"}, status_code=200)
     async def start(self, request: Request, video_id: FromPath[int]) -> Response:
         """Finish with the panel's values (a music file may come along); the sets come back with the new one live."""
         music, form = await read_upload(request, "music")

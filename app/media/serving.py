@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from app.errors import NotFound
 from app.media.backend import InvalidKey
 from app.media.ranged import serve_file
-from app.media.storage import LocalStorage, StoredFile, get_storage
+from app.media.storage import StoredFile, get_storage
 
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
@@ -29,7 +29,7 @@ def answer(request: Request, key: str, *, public: bool, content_type: str | None
     """
     store = get_storage()
     try:
-        if isinstance(store, LocalStorage):
+        if store.name == "local":
             cache = cache_control or (PUBLIC_CACHE if public else PRIVATE_CACHE)
             return _from_disk(request, store.stat(key), cache_control=cache, content_type=content_type,
                               download_name=download_name)

@@ -28,6 +28,7 @@ from app.media.backend import (
     check_key,
     content_type_for,
 )
+from app.ops.observe import ObservedStorage
 
 __all__ = ["CONTENT_TYPES", "InvalidKey", "LocalStorage", "StorageBackend", "StorageError", "StoredFile",
            "StoredObject", "adelete", "aexists", "aread_bytes", "asave_bytes", "content_type_for", "get_storage",
@@ -149,9 +150,11 @@ def storage_for(settings: Settings) -> StorageBackend:
         if settings.storage_backend == "s3":
             from app.media.s3 import S3Storage
 
-            _current = (settings, S3Storage.from_settings(settings))
+            backend: StorageBackend = S3Storage.from_settings(settings)
         else:
-            _current = (settings, LocalStorage(Path(settings.media_root)))
+            backend = LocalStorage(Path(settings.media_root))
+        # Failures are counted for the metrics; the backend is used exactly as is otherwise.
+        _current = (settings, ObservedStorage(backend))  # type: ignore[arg-type]
     return _current[1]
 
 

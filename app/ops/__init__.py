@@ -1,1 +1,1 @@
-"""Operations: health and readiness probes."""
+"""Operations: health checks, Prometheus metrics, structured logs with request ids, error tracking, usage."""

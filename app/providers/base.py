@@ -28,6 +28,16 @@ class ModelInfo:
     audio: bool = False
 
 
+def catalogue_models(provider: str, *, available: bool = True, reason: str | None = None) -> list[ModelInfo]:
+    """The catalogue's models of `provider`, with the provider's availability."""
+    from app.billing import model_catalogue
+
+    return [ModelInfo(id=m.id, provider=provider, name=m.name, durations=list(m.durations), sizes=m.all_sizes,
+                      available=available, reason=reason, needs_reference_image=m.needs_reference_image,
+                      audio=m.audio)
+            for m in model_catalogue.for_provider(provider)]
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to generate. The reference image, if any, is already exactly `size`."""

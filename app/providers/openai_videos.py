@@ -27,6 +27,7 @@ from app.providers.base import (
     TransientProviderError,
     Variant,
     VideoProvider,
+    catalogue_models,
 )
 
 T = TypeVar("T")
@@ -174,12 +175,7 @@ class OpenAIVideosProvider(VideoProvider):
                    reason=None if available else SHUTDOWN_REASON)
 
     def models(self) -> list[ModelInfo]:
-        common = {"provider": self.name, "durations": list(DURATIONS), "available": self.available,
-                  "reason": self.reason}
-        return [
-            ModelInfo(id="sora-2", name="Sora 2", sizes=list(SIZES_720P), **common),
-            ModelInfo(id="sora-2-pro", name="Sora 2 Pro", sizes=list(SIZES_PRO), **common),
-        ]
+        return catalogue_models(self.name, available=self.available, reason=self.reason)
 
     @asynccontextmanager
     async def _client(self, timeout: float | None = None):

@@ -19,8 +19,13 @@ def providers(settings: Settings | None = None) -> list[VideoProvider]:
 
 
 def all_models(settings: Settings | None = None) -> list[ModelInfo]:
-    """Every model of every provider, available or not (an unavailable one carries its reason)."""
-    return [model for provider in providers(settings) for model in provider.models()]
+    """Every model of every provider, available or not (an unavailable one carries its reason), in the
+    catalogue's order."""
+    from app.billing import model_catalogue
+
+    order = {model.id: index for index, model in enumerate(model_catalogue.MODELS)}
+    models = [model for provider in providers(settings) for model in provider.models()]
+    return sorted(models, key=lambda m: order.get(m.id, len(order)))
 
 
 def find_model(model_id: str, settings: Settings | None = None) -> ModelInfo | None:

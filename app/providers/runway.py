@@ -23,6 +23,7 @@ import httpx
 import runwayml
 from PIL import Image
 
+from app.billing import model_catalogue
 from app.config import Settings
 from app.providers.base import (
     GenerationRequest,
@@ -33,25 +34,13 @@ from app.providers.base import (
     TransientProviderError,
     Variant,
     VideoProvider,
+    catalogue_models,
 )
 
 T = TypeVar("T")
 
 API_VERSION = "2024-11-06"
 EMULATOR_PATH = "/_emulators/runway"
-# Our model id -> its name, durations (seconds), sizes, the sizes it can also make from text alone
-# (none: image only) and whether it generates audio. Runway's model ids are ours.
-_VEO_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920")
-MODELS = {
-    "gen4_turbo": {"name": "Runway Gen-4 Turbo", "durations": (5, 10), "sizes": ("1280x720", "720x1280", "960x960"),
-                   "text_sizes": (), "audio": False},
-    "gen4.5": {"name": "Runway Gen-4.5", "durations": (5, 10), "sizes": ("1280x720", "720x1280", "960x960"),
-               "text_sizes": ("1280x720", "720x1280"), "audio": False},
-    "veo3.1": {"name": "Veo 3.1 via Runway", "durations": (4, 6, 8), "sizes": _VEO_SIZES, "text_sizes": _VEO_SIZES,
-               "audio": True},
-}
-DURATIONS = list(MODELS["gen4_turbo"]["durations"])
-SIZES = list(MODELS["gen4_turbo"]["sizes"])
 NO_SECRET_REASON = "RUNWAYML_API_SECRET is not set"
 
 NEEDS_IMAGE_MESSAGE = "Runway needs a product photo: upload one or pick a trial image"
@@ -214,10 +203,7 @@ class RunwayProvider(VideoProvider):
                    available=available, reason=None if available else NO_SECRET_REASON)
 
     def models(self) -> list[ModelInfo]:
-        return [ModelInfo(id=model, provider=self.name, name=spec["name"], durations=list(spec["durations"]),
-                          sizes=list(spec["sizes"]), available=self.available, reason=self.reason,
-                          needs_reference_image=not spec["text_sizes"], audio=spec["audio"])
-                for model, spec in MODELS.items()]
+        return catalogue_models(self.name, available=self.available, reason=self.reason)
 
     @asynccontextmanager
     async def _client(self):
@@ -244,15 +230,16 @@ class RunwayProvider(VideoProvider):
 
     async def submit(self, request: GenerationRequest) -> str:
         # A model we do not know is sent as it is: Runway's answer says what it offers.
-        spec = MODELS.get(request.model, {"text_sizes": (), "audio": False})
+        entry = model_catalogue.get(request.model)
+        text_sizes, audio = (entry.text_sizes(), entry.audio) if entry else ([], False)
         from_image = request.reference_image is not None
-        if not from_image and request.size not in spec["text_sizes"]:
+        if not from_image and request.size not in text_sizes:
             raise PermanentProviderError(f"{request.model} cannot make {request.size} without a reference image",
                                          user_message=NEEDS_IMAGE_MESSAGE, code="promptImage")
         width, _, height = request.size.partition("x")
         kwargs: dict[str, Any] = {"model": request.model, "prompt_text": request.prompt,
                                   "ratio": f"{width}:{height}", "duration": request.seconds}
-        if spec["audio"]:
+        if audio:
             kwargs["audio"] = request.audio
             if request.negative_prompt:
                 kwargs["negative_prompt"] = request.negative_prompt

@@ -33,6 +33,7 @@ from app.providers.base import (
     TransientProviderError,
     Variant,
     VideoProvider,
+    catalogue_models,
 )
 from app.providers.runway import cut_frame
 
@@ -40,7 +41,6 @@ T = TypeVar("T")
 
 EMULATOR_PATH = "/_emulators/veo"
 NO_KEY_REASON = "GOOGLE_API_KEY is not set"
-DURATIONS = [4, 6, 8]
 # Our size -> Veo's (aspect ratio, resolution).
 SIZES = {"1280x720": ("16:9", "720p"), "720x1280": ("9:16", "720p"),
          "1920x1080": ("16:9", "1080p"), "1080x1920": ("9:16", "1080p")}
@@ -151,10 +151,7 @@ class VeoProvider(VideoProvider):
                    available=available, reason=None if available else NO_KEY_REASON)
 
     def models(self) -> list[ModelInfo]:
-        common = {"provider": self.name, "durations": list(DURATIONS), "sizes": list(SIZES),
-                  "available": self.available, "reason": self.reason}
-        return [ModelInfo(id="veo-3.1", name="Google Veo 3.1", **common),
-                ModelInfo(id="veo-3.1-fast", name="Google Veo 3.1 Fast", **common)]
+        return catalogue_models(self.name, available=self.available, reason=self.reason)
 
     def remote_model(self, model: str) -> str:
         """Google's id for one of our Veo models (Google renames them; the ids live in the settings)."""

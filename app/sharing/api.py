@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, delete, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.sharing import gallery, links
 from app.web.auth import user_required
@@ -12,9 +12,11 @@ from app.web.openapi import BEARER, error_responses
 
 
 class ShareRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """`publish`: also list the video in the public gallery (false takes it out)."""
+    """`rendition_id`: share one of the video's renditions instead of the video; `publish`: also list it in the
+    public gallery (false takes it out)."""
 
     publish: bool | None = None
+    rendition_id: int | None = None
 
 
 class ShareOut(msgspec.Struct):
@@ -44,12 +46,15 @@ class ShareApiController(Controller):
                     data: JSONBody[ShareRequest | None] = None) -> ShareOut:
         """Answers with `share_url` (the same one while sharing stays on), the embed page and the oEmbed
         address. 409 `video_not_finished` for a video that is not completed."""
-        shared = await links.share(request.user.id, video_id)
+        rendition_id = data.rendition_id if data is not None else None
+        shared = await links.share(request.user.id, video_id, rendition_id)
         if data is not None and data.publish is not None:
-            shared = await gallery.publish(request.user.id, video_id, data.publish)
+            shared = await gallery.publish(request.user.id, video_id, data.publish, rendition_id)
         return share_out(shared)
 
     @delete("/", name="api:videos-unshare", status_code=204, responses=error_responses(401, 404),
             summary="Turn the share link off (it answers 404 from now on)")
-    async def revoke(self, request: Request, video_id: FromPath[int]) -> None:
-        await links.revoke(request.user.id, video_id)
+    async def revoke(self, request: Request, video_id: FromPath[int],
+                     rendition_id: FromQuery[int | None] = None) -> None:
+        """Without `rendition_id`: every link of the video (its own and its renditions') at once."""
+        await links.revoke(request.user.id, video_id, rendition_id, everything=rendition_id is None)

@@ -10,7 +10,7 @@ from app.errors import NotFound
 from app.media.storage import get_storage, new_key
 from app.sharing import links
 from app.showcase import home_cache
-from app.tables import ShareLinks, ShowcaseVideos, Videos
+from app.tables import ShareLinks, ShowcaseVideos
 
 PAGE_SIZE = 12
 PROMOTED_CATEGORY = "Community"
@@ -67,9 +67,10 @@ async def page(number: int = 1, *, include_hidden: bool = False) -> GalleryPage:
     return GalleryPage([_item(r) for r in rows[:PAGE_SIZE]], number, len(rows) > PAGE_SIZE)
 
 
-async def publish(user_id: int, video_id: int, published: bool) -> links.Shared:
-    """Put the user's video in the gallery (turning its share link on) or take it out."""
-    shared = await links.share(user_id, video_id) if published else await links.for_owner(user_id, video_id)
+async def publish(user_id: int, video_id: int, published: bool, rendition_id: int | None = None) -> links.Shared:
+    """Put the user's video (or rendition) in the gallery (turning its share link on) or take it out."""
+    shared = (await links.share(user_id, video_id, rendition_id) if published
+              else await links.for_owner(user_id, video_id, rendition_id))
     if shared is None:
         raise NotFound("This video is not shared.", code="share_not_found")
     value = datetime.now(UTC) if published else None
@@ -97,15 +98,16 @@ async def set_hidden(link_id: int, hidden: bool) -> None:
 async def promote(link_id: int) -> ShowcaseVideos:
     """Copy a gallery item's files into the public showcase and list it there (featured)."""
     link = await _gallery_link(link_id)
-    video = await Videos.objects().where(Videos.id == link.video).first()
+    shared = await links.by_token(link.token)
+    video = shared.video
     storage = get_storage()
-    source = storage.stat(video.video_key) if video and video.video_key else None
+    source = storage.stat(shared.video_key) if shared.video_key else None
     if source is None:
         raise NotFound("The video file is gone.")
     video_key = new_key("public/showcase", ".mp4")
     storage.save_bytes(video_key, storage.read_bytes(source.key))
     poster_url = None
-    poster = storage.stat(video.poster_key) if video.poster_key else None
+    poster = storage.stat(shared.poster_key) if shared.poster_key else None
     if poster is not None:
         poster_key = new_key("public/showcase", "." + poster.key.rsplit(".", 1)[-1])
         storage.save_bytes(poster_key, storage.read_bytes(poster.key))

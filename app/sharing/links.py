@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from app.config import get_settings
 from app.errors import Conflict, NotFound
-from app.tables import BrandKits, ShareLinks, Videos, VideoStatus
+from app.tables import BrandKits, Renditions, ShareLinks, Videos, VideoStatus
 
 TITLE_LIMIT = 120
 # 32 random bytes: 43 URL-safe characters, far beyond guessing.
@@ -28,6 +28,8 @@ class Shared:
     video: Videos
     # The owner's call to action from their brand kit: (text, link), when they set a link.
     cta: tuple[str, str] | None = None
+    # Set when the link shows one of the video's renditions rather than the video itself.
+    rendition: Renditions | None = None
 
     @property
     def token(self) -> str:
@@ -51,11 +53,19 @@ class Shared:
 
     @property
     def width(self) -> int:
-        return int(self.video.resolution.split("x")[0])
+        return self.rendition.width if self.rendition else int(self.video.resolution.split("x")[0])
 
     @property
     def height(self) -> int:
-        return int(self.video.resolution.split("x")[1])
+        return self.rendition.height if self.rendition else int(self.video.resolution.split("x")[1])
+
+    @property
+    def video_key(self) -> str | None:
+        return self.rendition.video_key if self.rendition else self.video.video_key
+
+    @property
+    def poster_key(self) -> str | None:
+        return self.rendition.poster_key if self.rendition else self.video.poster_key
 
 
 def title_from_prompt(prompt: str) -> str:
@@ -75,6 +85,20 @@ def _live():
     return ShareLinks.revoked_at.is_null()
 
 
+def _target(video_id: int, rendition_id: int | None):
+    where = ShareLinks.video == video_id
+    return where & (ShareLinks.rendition.is_null() if rendition_id is None else ShareLinks.rendition == rendition_id)
+
+
+async def _owned_rendition(video_id: int, rendition_id: int | None) -> Renditions | None:
+    if rendition_id is None:
+        return None
+    row = await Renditions.objects().where((Renditions.id == rendition_id) & (Renditions.video == video_id)).first()
+    if row is None:
+        raise NotFound("Rendition not found.", code="rendition_not_found")
+    return row
+
+
 async def _owned_video(user_id: int, video_id: int) -> Videos:
     video = await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
     if video is None:
@@ -82,42 +106,56 @@ async def _owned_video(user_id: int, video_id: int) -> Videos:
     return video
 
 
-async def live_link(video_id: int) -> ShareLinks | None:
-    return await ShareLinks.objects().where((ShareLinks.video == video_id) & _live()).first()
+async def live_link(video_id: int, rendition_id: int | None = None) -> ShareLinks | None:
+    return await ShareLinks.objects().where(_target(video_id, rendition_id) & _live()).first()
 
 
-async def share(user_id: int, video_id: int) -> Shared:
-    """Turn sharing on for the user's finished video; the same link when it is already on."""
+async def share(user_id: int, video_id: int, rendition_id: int | None = None) -> Shared:
+    """Turn sharing on for the user's finished video (or one of its renditions); the same link when it is on."""
     video = await _owned_video(user_id, video_id)
     if video.status != VideoStatus.completed.value or not video.video_key:
         raise NotShareable()
-    link = await live_link(video_id)
+    rendition = await _owned_rendition(video_id, rendition_id)
+    link = await live_link(video_id, rendition_id)
     if link is None:
-        link = ShareLinks(video=video_id, token=secrets.token_urlsafe(TOKEN_BYTES),
-                          title=title_from_prompt(video.prompt))
+        title = title_from_prompt(video.prompt)
+        if rendition is not None:
+            title = title_from_prompt(f"{title} ({rendition.placement})")
+        link = ShareLinks(video=video_id, rendition=rendition_id, token=secrets.token_urlsafe(TOKEN_BYTES),
+                          title=title)
         try:
             await link.save()
         except Exception:
             # Two clicks at once: the unique index kept one live link; use it.
-            link = await live_link(video_id)
+            link = await live_link(video_id, rendition_id)
             if link is None:
                 raise
-    return Shared(link, video)
+    return Shared(link, video, rendition=rendition)
 
 
-async def revoke(user_id: int, video_id: int) -> None:
-    """Turn sharing off: the link (and its gallery entry and embeds) answer 404 from now on."""
+async def revoke(user_id: int, video_id: int, rendition_id: int | None = None, *, everything: bool = False) -> None:
+    """Turn sharing off: the link (its gallery entry and embeds too) answers 404 from now on. `everything`:
+    the video's own link and every rendition's."""
     await _owned_video(user_id, video_id)
-    await ShareLinks.update({ShareLinks.revoked_at: datetime.now(UTC)}).where(
-        (ShareLinks.video == video_id) & _live()
-    )
+    where = (ShareLinks.video == video_id) if everything else _target(video_id, rendition_id)
+    await ShareLinks.update({ShareLinks.revoked_at: datetime.now(UTC)}).where(where & _live())
 
 
-async def for_owner(user_id: int, video_id: int) -> Shared | None:
-    """The live link of the user's video, if sharing is on."""
+async def for_owner(user_id: int, video_id: int, rendition_id: int | None = None) -> Shared | None:
+    """The live link of the user's video (or rendition), if sharing is on."""
     video = await _owned_video(user_id, video_id)
-    link = await live_link(video_id)
-    return Shared(link, video) if link else None
+    link = await live_link(video_id, rendition_id)
+    return Shared(link, video, rendition=await _owned_rendition(video_id, link.rendition)) if link else None
+
+
+async def rendition_links(user_id: int, video_id: int) -> list[Shared]:
+    """The live links of the video's renditions, oldest first."""
+    video = await _owned_video(user_id, video_id)
+    links = await ShareLinks.objects().where(
+        (ShareLinks.video == video_id) & ShareLinks.rendition.is_not_null() & _live()).order_by(ShareLinks.id)
+    renditions = {r.id: r for r in await Renditions.objects().where(
+        Renditions.id.is_in([x.rendition for x in links]))} if links else {}
+    return [Shared(x, video, rendition=renditions.get(x.rendition)) for x in links]
 
 
 async def by_token(token: str) -> Shared:
@@ -128,7 +166,10 @@ async def by_token(token: str) -> Shared:
     video = await Videos.objects().where(Videos.id == link.video).first() if link else None
     if link is None or video is None or video.status != VideoStatus.completed.value:
         raise NotFound("This link does not exist or was turned off.", code="share_not_found")
-    return Shared(link, video, await brand_cta(video.user))
+    rendition = await Renditions.objects().where(Renditions.id == link.rendition).first() if link.rendition else None
+    if link.rendition and rendition is None:
+        raise NotFound("This link does not exist or was turned off.", code="share_not_found")
+    return Shared(link, video, await brand_cta(video.user), rendition)
 
 
 def cta_link(url: str) -> str | None:
@@ -150,4 +191,4 @@ async def brand_cta(user_id: int) -> tuple[str, str] | None:
 
 def shared_key(shared: Shared, which: str) -> str | None:
     """The storage key of the video or poster behind a live link."""
-    return shared.video.video_key if which == "video" else shared.video.poster_key
+    return shared.video_key if which == "video" else shared.poster_key

@@ -67,7 +67,7 @@ async def oembed(url: str, fmt: str = "json", max_width: int | None = None,
         "width": width,
         "height": height,
     }
-    if shared.video.poster_key:
+    if shared.poster_key:
         result.update(thumbnail_url=f"{links.share_url(token)}/poster", thumbnail_width=shared.width,
                       thumbnail_height=shared.height)
     return result

@@ -30,9 +30,9 @@ def share_context(request: Request, shared: links.Shared) -> dict:
         "page_url": page_url,
         "embed_url": links.embed_url(shared.token),
         "video_src": f"/s/{shared.token}/video.mp4",
-        "poster_src": f"/s/{shared.token}/poster" if shared.video.poster_key else None,
+        "poster_src": f"/s/{shared.token}/poster" if shared.poster_key else None,
         "abs_video": f"{page_url}/video.mp4",
-        "abs_poster": f"{page_url}/poster" if shared.video.poster_key else None,
+        "abs_poster": f"{page_url}/poster" if shared.poster_key else None,
         "oembed_url": oembed_address(page_url),
     }
 
@@ -100,10 +100,21 @@ class GalleryController(Controller):
         return Template("pages/sharing/gallery.html", context={"gallery": await gallery.page(page)})
 
 
-def _back_to_video(request: Request, video_id: int, shared: links.Shared | None) -> Response:
+def _rendition_id(data: dict[str, str]) -> int | None:
+    value = (data.get("rendition_id") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise NotFound("Rendition not found.", code="rendition_not_found")
+    return int(value)
+
+
+async def _back_to_video(request: Request, video_id: int) -> Response:
     if request.headers.get("hx-request"):
-        return Template("partials/sharing/_share_panel.html", context={"video_id": video_id, "shared": shared})
-    return Redirect(f"/videos/{video_id}", status_code=303)
+        context = {"video_id": video_id, "shared": await links.for_owner(request.user.id, video_id),
+                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
+        return Template("partials/sharing/_share_panel.html", context=context)
+    return Redirect(request.app.route_reverse("videos:detail", video_id=video_id), status_code=303)
 
 
 class ShareActionsController(Controller):
@@ -114,19 +125,20 @@ class ShareActionsController(Controller):
     guards = [user_required]
 
     @post("/share", name="share:create", status_code=200)
-    async def share(self, request: Request, video_id: FromPath[int]) -> Response:
-        return _back_to_video(request, video_id, await links.share(request.user.id, video_id))
+    async def share(self, request: Request, video_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
+        await links.share(request.user.id, video_id, _rendition_id(data))
+        return await _back_to_video(request, video_id)
 
     @post("/share/revoke", name="share:revoke", status_code=200)
-    async def revoke(self, request: Request, video_id: FromPath[int]) -> Response:
-        await links.revoke(request.user.id, video_id)
-        return _back_to_video(request, video_id, None)
+    async def revoke(self, request: Request, video_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
+        await links.revoke(request.user.id, video_id, _rendition_id(data))
+        return await _back_to_video(request, video_id)
 
     @post("/publish", name="share:publish", status_code=200)
     async def publish(self, request: Request, video_id: FromPath[int],
                       data: URLEncodedBody[dict[str, str]]) -> Response:
-        shared = await gallery.publish(request.user.id, video_id, data.get("published") == "1")
-        return _back_to_video(request, video_id, shared)
+        await gallery.publish(request.user.id, video_id, data.get("published") == "1", _rendition_id(data))
+        return await _back_to_video(request, video_id)
 
 
 class AdminGalleryController(Controller):

@@ -103,6 +103,14 @@ async def find_video(user_id: int | None, video_id: int) -> Videos | None:
     return await Videos.objects().where((Videos.id == video_id) & (Videos.user == user_id)).first()
 
 
+async def group_videos(user_id: int, group_id: str) -> list[Videos]:
+    """The user's variations of one request, in the order they were made (none for anyone else's group)."""
+    if not group_id or len(group_id) > 36:
+        return []
+    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.group_id == group_id))
+                .order_by(Videos.id))
+
+
 async def get_video(user_id: int | None, video_id: int) -> Videos:
     """One of the user's videos; 404 for anyone else's, with no hint that it exists."""
     video = await find_video(user_id, video_id)

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
+from app.ops import observe
 from app.videos import library, live
 from app.web.auth import user_required
 from app.web.live import json_message, parse_last_event_id, stream
@@ -32,4 +33,4 @@ class ApiVideoEventsController(Controller):
     async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
         await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(updates, json_message)
+        return stream(observe.counted_stream("api", updates), json_message)

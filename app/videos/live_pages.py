@@ -6,6 +6,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
+from app.ops import observe
 from app.videos import library, live
 from app.web.auth import user_required
 from app.web.live import card_message, html_message, parse_last_event_id, stream
@@ -22,8 +23,8 @@ class VideoEventsController(Controller):
     ) -> ServerSentEvent:
         await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(updates, html_message)
+        return stream(observe.counted_stream("page", updates), html_message)
 
     @get("/events", name="videos:list-events")
     async def list_events(self, request: Request) -> ServerSentEvent:
-        return stream(live.user_updates(request.user.id), card_message)
+        return stream(observe.counted_stream("page", live.user_updates(request.user.id)), card_message)

@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
+from app.errors import NotFound
 from app.sharing import links
 from app.videos import library
 from app.web.auth import user_required
@@ -33,8 +34,18 @@ class VideosPagesController(Controller):
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id)}
+        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id),
+                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
         return Template("pages/videos/detail.html", context=context)
+
+    @get("/group/{group_id:str}", name="videos:group")
+    async def group(self, request: Request, group_id: FromPath[str]) -> Template:
+        """The variations of one request side by side, each following its own job until its player appears."""
+        videos = await library.group_videos(request.user.id, group_id)
+        if not videos:
+            raise NotFound("No such group of videos.")
+        return Template("pages/videos/group.html",
+                        context={"items": [await library.video_context(v) for v in videos], "group_id": group_id})
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:

@@ -32,6 +32,7 @@ from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
 from app.media.storage import StorageError
 from app.notifications import outcomes
+from app.ops import observe
 from app.providers import registry
 from app.providers.base import (
     GenerationRequest,
@@ -103,11 +104,12 @@ class Job:
     duration: int
     resolution: str
     provider_job_id: str | None
+    audio: bool = False
 
     @classmethod
     def of(cls, row: Videos) -> Job:
         return cls(row.id, row.user, row.charge_seq, row.model, row.prompt, row.duration, row.resolution,
-                   row.provider_job_id)
+                   row.provider_job_id, bool(row.audio))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -155,6 +157,7 @@ async def _advance(job: Job, step: str, message: str, value: int, *, where=None,
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step=step, message=message, progress=value)
         ).returning(VideoEvents.id)
+    log.info("video %s: %s", job.video_id, step, extra={"step": step, "progress": value})
     await _publish(job, event[0]["id"], step, VideoStatus.processing.value, value, message, False)
     return True
 
@@ -209,7 +212,7 @@ async def _fail(job: Job, reason: str) -> None:
             await Videos.update({Videos.status: VideoStatus.failed.value, Videos.step: "failed",
                                  Videos.error_message: reason})
             .where(_mine(job))
-            .returning(Videos.progress, Videos.credits_charged)
+            .returning(Videos.progress, Videos.credits_charged, Videos.provider, Videos.model, Videos.created_at)
         )
         if not rows:
             return
@@ -220,6 +223,8 @@ async def _fail(job: Job, reason: str) -> None:
         event = await VideoEvents.insert(
             VideoEvents(video=job.video_id, step="failed", message=message, progress=value)
         ).returning(VideoEvents.id)
+    observe.generation_finished(rows[0]["provider"], rows[0]["model"], "failed", rows[0]["created_at"])
+    log.info("video %s: failed: %s", job.video_id, reason)
     await outcomes.video_finished(job.video_id, refunded=credits if refunded else 0)
     await _publish(job, event[0]["id"], "failed", VideoStatus.failed.value, value, message, True)
     await finishing_jobs.cancel_waiting(job.video_id)
@@ -384,7 +389,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
                 Videos.completed_at: _now(),
             })
             .where(_mine(job) & (Videos.step == "downloading"))
-            .returning(Videos.id)
+            .returning(Videos.id, Videos.provider, Videos.model, Videos.created_at)
         )
         if rows:
             event = await VideoEvents.insert(
@@ -393,6 +398,8 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     if not rows:  # deleted, or finished by another copy, while we downloaded
         await _forget(video_key, poster_key)
         raise Stop()
+    observe.generation_finished(rows[0]["provider"], rows[0]["model"], "completed", rows[0]["created_at"])
+    log.info("video %s: completed", job.video_id)
     await outcomes.video_finished(job.video_id)
     await _publish(job, event[0]["id"], "completed", VideoStatus.completed.value, 100, message, True)
     await finishing_jobs.start_waiting(job.video_id)  # an ad asked for with the generation starts now
@@ -422,7 +429,8 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
         raise Stop()
     request = GenerationRequest(model=job.model, prompt=job.prompt, seconds=job.duration, size=job.resolution,
                                 reference_image=reference,
-                                reference_content_type="image/jpeg" if reference else None)
+                                reference_content_type="image/jpeg" if reference else None,
+                                audio=bool(job.audio))
     job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
     stored = await _advance(job, "waiting", f"{name} accepted the job; waiting in its queue.",
                             STEP_PROGRESS["waiting"], where=Videos.provider_job_id.is_null(),
@@ -482,7 +490,7 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
              ", taking over" if takeover else "")
     try:
         try:
-            provider = registry.get_provider(job.model)
+            provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
         if not job.provider_job_id:

@@ -9,12 +9,13 @@ import msgspec
 
 from app.finishing.schemas import FinishRequest, RenditionOut
 from app.tables import Videos
-from app.videos.service import ModelOffer
+from app.videos.service import ModelOffer, VideoSpec
 
 
 class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     """What to make. The reference image is one of your uploads (`reference_image_id`) or a trial
-    image (`trial_image_id`), by id; the server never fetches a URL."""
+    image (`trial_image_id`), by id; the server never fetches a URL. `audio` asks a model that can for a
+    soundtrack; `variations` (1-4) makes that many videos of the request, each its own job and charge."""
 
     prompt: str
     model: str = "sora-2"
@@ -24,6 +25,19 @@ class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     trial_image_id: int | None = None
     # Finish the video into ads as soon as it is made (the same object as POST /videos/{id}/finish).
     finish: FinishRequest | None = None
+    audio: bool = False
+    variations: int = 1
+
+    def spec(self) -> VideoSpec:
+        return VideoSpec(prompt=self.prompt, model=self.model, duration=self.duration, resolution=self.resolution,
+                         reference_image_id=self.reference_image_id, trial_image_id=self.trial_image_id,
+                         audio=self.audio, variations=self.variations)
+
+
+class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Up to 20 generate requests, checked as a whole before anything is charged."""
+
+    items: list[GenerateRequest]
 
 
 class VideoOut(msgspec.Struct):
@@ -47,6 +61,24 @@ class VideoOut(msgspec.Struct):
     completed_at: datetime | None
     # Finished ads made from this video (in GET /videos/{id}; empty elsewhere).
     renditions: list[RenditionOut] = msgspec.field(default_factory=list)
+    audio: bool = False
+    # Shared by the variations of one request, and by the videos of one batch.
+    group_id: str | None = None
+    batch_id: str | None = None
+
+
+class GeneratedOut(VideoOut, kw_only=True):
+    """The first video of the request, and every video it made (one per variation)."""
+
+    variations: list[VideoOut]
+
+
+class BatchOut(msgspec.Struct):
+    id: str
+    total: int
+    counts: dict[str, int]
+    credits_charged: int
+    videos: list[VideoOut]
 
 
 class VideoListOut(msgspec.Struct):
@@ -62,6 +94,11 @@ class PriceOut(msgspec.Struct):
     credits: int
 
 
+class PlacementOut(msgspec.Struct):
+    ratio: str
+    sizes: list[str]
+
+
 class ModelOut(msgspec.Struct):
     id: str
     provider: str
@@ -72,6 +109,11 @@ class ModelOut(msgspec.Struct):
     available: bool
     reason: str | None
     needs_reference_image: bool
+    text_input: bool
+    image_input: bool
+    audio: bool
+    placements: list[PlacementOut]
+    plans: list[str]
 
 
 def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> VideoOut:
@@ -80,6 +122,22 @@ def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> Vi
     return out
 
 
+def generated_out(videos: list[Videos]) -> GeneratedOut:
+    first = video_out(videos[0])
+    return GeneratedOut(**{f: getattr(first, f) for f in first.__struct_fields__},
+                        variations=[video_out(v) for v in videos])
+
+
+def batch_out(batch_id: str, videos: list[Videos]) -> BatchOut:
+    counts: dict[str, int] = {}
+    for video in videos:
+        counts[video.status] = counts.get(video.status, 0) + 1
+    return BatchOut(id=batch_id, total=len(videos), counts=counts,
+                    credits_charged=sum(v.credits_charged for v in videos), videos=[video_out(v) for v in videos])
+
+
 def model_out(offer: ModelOffer) -> ModelOut:
     prices = [{"duration": d, "credits": c} for d, c in sorted(offer.prices.items())]
-    return msgspec.convert({**asdict(offer), "prices": prices}, ModelOut)
+    placements = [{"ratio": r, "sizes": sizes} for r, sizes in (offer.sizes_by_ratio or {}).items()]
+    return msgspec.convert({**asdict(offer), "prices": prices, "placements": placements,
+                            "plans": list(offer.plans)}, ModelOut)

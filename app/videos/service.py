@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 import dramatiq
 
-from app.billing import charges, plans
+from app.billing import charges, model_catalogue, plans
+from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import price_for
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.finishing import jobs as finishing_jobs
 from app.media import storage
 from app.providers import registry
@@ -29,9 +33,13 @@ from app.videos import library, progress, slots
 from app.videos.library import VideoPage, get_video
 
 log = logging.getLogger("adsvideo.videos")
+T = TypeVar("T")
 
 MAX_PROMPT = 2_000
 MAX_IDEMPOTENCY_KEY = 255
+# Videos one request may ask for at once, and requests one batch may hold.
+MAX_VARIATIONS = 4
+MAX_BATCH = 20
 QUEUED_MESSAGE = "Queued: waiting for a worker to pick the job up."
 GENERATE_ACTOR = "generate_video"
 
@@ -55,6 +63,11 @@ class ModelOffer:
     available: bool
     reason: str | None
     needs_reference_image: bool = False
+    text_input: bool = True
+    image_input: bool = True
+    audio: bool = False
+    sizes_by_ratio: dict[str, list[str]] | None = None
+    plans: tuple[str, ...] = ()
 
 
 def _prices(model: ModelInfo) -> dict[int, int]:
@@ -68,16 +81,24 @@ def _prices(model: ModelInfo) -> dict[int, int]:
 
 
 def list_models() -> list[ModelOffer]:
-    """Every model of every provider; one we cannot sell or reach says why."""
+    """Every model of the catalogue, with its provider's availability; one we cannot sell or reach says why."""
     offers = []
     for model in registry.all_models():
+        entry = model_catalogue.get(model.id)
         prices = _prices(model)
         durations = [d for d in model.durations if d in prices]
         available, reason = model.available, model.reason
         if available and not prices:
             available, reason = False, "This model has no price yet."
-        offers.append(ModelOffer(model.id, model.provider, model.name, durations, list(model.sizes), prices,
-                                 available, reason, model.needs_reference_image))
+        offers.append(ModelOffer(
+            model.id, model.provider, model.name, durations, list(model.sizes), prices, available, reason,
+            model.needs_reference_image,
+            text_input=entry.text_input if entry else not model.needs_reference_image,
+            image_input=entry.image_input if entry else True,
+            audio=model.audio,
+            sizes_by_ratio={ratio: list(sizes) for ratio, sizes in entry.sizes.items()} if entry else {},
+            plans=entry.plans if entry else (),
+        ))
     return offers
 
 
@@ -180,7 +201,141 @@ async def announce(video: Videos, event_id: int, step: str, message: str, *, don
 
 def enqueue(video_id: int, **kwargs) -> None:
     """Hand the job to a worker (by actor name: services never import the task modules)."""
-    dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    message = dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    log.info("video %s: queued", video_id, extra={"video_id": video_id, "message_id": message.message_id})
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """One generate request: what the studio form or one API item asks for (`variations` videos of it)."""
+
+    prompt: str
+    model: str
+    duration: int
+    resolution: str
+    reference_image_id: int | None = None
+    trial_image_id: int | None = None
+    audio: bool = False
+    variations: int = 1
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A spec that passed every check but the credits: what to store and what one video of it costs."""
+
+    prompt: str
+    info: ModelInfo
+    duration: int
+    resolution: str
+    audio: bool
+    price: int
+    variations: int
+    reference: dict
+
+
+async def _check_spec(user: Users | None, spec: VideoSpec) -> _Checked:
+    """Every check of one request except the balance, in the seed's order; nothing is charged or stored."""
+    if isinstance(spec.variations, bool) or not isinstance(spec.variations, int) or \
+            not 1 <= spec.variations <= MAX_VARIATIONS:
+        raise ValidationFailed(f"Ask for 1 to {MAX_VARIATIONS} variations.", code="invalid_variations")
+    prompt, info, price = _check_request(spec.prompt, spec.model, spec.duration, spec.resolution)
+    await _check_user(user, info, spec.resolution, 0)
+    if spec.audio and not info.audio:
+        raise ValidationFailed(f"{info.name} makes silent videos; choose a model with sound or turn sound off.",
+                               code="audio_unavailable")
+    reference = await _reference(user.id, spec.reference_image_id, spec.trial_image_id)
+    if info.needs_reference_image and not reference:
+        raise ValidationFailed(
+            f"{info.name} makes a video from a photo: upload one or pick a trial image.",
+            code="reference_image_required",
+        )
+    entry = model_catalogue.get(info.id)
+    if not reference and entry is not None and spec.resolution not in entry.text_sizes():
+        raise ValidationFailed(f"{info.name} makes {spec.resolution} only from a photo: add one or pick another size.",
+                               code="reference_image_required")
+    return _Checked(prompt, info, spec.duration, spec.resolution, bool(spec.audio), price, spec.variations,
+                    reference)
+
+
+async def _store_and_queue(user: Users, checked: list[_Checked], *, batch_id: str | None = None,
+                           idempotency_key: str | None = None) -> list[Videos]:
+    """The one way videos are made: all of them charged and stored in one transaction (all or nothing),
+    then each queued as its own job. The worker's per-plan slot cap decides when each starts."""
+    total = sum(c.price * c.variations for c in checked)
+    try:
+        await charges.check_can_generate(user, total)
+    except InsufficientCreditsException:
+        count = sum(c.variations for c in checked)
+        raise InsufficientCreditsException(
+            f"These {count} videos cost {total:,} credits and you have {user.credits:,}." if count > 1
+            else f"This video costs {total:,} credits and you have {user.credits:,}."
+        ) from None
+    made: list[tuple[Videos, int]] = []
+    async with Videos._meta.db.transaction():
+        for item in checked:
+            group_id = str(uuid.uuid4()) if item.variations > 1 else None
+            for _ in range(item.variations):
+                video = Videos(
+                    user=user.id,
+                    prompt=item.prompt,
+                    model=item.info.id,
+                    provider=item.info.provider,
+                    duration=item.duration,
+                    resolution=item.resolution,
+                    audio=item.audio,
+                    status=VideoStatus.pending.value,
+                    step="queued",
+                    progress=0,
+                    credits_charged=item.price,
+                    charge_seq=1,
+                    idempotency_key=None if made else idempotency_key,
+                    group_id=group_id,
+                    batch_id=batch_id,
+                    **item.reference,
+                )
+                await video.save()
+                await charges.debit(user.id, video.id, 1, item.price)
+                made.append((video, await _add_event(video.id, "queued", QUEUED_MESSAGE, 0)))
+        await slots.check_queue_room(user.id)
+    videos = []
+    for stored, event_id in made:
+        video = await get_video(user.id, stored.id)
+        await announce(video, event_id, "queued", QUEUED_MESSAGE)
+        enqueue(video.id)
+        videos.append(video)
+    return videos
+
+
+async def _group_of(video: Videos) -> list[Videos]:
+    if not video.group_id:
+        return [video]
+    return list(await Videos.objects().where((Videos.user == video.user) & (Videos.group_id == video.group_id))
+                .order_by(Videos.id))
+
+
+async def create_videos(user: Users | None, spec: VideoSpec, *,
+                        idempotency_key: str | None = None) -> tuple[list[Videos], bool]:
+    """Check, charge and store `spec.variations` videos of one request (all or none), then queue each.
+
+    Returns (videos, created). With an `idempotency_key` the user already used, the videos it made
+    come back unchanged (created False) and nothing is charged.
+    """
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed(f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+        if user is not None and (existing := await _by_idempotency_key(user.id, idempotency_key)):
+            return await _group_of(existing), False
+    checked = await _check_spec(user, spec)
+    try:
+        return await _store_and_queue(user, [checked], idempotency_key=idempotency_key), True
+    except Exception as exc:
+        if idempotency_key is not None and _is_unique_violation(exc):
+            # The same request raced itself; the other one made (and paid for) the videos.
+            existing = await _by_idempotency_key(user.id, idempotency_key)
+            if existing is not None:
+                return await _group_of(existing), False
+        raise
 
 
 async def create_video(
@@ -193,58 +348,46 @@ async def create_video(
     reference_image_id: int | None = None,
     trial_image_id: int | None = None,
     idempotency_key: str | None = None,
+    audio: bool = False,
 ) -> tuple[Videos, bool]:
-    """Check, charge, store the video `pending` with its "queued" event, then queue the job.
+    """One video (see `create_videos`): returns (video, created)."""
+    videos, created = await create_videos(
+        user, VideoSpec(prompt, model, duration, resolution, reference_image_id, trial_image_id, audio),
+        idempotency_key=idempotency_key,
+    )
+    return videos[0], created
 
-    Returns (video, created). With an `idempotency_key` the user already used, the video it made
-    comes back unchanged (created False) and nothing is charged.
-    """
-    if idempotency_key is not None:
-        idempotency_key = idempotency_key.strip()
-        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
-            raise ValidationFailed(f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
-        if user is not None and (existing := await _by_idempotency_key(user.id, idempotency_key)):
-            return existing, False
-    prompt, info, price = _check_request(prompt, model, duration, resolution)
-    await _check_user(user, info, resolution, price)
-    reference = await _reference(user.id, reference_image_id, trial_image_id)
-    if info.needs_reference_image and not reference:
-        raise ValidationFailed(
-            f"{info.name} makes a video from a photo: upload one or pick a trial image.",
-            code="reference_image_required",
-        )
+
+async def numbered(number: int, check: Awaitable[T]) -> T:
+    """Await one batch item's check; its refusal names the item ("Item 3: ...")."""
     try:
-        async with Videos._meta.db.transaction():
-            video = Videos(
-                user=user.id,
-                prompt=prompt,
-                model=info.id,
-                provider=info.provider,
-                duration=duration,
-                resolution=resolution,
-                status=VideoStatus.pending.value,
-                step="queued",
-                progress=0,
-                credits_charged=price,
-                charge_seq=1,
-                idempotency_key=idempotency_key,
-                **reference,
-            )
-            await video.save()
-            await charges.debit(user.id, video.id, 1, price)
-            await slots.check_queue_room(user.id)
-            event_id = await _add_event(video.id, "queued", QUEUED_MESSAGE, 0)
-    except Exception as exc:
-        if idempotency_key is not None and _is_unique_violation(exc):
-            # The same request raced itself; the other one made (and paid for) the video.
-            existing = await _by_idempotency_key(user.id, idempotency_key)
-            if existing is not None:
-                return existing, False
+        return await check
+    except AppError as exc:
+        exc.detail = f"Item {number}: {exc.detail}"
+        exc.args = (exc.detail,)
         raise
-    video = await get_video(user.id, video.id)
-    await announce(video, event_id, "queued", QUEUED_MESSAGE)
-    enqueue(video.id)
-    return video, True
+
+
+async def create_batch(user: Users | None, specs: list[VideoSpec]) -> tuple[str, list[Videos]]:
+    """Up to MAX_BATCH requests checked as a whole (the first bad item refuses the batch, naming it) before
+    anything is charged; then every video charged and stored at once and each queued. Returns (batch id, videos)."""
+    if user is None:
+        await charges.check_can_generate(None, 0)  # 401
+    if not 1 <= len(specs) <= MAX_BATCH:
+        raise ValidationFailed(f"A batch holds 1 to {MAX_BATCH} items; this one has {len(specs)}.",
+                               code="invalid_batch")
+    checked = [await numbered(number, _check_spec(user, spec)) for number, spec in enumerate(specs, start=1)]
+    batch_id = str(uuid.uuid4())
+    return batch_id, await _store_and_queue(user, checked, batch_id=batch_id)
+
+
+async def get_batch(user_id: int, batch_id: str) -> list[Videos]:
+    """The videos of one of the user's batches, in request order; 404 for anyone else's or an unknown id."""
+    videos = list(await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id))
+                  .order_by(Videos.id)) if batch_id and len(batch_id) <= 36 else []
+    if not videos:
+        raise NotFound("No such batch.")
+    return videos
 
 
 async def retry_video(user: Users | None, video_id: int) -> Videos:

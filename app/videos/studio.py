@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.billing import charges, plans
+from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import PRICES, price_for
 from app.errors import AppError
@@ -14,6 +14,8 @@ from app.tables import TrialImages, Users
 from app.videos import library
 
 PROMPT_MAX = 2000
+DEFAULT_PLACEMENT = "16:9"
+MAX_VARIATIONS = 4
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,17 @@ class Selection:
     prompt: str = ""
     upload_id: int | None = None
     trial_image_id: int | None = None
+    placement: str = ""
+    variations: int = 1
+    audio: bool = False
 
 
 @dataclass(frozen=True)
 class Quote:
-    price: int | None
+    price: int | None  # of all the videos asked for
     balance: int
+    each: int | None = None  # of one video
+    count: int = 1
     blocked: str | None = None  # why the button is disabled, for people
     fix_route: str | None = None  # the name of the page that fixes it
     fix_label: str | None = None
@@ -55,7 +62,8 @@ class Quote:
 
 @dataclass
 class Settings:
-    """The three pickers, with the current selection made valid, and the quote for it."""
+    """The pickers (placement first: it narrows the models and sizes), with the current selection made
+    valid, and the quote for it."""
 
     models: list[Choice]
     durations: list[Choice]
@@ -63,6 +71,9 @@ class Settings:
     selection: Selection
     quote: Quote
     notes: list[str] = field(default_factory=list)
+    placements: list[Choice] = field(default_factory=list)
+    variations: list[Choice] = field(default_factory=list)
+    audio_available: bool = False
 
 
 def _int(value: object) -> int | None:
@@ -81,6 +92,9 @@ def selection_from(values: dict[str, str]) -> Selection:
         prompt=(values.get("prompt") or "")[: PROMPT_MAX + 1],
         upload_id=_int(values.get("reference_upload_id")),
         trial_image_id=_int(values.get("trial_image_id") or values.get("trial_image")),
+        placement=(values.get("placement") or "").strip(),
+        variations=min(MAX_VARIATIONS, max(1, _int(values.get("variations")) or 1)),
+        audio=(values.get("audio") or "").strip().lower() in ("on", "true", "1", "yes"),
     )
 
 
@@ -98,10 +112,30 @@ def _fix_for(exc: AppError) -> tuple[str, str]:
     return "billing:pricing", "See plans"
 
 
+def _placements() -> list[Choice]:
+    choices = []
+    for ratio, label in model_catalogue.PLACEMENTS:
+        makers = model_catalogue.for_placement(ratio)
+        choices.append(Choice(ratio, label, bool(makers), "" if makers else
+                              f"No model makes {ratio} videos yet: make 1:1 or 9:16 and reframe it."))
+    return choices
+
+
+def _placement_for(wanted: Selection, placements: list[Choice]) -> str:
+    usable = {c.value for c in placements if c.allowed}
+    if wanted.placement in usable:
+        return wanted.placement
+    from_size = model_catalogue.ratio_of_size(wanted.size) if wanted.size else None
+    return from_size if from_size in usable else DEFAULT_PLACEMENT
+
+
 async def settings_for(user: Users, wanted: Selection) -> Settings:
-    """The pickers for `user`'s plan and the quote for `wanted` (moved to the nearest allowed choice)."""
+    """The pickers for `user`'s plan and the quote for `wanted` (moved to the nearest allowed choice).
+    The placement comes first: only the models (and their sizes) that make its aspect ratio are offered."""
     info = plans.plan_info(user.subscription_plan)
-    models = _sellable_models()
+    placements = _placements()
+    placement = _placement_for(wanted, placements)
+    models = [m for m in _sellable_models() if (entry := model_catalogue.get(m.id)) and placement in entry.sizes]
     model_choices = []
     for m in models:
         ok, reason = (True, "")
@@ -122,7 +156,7 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
         for seconds in model.durations:
             if seconds in PRICES[model.id]:
                 durations.append(Choice(str(seconds), f"{seconds} seconds"))
-        for size in model.sizes:
+        for size in model_catalogue.get(model.id).sizes[placement]:
             ok, reason = plans.allowed(user.subscription_plan, model.id, size) if info.can_generate else (True, "")
             label = plans.SIZE_NAMES.get(size, size)
             sizes.append(Choice(size, label, ok, reason))
@@ -131,34 +165,48 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
     usable_sizes = [c.value for c in sizes if c.allowed]
     size = wanted.size if wanted.size in usable_sizes else (usable_sizes[0] if usable_sizes else (sizes[0].value if sizes else ""))
 
-    selection = Selection(model_id, duration, size, wanted.prompt, wanted.upload_id, wanted.trial_image_id)
+    audio_available = bool(model is not None and model.audio)
+    variations = max(1, min(MAX_VARIATIONS, wanted.variations or 1))
+    selection = Selection(model_id, duration, size, wanted.prompt, wanted.upload_id, wanted.trial_image_id,
+                          placement, variations, wanted.audio and audio_available)
     quote = await quote_for(user, selection)
     notes = [f"{c.label}: {c.reason}" for c in model_choices + sizes if not c.allowed and c.reason]
-    return Settings(model_choices, durations, sizes, selection, quote, list(dict.fromkeys(notes)))
+    variation_choices = [Choice(str(n), "1 video" if n == 1 else f"{n} variations")
+                         for n in range(1, MAX_VARIATIONS + 1)]
+    return Settings(model_choices, durations, sizes, selection, quote, list(dict.fromkeys(notes)), placements,
+                    variation_choices, audio_available)
 
 
 async def quote_for(user: Users, selection: Selection) -> Quote:
     """The price of `selection` and whether this user can generate it now (the seed's checks, then the plan's)."""
-    price = None
+    each = None
+    count = max(1, selection.variations or 1)
     if selection.model and selection.duration:
         try:
-            price = price_for(selection.model, selection.duration)
+            each = price_for(selection.model, selection.duration)
         except AppError as exc:
-            return Quote(None, user.credits, exc.detail, "studio:create", "Pick another option")
+            return Quote(None, user.credits, blocked=exc.detail, fix_route="studio:create",
+                         fix_label="Pick another option")
+    price = None if each is None else each * count
+    common = {"each": each, "count": count}
     try:
         await charges.check_can_generate(user, price or 0)
     except AppError as exc:
         route, label = _fix_for(exc)
-        return Quote(price, user.credits, exc.detail, route, label)
+        detail = exc.detail
+        if isinstance(exc, InsufficientCreditsException) and count > 1:
+            detail = f"These {count} videos cost {price:,} credits and you have {user.credits:,}."
+        return Quote(price, user.credits, blocked=detail, fix_route=route, fix_label=label, **common)
     if price is None:
-        return Quote(None, user.credits, "Pick a model and a duration.")
+        return Quote(None, user.credits, blocked="Pick a model and a duration.", **common)
     ok, reason = plans.allowed(user.subscription_plan, selection.model, selection.size)
     if not ok:
-        return Quote(price, user.credits, reason, "billing:pricing", "Compare plans")
+        return Quote(price, user.credits, blocked=reason, fix_route="billing:pricing", fix_label="Compare plans",
+                     **common)
     model = next((m for m in _sellable_models() if m.id == selection.model), None)
     if model is not None and not model.available:
-        return Quote(price, user.credits, model.reason or "This model is not available right now.")
-    return Quote(price, user.credits)
+        return Quote(price, user.credits, blocked=model.reason or "This model is not available right now.", **common)
+    return Quote(price, user.credits, **common)
 
 
 async def prefill(user: Users, from_video: int | None, trial_image: int | None) -> Selection:
@@ -173,6 +221,7 @@ async def prefill(user: Users, from_video: int | None, trial_image: int | None) 
                 prompt=video.prompt,
                 upload_id=video.reference_upload,
                 trial_image_id=video.reference_trial_image,
+                audio=bool(video.audio),
             )
     return Selection(trial_image_id=trial_image)
 

@@ -79,22 +79,27 @@ class StudioController(Controller):
             if data:
                 info = await uploads.save(request.user.id, data, selection.size)
                 selection.upload_id = info.id
-            video, _ = await videos_service.create_video(
-                request.user,
+            spec = videos_service.VideoSpec(
                 prompt=selection.prompt,
                 model=selection.model,
                 duration=selection.duration or 0,
                 resolution=selection.size,
                 reference_image_id=selection.upload_id,
                 trial_image_id=None if selection.upload_id else selection.trial_image_id,
-                idempotency_key=fields.get("idempotency_key") or None,
+                audio=selection.audio,
+                variations=selection.variations,
             )
+            videos, _ = await videos_service.create_videos(
+                request.user, spec, idempotency_key=fields.get("idempotency_key") or None)
         except AppError as exc:
             fix = getattr(exc, "fix", None)
             context = await _form_context(request, selection, error=exc.detail, fix=fix)
             template = "partials/videos/studio/_form.html" if request.htmx else "pages/videos/create.html"
             return Template(template, context=context, status_code=exc.status_code)
-        url = request.app.route_reverse("videos:detail", video_id=video.id)
+        if len(videos) > 1:  # the variations side by side, each following its own job
+            url = request.app.route_reverse("videos:group", group_id=videos[0].group_id)
+        else:
+            url = request.app.route_reverse("videos:detail", video_id=videos[0].id)
         if request.htmx:
             # The body carries the new balance for the header, in case the page is kept (e.g. boosted).
             return Response(await credits_chip(request.user.id), status_code=200, headers={"HX-Redirect": url},

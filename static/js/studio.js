@@ -44,7 +44,23 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", () => setup(document));
+  // The crop preview shows the chosen reference (an upload, or a trial image) in the placement's frame.
+  function cropPreview() {
+    const frame = document.getElementById("crop-preview");
+    if (!frame) return;
+    const img = frame.querySelector("img");
+    const upload = document.getElementById("upload-preview-img");
+    const trial = document.querySelector(".trial-option input:checked");
+    const trialImg = trial && trial.value ? trial.closest(".trial-option").querySelector("img") : null;
+    const src = (upload && upload.getAttribute("src")) || (trialImg && trialImg.getAttribute("src")) || "";
+    if (src) { img.src = src; img.hidden = false; } else { img.removeAttribute("src"); img.hidden = true; }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { setup(document); cropPreview(); });
+  document.addEventListener("htmx:afterSettle", cropPreview);
+  document.addEventListener("change", (event) => {
+    if (event.target.name === "trial_image_id") setTimeout(cropPreview, 0);  // after the upload slot is cleared
+  });
   document.addEventListener("htmx:load", (event) => setup(event.detail.elt));
 
   // After the upload is stored, the file need not travel again with the form; a stored upload replaces a trial image.
@@ -65,6 +81,7 @@
     if (slot) slot.innerHTML = "";
     const input = document.getElementById("studio-file");
     if (input) input.value = "";
+    cropPreview();
   });
 
   // Picking a trial image drops an uploaded one, so the form always says which picture it means.

@@ -75,7 +75,7 @@ def start_server(tmp: Path, **overrides: str) -> LiveServer:
         [sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded CI machine can take a while to import the app
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited:\n{log.read_text()}")

@@ -30,12 +30,14 @@ HX = {"HX-Request": "true"}
 async def test_pricing_compares_plans_packs_and_prices(client):
     r = await client.get("/pricing")
     assert r.status_code == 200
-    for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792x1024", "Runway Gen-4 Turbo",
-                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs"):
+    for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792×1024", "Runway Gen-4 Turbo",
+                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs",
+                 "up to 2 at once", "up to 4 at once"):
         assert text in r.text
     main = r.text.split('id="main"')[1]
     assert "<form" not in main and "Sign in to choose Basic" in main  # signed out: nothing to buy yet
-    assert re.search(r"Sora 2</td>\s*<td>4 s</td>\s*<td class=\"num\">100</td>", r.text)
+    assert re.search(r'id="price-sora-2">\s*<td><strong>Sora 2</strong>.*?<td>4 s</td>\s*<td class="num">100</td>',
+                     r.text, re.S)
 
 
 async def test_pricing_marks_the_signed_in_users_plan(client, settings):

@@ -34,6 +34,14 @@ def shop(request, tmp_path_factory):
         yield opened
 
 
+async def notification_kinds(email: str) -> list[str]:
+    from app.tables import Notifications
+
+    rows = await Notifications.select(Notifications.kind).where(Notifications.user.email == email).where(
+        Notifications.kind != "credits_granted")
+    return [row["kind"] for row in rows]
+
+
 def trial_image_id(shop) -> int:
     async def first():
         from app.tables import TrialImages
@@ -149,6 +157,7 @@ def test_a_failed_renewal_and_a_cancellation_end_the_plan_with_403_subscription_
     refused = generate(shop, client)
     assert refused.status_code == 403 and "payment for your Basic plan failed" in refused.text
     assert "Update your card" in client.get("/create").text
+    assert shop.run(notification_kinds(email)) == ["payment_problem"]  # told once, in the bell (and by email)
 
     email, client, user = subscribe(shop)
     portal = client.post("/billing/portal", data={"_csrf_token": csrf_token(client, "/account")})

@@ -12,9 +12,10 @@ import pytest
 import runwayml
 from PIL import Image
 
+from app.billing import model_catalogue
 from app.media.render import probe
 from app.providers.base import GenerationRequest, PermanentProviderError
-from app.providers.runway import MODELS, NEEDS_IMAGE_MESSAGE, RunwayProvider
+from app.providers.runway import NEEDS_IMAGE_MESSAGE, RunwayProvider
 
 
 def text(words: str = "A perfume bottle in morning light") -> str:
@@ -48,14 +49,14 @@ async def made(provider: RunwayProvider, req: GenerationRequest, dest: Path) -> 
     return probe(dest)
 
 
-SIZES = [(model, size) for model, spec in MODELS.items() for size in spec["sizes"]]
+SIZES = [(m.id, size) for m in model_catalogue.for_provider("runway") for size in m.all_sizes]
 
 
 @pytest.mark.parametrize(("model", "size"), SIZES)
 async def test_every_size_of_every_model_from_a_photo(provider: RunwayProvider, tmp_path: Path, model: str,
                                                       size: str) -> None:
     width, height = (int(v) for v in size.split("x"))
-    seconds = MODELS[model]["durations"][0]
+    seconds = model_catalogue.get(model).durations[0]
     clip = await made(provider, GenerationRequest(model=model, prompt=text(), seconds=seconds, size=size,
                                                   reference_image=jpeg(width, height),
                                                   reference_content_type="image/jpeg"), tmp_path / "v.mp4")
@@ -68,7 +69,7 @@ async def test_every_size_of_every_model_from_a_photo(provider: RunwayProvider, 
 ])
 async def test_text_to_video(provider: RunwayProvider, tmp_path: Path, model: str, size: str, audio: bool) -> None:
     width, height = (int(v) for v in size.split("x"))
-    seconds = MODELS[model]["durations"][0]
+    seconds = model_catalogue.get(model).durations[0]
     clip = await made(provider, GenerationRequest(model=model, prompt=text(), seconds=seconds, size=size,
                                                   audio=audio), tmp_path / "v.mp4")
     assert (clip["width"], clip["height"], round(clip["seconds"])) == (width, height, seconds)

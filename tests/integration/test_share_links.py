@@ -182,3 +182,48 @@ async def test_the_share_page_shows_the_owners_brand_call_to_action(client, visi
     assert 'href="https://acme.example/drop"' in page.text and "Shop the drop" in page.text
     assert cta_link("javascript:alert(1)") is None and cta_link("/relative") is None
     assert cta_link("http://x.example/a") == "http://x.example/a" and cta_link("two words.example") is None
+
+
+async def make_rendition(video, placement: str = "9:16", width: int = 720, height: int = 1280):
+    from app.media.storage import get_storage, new_key
+    from app.tables import Finishings, Renditions
+
+    finishing = Finishings(video=video.id, user=video.user, status="completed")
+    await finishing.save()
+    video_key, poster_key = new_key("videos", ".mp4"), new_key("posters", ".jpg")
+    get_storage().save_bytes(video_key, b"rendition-bytes" * 50)
+    get_storage().save_bytes(poster_key, b"\xff\xd8poster")
+    row = Renditions(finishing=finishing.id, video=video.id, user=video.user, placement=placement, width=width,
+                     height=height, duration_ms=4000, video_key=video_key, poster_key=poster_key)
+    await row.save()
+    return row
+
+
+async def test_a_rendition_has_its_own_link_and_turning_sharing_off_ends_them_all(client, visitor):
+    owner = await make_user()
+    video = await make_video(owner.id, prompt="Summer sale teaser")
+    rendition = await make_rendition(video)
+    headers = await bearer(owner.id)
+    own = (await client.post(f"/api/v1/videos/{video.id}/share", headers=headers)).json()["share_url"]
+    shared = await client.post(f"/api/v1/videos/{video.id}/share", json={"rendition_id": rendition.id}, headers=headers)
+    assert shared.status_code == 200
+    url = shared.json()["share_url"]
+    assert url != own
+
+    page = await visitor.get(path_of(url))
+    assert "Summer sale teaser (9:16)" in page.text and 'property="og:video:height" content="1280"' in page.text
+    assert (await visitor.get(path_of(url) + "/video.mp4")).content == b"rendition-bytes" * 50
+    oembed = (await visitor.get("/oembed", params={"url": url})).json()
+    assert (oembed["width"], oembed["height"]) == (720, 1280)
+
+    other = await make_video(owner.id)
+    stray = await client.post(f"/api/v1/videos/{other.id}/share", json={"rendition_id": rendition.id}, headers=headers)
+    assert stray.status_code == 404
+
+    await sign_in(client, owner)
+    detail = await client.get(f"/videos/{video.id}")
+    assert f'data-rendition="{rendition.id}"' in detail.text and url in detail.text
+
+    assert (await client.delete(f"/api/v1/videos/{video.id}/share", headers=headers)).status_code == 204
+    assert (await visitor.get(path_of(url))).status_code == 404
+    assert (await visitor.get(path_of(own))).status_code == 404
