@@ -30,8 +30,9 @@ KNOWN_DEFAULT_SECRETS = {
 }
 
 
-# A secret must carry at least this many bits by a character-frequency estimate (token_hex(32) has ~250).
-MIN_SECRET_BITS = 128
+# A secret must carry at least this many bits by a character-frequency estimate: "a" * 32 has 0, "abcd" * 8
+# has 64, a random token_hex(16) (the shortest accepted) never under ~90, token_hex(32) about 240.
+MIN_SECRET_BITS = 80
 
 
 def estimated_bits(value: str) -> float:
@@ -312,7 +313,7 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} must be set to a random value of at least 32 characters")
             elif estimated_bits(value) < MIN_SECRET_BITS:
                 problems.append(
-                    f"{name.upper()} is too predictable (about {estimated_bits(value):.0f} bits; "
+                    f"{name.upper()} is too predictable (about {max(0.0, estimated_bits(value)):.0f} bits; "
                     f"{MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`"
                 )
         if self.secret_key and self.secret_key == self.jwt_secret_key:

@@ -31,6 +31,7 @@ Run it on its own: `python -m app.emulators.stripe --port 8768 --forward-to URL 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import secrets
 from collections.abc import Callable
@@ -618,7 +619,14 @@ class StripeGate:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, key = auth.partition(" ")
         key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        if scheme.lower() == "basic":  # `curl -u sk_test_...:`, as Stripe's docs show
+            try:
+                key = base64.b64decode(key).decode("latin-1").partition(":")[0]
+            except ValueError:
+                key = ""
+        elif scheme.lower() != "bearer":
+            key = ""
+        if not key:
             return ("You did not provide an API key. You need to provide your API key in the Authorization header, "
                     "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
         masked = f"{key[:8]}{'*' * (len(key) - 12)}{key[-4:]}" if len(key) > 12 else "*" * len(key)
@@ -647,11 +655,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any sk_test_ key)")
     parser.add_argument("--forward-to", default=None, help="webhook endpoint URL, as `stripe listen --forward-to`")
     parser.add_argument("--webhook-secret", default=EMULATOR_WEBHOOK_SECRET)
+    parser.add_argument("--empty", action="store_true", help="start without the app's plans and packs as prices")
     args = parser.parse_args(argv)
-    print(f"Stripe API emulator: http://{args.host}:{args.port}"
-          + (f" (webhooks to {args.forward_to}, secret {args.webhook_secret})" if args.forward_to else ""))
+    from app.billing.catalogue import emulator_catalogue
+
+    catalogue = [] if args.empty else emulator_catalogue()
+    print(f"Stripe API emulator: http://{args.host}:{args.port} ({len(catalogue)} prices)"
+          + (f"; webhooks to {args.forward_to}, secret {args.webhook_secret}" if args.forward_to else ""))
     uvicorn.run(create_stripe_emulator(api_key=args.api_key, forward_to=args.forward_to,
-                                       webhook_secret=args.webhook_secret),
+                                       webhook_secret=args.webhook_secret, catalogue=catalogue),
                 host=args.host, port=args.port, log_level="warning")
 
 

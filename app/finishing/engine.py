@@ -26,7 +26,7 @@ from app.finishing.options import (
     FinishOptions,
     rendition_size,
 )
-from app.finishing.reframe import build_graph, choose_fit
+from app.finishing.reframe import Still, build_dressed_graph, choose_fit
 
 X264_PRESET = "veryfast"
 X264_CRF = "23"
@@ -151,9 +151,10 @@ class _Dressing:
         card = overlays.end_card(plan.brand, plan.end_card, w, h, frame=name) if plan.end_card else None
         return cls(hook=hook, captions=bands, card=card)
 
-    def active(self, t: float, hook_until: float) -> list[overlays.Overlay]:
-        found = [self.hook] if self.hook is not None and t < hook_until else []
-        found += [band for start, end, band in self.captions if start <= t < end]
+    def stills(self, hook_until: float) -> list[Still]:
+        """What to lay over the clip, and when (seconds into the trimmed clip)."""
+        found = [Still(self.hook.image, self.hook.x, self.hook.y, 0.0, hook_until)] if self.hook else []
+        found += [Still(band.image, band.x, band.y, start, end) for start, end, band in self.captions]
         return found
 
 
@@ -201,7 +202,8 @@ def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | P
     with av.open(str(clip_path)) as source, av.open(str(sound)) as soundtrack_file, \
             av.open(str(video_out), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         video_in = source.streams.video[0]
-        graph = build_graph(video_in, rendition.width, rendition.height, rendition.fit)
+        graph, feed = build_dressed_graph(video_in, rendition.width, rendition.height, rendition.fit, fps,
+                                          dressing.stills(hook_until))
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = rendition.width, rendition.height, "yuv420p"
         video.options = {"preset": preset, "crf": X264_CRF, "profile": "high"}
@@ -236,28 +238,37 @@ def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | P
                 on_progress(written / total)
 
         def frames_from_clip():
+            """The trimmed clip's frames, reframed and dressed, stamped 0, 1, 2… in 1/fps."""
+            def drain():
+                while True:
+                    try:
+                        yield graph.pull()
+                    except (BlockingIOError, av.BlockingIOError):
+                        return
+                    except (EOFError, av.EOFError):
+                        return
+
             for index, decoded in enumerate(source.decode(video_in)):
                 if index >= plan.first_frame + plan.clip_frames:
-                    return
+                    break
                 if index >= plan.first_frame:
-                    graph.push(decoded)
-                    yield graph.pull()
+                    decoded.pts, decoded.time_base = index - plan.first_frame, Fraction(1) / fps
+                    feed.push(decoded)
+                    yield from drain()
+            feed.push(None)
+            yield from drain()
 
         produced = 0
         last_frame: av.VideoFrame | None = None
         for frame in frames_from_clip():
-            t = produced / fps
-            painted = dressing.active(t, hook_until)
-            keep = produced == plan.clip_frames - 1 or produced == poster_index
-            if painted or keep:
+            if produced >= plan.clip_frames:
+                break
+            if produced == poster_index or produced == plan.clip_frames - 1:
                 image = frame.to_image()
-                for overlay in painted:
-                    overlay.paint(image)
                 if produced == poster_index:
                     image.save(poster_out, format="JPEG", quality=POSTER_QUALITY)
                 if produced == plan.clip_frames - 1:
                     last_image = image
-                frame = av.VideoFrame.from_image(image)
             last_frame = frame
             emit(frame)
             produced += 1
@@ -271,7 +282,7 @@ def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | P
             start = last_image or dressing.card
             for i in range(fade):
                 emit(av.VideoFrame.from_image(Image.blend(start, dressing.card, (i + 1) / (fade + 1))))
-            card_frame = av.VideoFrame.from_image(dressing.card)
+            card_frame = av.VideoFrame.from_image(dressing.card).reformat(format="yuv420p")
             for _ in range(plan.card_frames - fade):
                 emit(card_frame)
         for packet in video.encode(None):

@@ -1,4 +1,4 @@
-"""Readiness: can we reach the database, the broker and the media storage?"""
+"""Readiness: can we reach the database, Redis (the broker, sessions and limits) and the media storage?"""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ async def _check_database() -> str:
         return f"error: {type(exc).__name__}"
 
 
-async def _check_broker() -> str:
+async def _check_redis() -> str:
     url = get_settings().redis_url
     if not url:
         return "ok"  # the in-process broker is part of this process
@@ -46,5 +46,7 @@ async def _check_storage() -> str:
 
 
 async def readiness() -> dict[str, str]:
-    database, broker, storage = await asyncio.gather(_check_database(), _check_broker(), _check_storage())
-    return {"database": database, "broker": broker, "storage": storage}
+    """Each dependency by name: "ok" or what went wrong. Redis carries the job broker, the sessions and
+    the limits; without REDIS_URL it is not used (the broker is in-process)."""
+    database, redis_state, storage = await asyncio.gather(_check_database(), _check_redis(), _check_storage())
+    return {"database": database, "redis": redis_state, "storage": storage}

@@ -78,3 +78,22 @@ async def test_a_failed_generation_fails_its_waiting_finishing(jobs):
     row = await wait_for(lambda: Finishings.objects().where(
         (Finishings.video == r.json()["id"]) & (Finishings.status == "failed")).first(), what="the finishing to fail")
     assert "could not be made" in row.error_message
+
+
+async def test_a_batch_item_can_ask_for_finishing_and_a_bad_one_refuses_the_batch(jobs):
+    user, headers = await api_user(credits=1_000)
+    plain = {k: v for k, v in _body().items() if k != "finish"}
+    bad = _body(hook_text="Pneumonoultramicroscopicsilicovolcanoconiosis" * 2)
+    r = await jobs.post("/api/v1/videos/batch", headers=headers, json={"items": [plain, bad]})
+    assert r.status_code == 422 and r.json()["code"] == "text_too_long", r.text
+    assert r.json()["detail"].startswith("Item 2:")
+    assert (await Users.objects().where(Users.id == user.id).first()).credits == 1_000
+
+    r = await jobs.post("/api/v1/videos/batch", headers=headers, json={"items": [plain, _body(captions=["Hi"])]})
+    assert r.status_code == 202, r.text
+    ids = sorted(v["id"] for v in r.json()["videos"])
+    finishing = await wait_for(lambda: Finishings.objects().where(
+        Finishings.video.is_in(ids) & (Finishings.status == "completed")).first(), timeout=180, what="the finishing")
+    assert await Finishings.count().where(Finishings.video.is_in(ids)) == 1
+    finished_video = (await jobs.get(f"/api/v1/videos/{finishing.video}", headers=headers)).json()
+    assert [x["placement"] for x in finished_video["renditions"]] == ["1:1"]

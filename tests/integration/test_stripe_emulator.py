@@ -230,6 +230,9 @@ def test_api_errors_are_stripes(emulator):
     with pytest.raises(stripe.AuthenticationError):
         stripe.StripeClient("sk_test_x", base_addresses={"api": root}).v1.customers.list({},
                                                                                            {"api_key": "sk_live_no"})
+    as_curl = httpx.get(f"{root}/v1/prices/price_pro_test", auth=("sk_test_curl", ""))  # curl -u sk_test_...:
+    assert as_curl.status_code == 200 and as_curl.json()["unit_amount"] == 4900
+    assert httpx.get(f"{root}/v1/prices").status_code == 401
     client = sdk(root)
     with pytest.raises(stripe.InvalidRequestError) as missing:
         client.v1.customers.retrieve("cus_nobody")

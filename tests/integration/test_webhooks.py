@@ -174,3 +174,43 @@ async def test_in_production_registering_an_internal_target_is_refused(fast, cli
     finally:
         monkeypatch.setenv("APP_ENV", "test")
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def redis_worker(fast, monkeypatch):
+    """The production shape: Dramatiq on the real Redis, a worker consuming from it."""
+    import uuid
+
+    import redis
+    from dramatiq import Worker
+
+    from tasks import broker as broker_module
+    from tests.services import REDIS_URL, require
+
+    require("redis")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("REDIS_CHANNEL_PREFIX", f"t{uuid.uuid4().hex[:8]}:")
+    get_settings.cache_clear()
+    worker = Worker(broker_module.ensure(REDIS_URL), worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop(timeout=10_000)
+        broker_module.configure(None)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.mark.redis
+async def test_retries_go_through_the_redis_broker_with_their_delay(redis_worker, settings):
+    user = await make_user()
+    with webhook_receiver(statuses=[500]) as receiver:
+        endpoint = WebhookEndpoints(user=user.id, url=receiver.url, events="video.completed",
+                                    secret="whsec_" + "QUJD" * 8)
+        await endpoint.save()
+        await dispatch.emit(user.id, "video.completed", {"id": 5})
+        first, second = receiver.wait_for(2)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    [row] = await wait_for(lambda: settled(endpoint.id), what="the delivery settled")
+    assert (row.status, row.attempts, row.last_status_code) == ("succeeded", 2, 200)
