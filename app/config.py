@@ -30,8 +30,9 @@ KNOWN_DEFAULT_SECRETS = {
 }
 
 
-# A secret must carry at least this many bits by a character-frequency estimate (token_hex(32) has ~250).
-MIN_SECRET_BITS = 128
+# A secret must carry at least this many bits by a character-frequency estimate: "a" * 32 has 0, "abcd" * 8
+# has 64, a random token_hex(16) (the shortest accepted) never under ~90, token_hex(32) about 240.
+MIN_SECRET_BITS = 80
 
 
 def estimated_bits(value: str) -> float:
@@ -125,6 +126,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # The address people reach the app at; emulators mounted in-process are reached through it.
     public_url: str | None = None
+
+    # uvicorn worker processes per web process (the Procfile's `web:` line passes it on); more than one
+    # needs REDIS_URL, where sessions, live progress and caches are shared.
+    web_concurrency: int = Field(default=1, ge=1)
 
     signup_credits: int = Field(default=100, ge=0)
     max_upload_mb: int = Field(default=10, gt=0)
@@ -308,7 +313,7 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} must be set to a random value of at least 32 characters")
             elif estimated_bits(value) < MIN_SECRET_BITS:
                 problems.append(
-                    f"{name.upper()} is too predictable (about {estimated_bits(value):.0f} bits; "
+                    f"{name.upper()} is too predictable (about {max(0.0, estimated_bits(value)):.0f} bits; "
                     f"{MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`"
                 )
         if self.secret_key and self.secret_key == self.jwt_secret_key:
@@ -336,7 +341,11 @@ class Settings(BaseSettings):
         return problems
 
     def check_production(self) -> None:
-        """Refuse to run in production with unsafe settings, naming every problem at once."""
+        """Refuse to run with several web processes but nothing shared between them, or in production with
+        unsafe settings (naming every problem at once)."""
+        if self.web_concurrency > 1 and not self.redis_url:
+            raise ConfigError("WEB_CONCURRENCY is above 1 but REDIS_URL is not set: each web process would "
+                              "have its own sessions, worker and live progress")
         if not self.is_production:
             return
         problems = self.production_problems()

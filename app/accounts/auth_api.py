@@ -32,7 +32,8 @@ class ApiAuthController(Controller):
     tags = ["auth"]
 
     @post("/google", name="api:auth-google", status_code=200, opt={RATE_LIMIT_OPT: "sign_in"},
-          responses=error_responses(422, 429), summary="Sign in with a Google authorization code or ID token")
+          responses=error_responses(401, 409, 422, 429, 503),
+          summary="Sign in with a Google authorization code or ID token")
     async def google(self, data: JSONBody[GoogleSignIn]) -> TokenResponse:
         settings = get_settings()
         if data.id_token:

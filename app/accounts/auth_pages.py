@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Response, Template
 
 from app.accounts import google_signin as auth_service
-from app.accounts.sessions import end_session, start_session
+from app.accounts.sessions import end_session, require_store, start_session
 from app.config import get_settings
 from app.errors import AppError
 from app.limits.rates import RATE_LIMIT_OPT
@@ -40,6 +40,7 @@ class AuthController(Controller):
             )
         except AppError as exc:
             return _failure_page(request, exc, next_path)
+        await require_store(request)
         request.set_session({**(request.session or {}), PENDING_KEY: start.pending})
         return Redirect(start.url)
 

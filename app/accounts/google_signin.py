@@ -199,8 +199,10 @@ async def _user_from_id_token(settings: Settings, token: dict, nonce: str | None
         raise SignInFailed(
             f"The Google ID token is not valid ({exc.error}: {exc.description or 'rejected'}).", code="invalid_token"
         ) from exc
-    except (httpx2.HTTPError, ValueError) as exc:
+    except httpx2.HTTPError as exc:  # the signing keys could not be fetched
         raise ProviderUnavailable() from exc
+    except (ValueError, TypeError, KeyError) as exc:  # not a JWT at all
+        raise SignInFailed("The Google ID token is not a valid token.", code="invalid_token") from exc
     if nonce is not None and info.get("nonce") != nonce:
         raise SignInFailed("The Google ID token was not issued for this sign-in.", code="invalid_token")
     if info.get("email_verified") is not True or not info.get("email"):

@@ -136,6 +136,16 @@ class LazySessionConfig(ServerSideSessionConfig):
         return DefineMiddleware(LazySessionMiddleware, backend=self._backend_class(config=self))
 
 
+async def require_store(request: Request) -> None:
+    """503 (`session_unavailable`) now, rather than a session silently lost, when the store is away."""
+    if session_is_down(request.scope):
+        raise SessionUnavailable()
+    try:
+        await request.app.stores.get("sessions").exists("probe")
+    except STORE_ERRORS as exc:
+        raise SessionUnavailable() from exc
+
+
 async def start_session(request: Request, data: dict[str, Any]) -> None:
     """Replace the session (data and id) with `data`; 503 when the session store is unreachable."""
     store = request.app.stores.get("sessions")

@@ -169,8 +169,15 @@ async def rotate(refresh_token: str) -> tuple[int, TokenPair]:
                 )
             )
     if not claimed:
-        known = await RefreshTokens.exists().where((RefreshTokens.jti == jti) & (RefreshTokens.family == family))
-        if known:
+        known = (
+            await RefreshTokens.select(RefreshTokens.replaced_by, RefreshTokens.revoked_at)
+            .where((RefreshTokens.jti == jti) & (RefreshTokens.family == family))
+            .first()
+        )
+        if known and known["revoked_at"] is not None and known["replaced_by"] is None:
+            # Revoked without being used: its session was signed out (logout, or reuse of a sibling).
+            raise InvalidToken("This session was signed out. Sign in again.", code="token_revoked")
+        if known and known["replaced_by"] is not None:
             await revoke_family(family)
             raise InvalidToken(
                 "This refresh token was already used, so every session it belongs to has been signed out. "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import msgspec
 
+from app.accounts import avatars
 from app.billing import ledger
 from app.config import get_settings
 from app.errors import Conflict, ValidationFailed
@@ -67,8 +67,8 @@ async def sign_in_google_user(identity: GoogleIdentity) -> tuple[Users, bool]:
         changes[Users.email] = email
     if not user.name and identity.name:
         changes[Users.name] = identity.name[:NAME_MAX]
-    if not user.avatar_url and identity.picture:
-        changes[Users.avatar_url] = identity.picture[:AVATAR_URL_MAX]
+    if not avatars.is_ours(user.avatar_url) and identity.picture:
+        changes[Users.avatar_url] = await avatars.copy_from(user.id, identity.picture)
     if changes:
         await Users.update(changes).where(Users.id == user.id)
         user = await get_user(user.id)
@@ -95,13 +95,16 @@ async def _create(identity: GoogleIdentity, email: str) -> Users:
                 google_id=identity.sub,
                 email=email,
                 name=(identity.name or email.split("@")[0])[:NAME_MAX],
-                avatar_url=(identity.picture or None) and identity.picture[:AVATAR_URL_MAX],
+                avatar_url=None,  # our copy of Google's picture is stored just below
                 credits=0,
             )
         ).returning(Users.id)
         user_id = rows[0]["id"]
         if grant:
             await ledger.apply(user_id, grant, LedgerReason.signup, note="Welcome credits")
+    avatar = await avatars.copy_from(user_id, identity.picture)
+    if avatar:
+        await Users.update({Users.avatar_url: avatar}).where(Users.id == user_id)
     return await get_user(user_id)
 
 
@@ -124,16 +127,14 @@ def _clean_name(value: str) -> tuple[str | None, str | None]:
     return name, None
 
 
-def _clean_avatar_url(value: str) -> tuple[str | None, str | None]:
+def _clean_avatar_url(value: str, current: str | None) -> tuple[str | None, str | None]:
+    """Only clearing the avatar (or keeping the one stored here) is allowed: pictures are uploaded."""
     url = value.strip()
     if not url:
         return None, None
-    if len(url) > AVATAR_URL_MAX:
-        return None, f"The avatar URL is too long (at most {AVATAR_URL_MAX} characters)."
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        return None, "Enter a full image address starting with https://."
-    return url, None
+    if url == current and avatars.is_ours(url):
+        return url, None
+    return None, "Upload a picture instead: we only show pictures stored here, never one from another site."
 
 
 async def update_profile(user_id: int, *, name: str | None = None, avatar_url: str | None = None) -> Users:
@@ -147,7 +148,8 @@ async def update_profile(user_id: int, *, name: str | None = None, avatar_url: s
         else:
             changes[Users.name] = cleaned
     if avatar_url is not None:
-        cleaned, error = _clean_avatar_url(avatar_url)
+        current = (await Users.select(Users.avatar_url).where(Users.id == user_id).first() or {}).get("avatar_url")
+        cleaned, error = _clean_avatar_url(avatar_url, current)
         if error:
             errors["avatar_url"] = error
         else:
@@ -193,5 +195,22 @@ async def recent_users(limit: int = 5) -> RecentUsers:
     ).order_by(Users.created_at, ascending=False).order_by(Users.id, ascending=False).limit(limit)
     total = await Users.count()
     return RecentUsers(
-        users=[RecentUser(name=_display_name(r["name"]), avatar_url=r["avatar_url"]) for r in rows], total=total
+        users=[RecentUser(name=_display_name(r["name"]), avatar_url=avatars.shown(r["avatar_url"])) for r in rows],
+        total=total,
     )
+
+
+async def set_avatar(user_id: int, data: bytes) -> Users:
+    """Store an uploaded picture as the user's avatar (the previous upload's file is removed)."""
+    previous = (await Users.select(Users.avatar_url).where(Users.id == user_id).first() or {}).get("avatar_url")
+    url = await avatars.store(user_id, data)
+    await Users.update({Users.avatar_url: url}).where(Users.id == user_id)
+    avatars.delete(previous)
+    return await get_user(user_id)
+
+
+async def remove_avatar(user_id: int) -> Users:
+    previous = (await Users.select(Users.avatar_url).where(Users.id == user_id).first() or {}).get("avatar_url")
+    await Users.update({Users.avatar_url: None}).where(Users.id == user_id)
+    avatars.delete(previous)
+    return await get_user(user_id)

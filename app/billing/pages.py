@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from app.billing import catalogue, charges, model_catalogue, payments, plans
 from app.config import get_settings
 from app.web.auth import user_required
+from app.web.params import PageNumber
 
 
 class BillingController(Controller):
@@ -57,7 +58,7 @@ class BillingController(Controller):
         return Template("partials/billing/_invoices.html", context={"invoices": lines, "account": request.user})
 
     @get("/account/ledger", name="billing:ledger", guards=[user_required])
-    async def ledger(self, request: HTMXRequest, page: FromQuery[int] = 1) -> Template:
+    async def ledger(self, request: HTMXRequest, page: FromQuery[PageNumber] = 1) -> Template:
         """The whole page, or with HX-Request just the `#ledger` section (for paging and /account)."""
         history = await charges.ledger_page(request.user.id, page)
         template = "partials/billing/_ledger.html" if request.htmx else "pages/billing/ledger.html"

@@ -101,7 +101,7 @@ class GoogleEmulator:
     # --- tokens -----------------------------------------------------------------------------
 
     def picture_for(self, account: Account) -> str:
-        return f"{self.issuer}/avatar/{account.sub}.svg"
+        return f"{self.issuer}/avatar/{account.sub}.png"
 
     def id_token_claims(self, account: Account, *, nonce: str | None = None, access_token: str | None = None) -> dict:
         now = int(time.time())
@@ -361,9 +361,12 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
     @get("/avatar/{name:str}", sync_to_thread=False)
     def avatar(name: FromPath[str]) -> Response:
         """A generated avatar, so pictures work offline."""
-        digest = hashlib.sha256(name.removesuffix(".svg").encode()).hexdigest()
+        digest = hashlib.sha256(name.removesuffix(".svg").removesuffix(".png").encode()).hexdigest()
         hue = int(digest[:4], 16) % 360
         letter = chr(ord("A") + int(digest[4:6], 16) % 26)
+        if name.endswith(".png"):  # what id tokens point at, like Google's own raster pictures
+            return Response(_letter_png(hue, letter), media_type="image/png",
+                            headers={"Cache-Control": "public, max-age=86400"})
         svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
             f'<rect width="96" height="96" fill="hsl({hue},55%,52%)"/>'
@@ -377,6 +380,20 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
         openapi_config=None,
         logging_config=None,  # the host process sets logging up (Litestar's default adds a root handler)
     )
+
+
+def _letter_png(hue: int, letter: str) -> bytes:
+    import colorsys
+    import io
+
+    from PIL import Image, ImageDraw
+
+    red, green, blue = (round(c * 255) for c in colorsys.hls_to_rgb(hue / 360, 0.52, 0.55))
+    image = Image.new("RGB", (96, 96), (red, green, blue))
+    ImageDraw.Draw(image).text((48, 48), letter, fill=(255, 255, 255), anchor="mm", font_size=44)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def create_google_emulator(issuer: str, **kwargs: Any) -> GoogleEmulator:

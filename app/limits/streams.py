@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
 
@@ -25,7 +23,7 @@ log = logging.getLogger("adsvideo.limits")
 # A stream not refreshed for this long is counted as closed (keep-alives come every 15 s).
 STREAM_TTL_SECONDS = 60
 
-_local: dict[int, set[str]] = {}
+_local: dict[int, dict[str, float]] = {}
 
 
 class TooManyStreams(AppError):
@@ -49,6 +47,8 @@ class StreamSlot:
 
     async def refresh(self) -> None:
         if not self.url:
+            if self.token in _local.get(self.user_id, {}):
+                _local[self.user_id][self.token] = time.monotonic()
             return
         try:
             await shared_redis.client(self.url).zadd(_key(self.user_id), {self.token: time.time()})
@@ -57,7 +57,7 @@ class StreamSlot:
 
     async def release(self) -> None:
         if not self.url:
-            _local.get(self.user_id, set()).discard(self.token)
+            _local.get(self.user_id, {}).pop(self.token, None)
             return
         try:
             await shared_redis.client(self.url).zrem(_key(self.user_id), self.token)
@@ -72,10 +72,12 @@ async def acquire(user_id: int) -> StreamSlot:
     token = uuid.uuid4().hex
     url = settings.redis_url
     if not url:
-        held = _local.setdefault(user_id, set())
+        held = _local.setdefault(user_id, {})
+        for stale in [t for t, seen in held.items() if seen < time.monotonic() - STREAM_TTL_SECONDS]:
+            del held[stale]
         if len(held) >= limit:
             raise TooManyStreams(limit)
-        held.add(token)
+        held[token] = time.monotonic()
         return StreamSlot(user_id, token, None)
     now = time.time()
     key = _key(user_id)
@@ -92,11 +94,3 @@ async def acquire(user_id: int) -> StreamSlot:
     except (RedisError, OSError) as exc:
         log.warning("open streams not counted, Redis is unreachable: %s", exc)
     return StreamSlot(user_id, token, url)
-
-
-@asynccontextmanager
-async def held(slot: StreamSlot) -> AsyncIterator[StreamSlot]:
-    try:
-        yield slot
-    finally:
-        await slot.release()

@@ -1,13 +1,17 @@
-"""Readiness: can we reach the database and the broker?"""
+"""Readiness: can we reach the database, Redis (the broker, sessions and limits) and the media storage?"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import redis.asyncio as aioredis
 
 from app import db
 from app.config import get_settings
+from app.media.storage import get_storage
+
+log = logging.getLogger("adsvideo.health")
 
 
 async def _check_database() -> str:
@@ -18,7 +22,7 @@ async def _check_database() -> str:
         return f"error: {type(exc).__name__}"
 
 
-async def _check_broker() -> str:
+async def _check_redis() -> str:
     url = get_settings().redis_url
     if not url:
         return "ok"  # the in-process broker is part of this process
@@ -32,6 +36,17 @@ async def _check_broker() -> str:
         await client.aclose()
 
 
+async def _check_storage() -> str:
+    try:
+        await asyncio.wait_for(asyncio.to_thread(get_storage().ping), timeout=5)
+        return "ok"
+    except Exception as exc:
+        log.warning("readiness: storage: %s", exc)
+        return f"error: {type(exc).__name__}"
+
+
 async def readiness() -> dict[str, str]:
-    database, broker = await asyncio.gather(_check_database(), _check_broker())
-    return {"database": database, "broker": broker}
+    """Each dependency by name: "ok" or what went wrong. Redis carries the job broker, the sessions and
+    the limits; without REDIS_URL it is not used (the broker is in-process)."""
+    database, redis_state, storage = await asyncio.gather(_check_database(), _check_redis(), _check_storage())
+    return {"database": database, "redis": redis_state, "storage": storage}

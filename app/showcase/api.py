@@ -11,6 +11,7 @@ from app.showcase import content
 from app.showcase.content import MAX_PAGE_SIZE, ShowcasePage, ShowcaseVideo, TrialImage
 from app.web.caching import public_json
 from app.web.openapi import error_responses
+from app.web.params import PageNumber
 
 
 class ShowcaseApiController(Controller):
@@ -22,7 +23,7 @@ class ShowcaseApiController(Controller):
         self,
         request: Request,
         category: FromQuery[Annotated[str | None, Parameter(max_length=64, description="Only this category")]] = None,
-        page: FromQuery[Annotated[int, Parameter(ge=1, description="1-based page number")]] = 1,
+        page: FromQuery[PageNumber] = 1,
         page_size: FromQuery[Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)]] = 12,
     ) -> Response[ShowcasePage]:
         """Active showcase videos in display order, optionally of one category, a page at a time."""

@@ -26,6 +26,7 @@ from app.videos.schemas import (
 )
 from app.web.auth import user_required
 from app.web.openapi import BEARER, error_responses
+from app.web.params import PageNumber, PerPage
 
 
 class VideosController(Controller):
@@ -91,8 +92,8 @@ class VideosController(Controller):
     async def list_videos(
         self,
         request: Request,
-        page: FromQuery[int] = 1,
-        per_page: FromQuery[int] = 20,
+        page: FromQuery[PageNumber] = 1,
+        per_page: FromQuery[PerPage] = 20,
         status: FromQuery[str | None] = None,
     ) -> VideoListOut:
         result = await videos_service.list_videos(request.user.id, page=page, per_page=per_page, status=status)

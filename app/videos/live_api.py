@@ -33,4 +33,4 @@ class ApiVideoEventsController(Controller):
     async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
         await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(observe.counted_stream("api", updates), json_message)
+        return await stream(observe.counted_stream("api", updates), json_message, user_id=request.user.id)

@@ -23,8 +23,10 @@ class VideoEventsController(Controller):
     ) -> ServerSentEvent:
         await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
-        return stream(observe.counted_stream("page", updates), html_message)
+        return await stream(observe.counted_stream("page", updates), html_message, user_id=request.user.id)
 
     @get("/events", name="videos:list-events")
     async def list_events(self, request: Request) -> ServerSentEvent:
-        return stream(observe.counted_stream("page", live.user_updates(request.user.id)), card_message)
+        return await stream(
+            observe.counted_stream("page", live.user_updates(request.user.id)), card_message, user_id=request.user.id
+        )

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import asyncpg
 import dramatiq
+from redis.exceptions import RedisError
 
 from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
@@ -201,7 +202,12 @@ async def announce(video: Videos, event_id: int, step: str, message: str, *, don
 
 def enqueue(video_id: int, **kwargs) -> None:
     """Hand the job to a worker (by actor name: services never import the task modules)."""
-    message = dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    try:
+        message = dramatiq.get_broker().get_actor(GENERATE_ACTOR).send(video_id, **kwargs)
+    except (RedisError, OSError) as exc:
+        # The video is stored (and paid for): the reconciler queues it once Redis is back.
+        log.warning("video %s not queued now, Redis is unreachable (%s); the reconciler will queue it", video_id, exc)
+        return
     log.info("video %s: queued", video_id, extra={"video_id": video_id, "message_id": message.message_id})
 
 
@@ -460,7 +466,4 @@ async def delete_video(user_id: int, video_id: int) -> None:
         video = await get_video(user_id, video_id)
     finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
-    store = storage.get_storage()
-    for key in (video.video_key, video.poster_key, *finished):
-        if key:
-            store.delete(key)
+    await storage.adelete(video.video_key, video.poster_key, *finished)

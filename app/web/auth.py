@@ -58,7 +58,9 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    if connection.user is None:
+    if connection.scope["method"] == "OPTIONS":
+        return  # OPTIONS only answers which methods exist (`Allow`); it reads nothing
+    if connection.scope.get("user") is None:
         if session_is_down(connection.scope):
             raise SessionUnavailable()
         error = connection.scope.get("state", {}).get("auth_error")
@@ -67,5 +69,7 @@ def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     user_required(connection, _)
+    if connection.scope["method"] == "OPTIONS":
+        return
     if not connection.user.is_admin:
         raise Forbidden("This page is for administrators.")

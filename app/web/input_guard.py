@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import types
 import typing
 from itertools import accumulate
 from urllib.parse import parse_qsl
@@ -37,6 +38,17 @@ class JsonTooLarge(AppError):
     code = "payload_too_large"
 
 
+def _is_int(annotation: object) -> bool:
+    """`int`, `int | None` or `Annotated[...]` of those."""
+    if annotation is int:
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_int(args[0]) if args else False
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and len(args) == 1 and _is_int(args[0])
+
+
 def _int_query_names(handler: object) -> set[str]:
     """Query keys the handler parses as integers (by their alias when they have one)."""
     cached = getattr(handler, "_int_query_names", None)
@@ -45,10 +57,7 @@ def _int_query_names(handler: object) -> set[str]:
     names: set[str] = set()
     signature = getattr(handler, "parsed_fn_signature", None)
     for name, field in (getattr(signature, "parameters", None) or {}).items():
-        annotation = field.annotation
-        # A list, not a set: some arguments are unhashable (Callable[[...], ...] in a mounted ASGI app's signature).
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if annotation is int or args == [int]:
+        if _is_int(field.annotation):
             alias = getattr(field.kwarg_definition, "query", None) if field.kwarg_definition else None
             names.add(alias or name)
     try:

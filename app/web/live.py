@@ -14,9 +14,11 @@ from typing import Any
 
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from app.limits import streams
 from app.media.storage import media_url
 from app.videos import library
 from app.videos.live import Update
+from app.web.input_guard import MAX_INT
 from app.web.templating import render
 
 # How long a browser waits before reconnecting after a dropped connection.
@@ -26,9 +28,10 @@ RETRY_MS = 2000
 def parse_last_event_id(value: str | None) -> int | None:
     """The browser's `Last-Event-ID` on reconnect; anything unusable means "start from the current state"."""
     try:
-        return int(value) if value is not None and value.strip() else None
+        number = int(value) if value is not None and value.strip() else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number <= MAX_INT else None
 
 
 def _context(update: Update) -> dict[str, Any]:
@@ -120,9 +123,17 @@ def card_message(update: Update) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=card, event="card", retry=RETRY_MS)
 
 
-def stream(updates: AsyncIterator[Update], to_message) -> ServerSentEvent:
+async def stream(updates: AsyncIterator[Update], to_message, *, user_id: int) -> ServerSentEvent:
+    """The SSE response; 429 `too_many_streams` when the user already holds their cap of open streams."""
+    slot = await streams.acquire(user_id)
+
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async for update in updates:
-            yield to_message(update)
+        try:
+            async for update in updates:
+                if update.kind == "keepalive":
+                    await slot.refresh()
+                yield to_message(update)
+        finally:
+            await slot.release()
 
     return ServerSentEvent(messages(), headers={"Vary": "Cookie, Authorization"})

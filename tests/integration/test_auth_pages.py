@@ -33,7 +33,7 @@ async def test_first_sign_in_creates_the_user_with_the_signup_grant(client, sett
     user = await Users.objects().where(Users.email == "jane.doe@example.com").first()
     assert user.google_id == google_sub_for("jane.doe@example.com")
     assert user.name == "Jane Doe"
-    assert user.avatar_url and user.avatar_url.endswith(".svg")
+    assert user.avatar_url and user.avatar_url.startswith("/media/public/avatars/u")  # our copy of the picture
     assert user.credits == settings.signup_credits == 100
     ledger = await CreditTransactions.select().where(CreditTransactions.user == user.id)
     assert [(row["delta"], row["reason"]) for row in ledger] == [(100, "signup")]
