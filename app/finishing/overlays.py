@@ -110,18 +110,18 @@ def end_card(brand: Brand, card: EndCard, width: int, height: int, frame: str | 
         logo.thumbnail((int(width * 0.5), int(height * 0.26)), Image.LANCZOS)
         blocks.append(("logo", logo, logo.height))
     elif brand.name:
-        name = fit(brand.name, brand.font, max_width=width * 0.84, max_lines=2, size=int(short * 0.085),
+        name = fit(brand.name, brand.font, max_width=width * 0.84, max_lines=2, size=int(short * 0.1),
                    min_size=int(short * 0.045), what="brand name", frame=frame)
         blocks.append(("name", name, name.height))
     cta_text = card.text or brand.cta_text
     button_pad = int(short * 0.035)
     if cta_text:
         cta = fit(cta_text, brand.font, max_width=width * 0.78 - 2 * button_pad, max_lines=2,
-                  size=int(short * 0.07), min_size=int(short * 0.042), what="call to action", frame=frame)
+                  size=int(short * 0.085), min_size=int(short * 0.042), what="call to action", frame=frame)
         blocks.append(("cta", cta, cta.height + 2 * button_pad))
     url_text = card.url or brand.cta_url
     if url_text:
-        url = fit(url_text, brand.font, max_width=width * 0.88, max_lines=1, size=int(short * 0.045),
+        url = fit(url_text, brand.font, max_width=width * 0.88, max_lines=1, size=int(short * 0.052),
                   min_size=int(short * 0.03), what="URL", frame=frame, bold=False)
         blocks.append(("url", url, url.height))
     total = sum(h for _, _, h in blocks) + gap * max(0, len(blocks) - 1)

@@ -14,12 +14,12 @@ def test_hero_carousel_plays_and_moves(page):
     page.goto("/")
     page.wait_for_selector(".hero-carousel.is-carousel")
     first = ".carousel-slide:nth-child(1) video"
-    page.wait_for_function(f"document.querySelector('{first}').currentTime > 0.3")
+    page.wait_for_function(f"() => document.querySelector('{first}').currentTime > 0.3")
     assert page.evaluate(f"document.querySelector('{first}').muted")
     # The next arrow brings the second slide into view; it plays and its dot is current.
     page.click("[data-carousel-next]")
-    page.wait_for_function("document.querySelector('[data-carousel-dot=\"1\"]').getAttribute('aria-current') === 'true'")
-    page.wait_for_function("document.querySelector('.carousel-slide:nth-child(2) video').currentTime > 0.2")
+    page.wait_for_function("() => document.querySelector('[data-carousel-dot=\"1\"]').getAttribute('aria-current') === 'true'")
+    page.wait_for_function("() => document.querySelector('.carousel-slide:nth-child(2) video').currentTime > 0.2")
     assert page.evaluate(f"document.querySelector('{first}').paused")
 
 

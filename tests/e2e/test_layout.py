@@ -68,7 +68,7 @@ def _open(browser, live_server, email: str, viewport: dict, path: str, **options
 def test_a_portrait_result_fits_the_viewport_with_its_download_button(browser, live_server, creator):
     email, ids = creator
     context, page = _open(browser, live_server, email, DESKTOP, f"/videos/{ids['portrait']}")
-    page.wait_for_function("document.querySelector('video.video-player').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('video.video-player').readyState >= 1")
     player = page.locator("video.video-player").bounding_box()
     download = page.locator("a[download]").bounding_box()
     assert player["y"] + player["height"] <= DESKTOP["height"], player
@@ -81,7 +81,7 @@ def test_a_portrait_result_fits_the_viewport_with_its_download_button(browser, l
 def test_my_videos_cards_share_one_thumbnail_shape(browser, live_server, creator):
     email, _ = creator
     context, page = _open(browser, live_server, email, DESKTOP, "/videos")
-    page.wait_for_function("[...document.querySelectorAll('.video-card-poster img')].every(i => i.complete && i.naturalWidth)")
+    page.wait_for_function("() => [...document.querySelectorAll('.video-card-poster img')].every(i => i.complete && i.naturalWidth)")
     boxes = [box for box in (el.bounding_box() for el in page.locator(".video-card-poster").all())]
     assert len(boxes) == 2
     for box in boxes:

@@ -42,7 +42,7 @@ def open_live_page(tab, worker, *, charge: int = 0) -> tuple[int, int]:
     uid = user_id(worker, email)
     video_id = worker(new_video(uid, charge=charge))
     tab.goto(f"/videos/{video_id}")
-    tab.wait_for_function("window.sseLog.includes('open')")
+    tab.wait_for_function("() => window.sseLog.includes('open')")
     tab.evaluate("window.noReload = 'still the same page'")
     return uid, video_id
 
@@ -67,7 +67,7 @@ def test_steps_appear_and_the_player_replaces_the_progress_without_a_reload(tab,
     assert player.get_attribute("src") == SHOWCASE_MP4
     assert progress.get_attribute("data-status") == "completed"
     assert tab.evaluate("window.noReload") == "still the same page"
-    tab.wait_for_function("window.sseLog.includes('close')")  # the stream is closed on `done`
+    tab.wait_for_function("() => window.sseLog.includes('close')")  # the stream is closed on `done`
     assert tab.evaluate("window.sseLog.filter(e => e === 'open').length") == 1
 
 
@@ -97,7 +97,7 @@ def test_cards_on_my_videos_update_from_one_stream(tab, worker):
     uid = user_id(worker, email)
     first, second = worker(new_video(uid)), worker(new_video(uid))
     tab.goto("/videos")
-    tab.wait_for_function("window.sseLog.includes('open')")
+    tab.wait_for_function("() => window.sseLog.includes('open')")
     tab.evaluate("window.noReload = 'still the same page'")
 
     worker(complete(first))
@@ -105,6 +105,6 @@ def test_cards_on_my_videos_update_from_one_stream(tab, worker):
     worker(step(second, "generating", 50))
     worker(fail_with_refund(second))
     tab.locator(f"#video-card-{second} .status-failed").wait_for()
-    tab.wait_for_function("window.sseLog.includes('close')")  # nothing in flight: the stream ends
+    tab.wait_for_function("() => window.sseLog.includes('close')")  # nothing in flight: the stream ends
     assert tab.evaluate("window.sseLog.filter(e => e === 'open').length") == 1
     assert tab.evaluate("window.noReload") == "still the same page"

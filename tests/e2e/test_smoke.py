@@ -22,8 +22,8 @@ def test_a_seeded_showcase_mp4_plays_and_seeks(page, live_server):
         '<video id="v" muted playsinline preload="auto" src="%s/media/public/showcase/run-lighter.mp4"></video>'
         % live_server.url
     )
-    page.wait_for_function("document.getElementById('v').readyState >= 4")
+    page.wait_for_function("() => document.getElementById('v').readyState >= 4")
     page.evaluate("document.getElementById('v').play()")
-    page.wait_for_function("document.getElementById('v').currentTime > 0.2")
+    page.wait_for_function("() => document.getElementById('v').currentTime > 0.2")
     page.evaluate("document.getElementById('v').currentTime = 0.5")
-    page.wait_for_function("Math.abs(document.getElementById('v').currentTime - 0.5) < 0.4")
+    page.wait_for_function("() => Math.abs(document.getElementById('v').currentTime - 0.5) < 0.4")

@@ -18,7 +18,7 @@ VIDEO = "document.querySelector('video.video-player')"
 def wait_video(page, condition: str) -> None:
     """Wait for `condition`; on a timeout, say what the player was doing."""
     try:
-        page.wait_for_function(condition, timeout=45_000)
+        page.wait_for_function(f"() => ({condition})", timeout=45_000)
     except Exception as exc:
         state = page.evaluate(
             f"(() => {{ const v = {VIDEO}; return v && {{readyState: v.readyState, networkState: v.networkState, "
@@ -33,7 +33,7 @@ def choose(page, select: str, value: str) -> None:
     page.evaluate("window.__settled = false; document.body.addEventListener('htmx:afterSettle', "
                   "() => { window.__settled = true; }, { once: true })")
     page.select_option(select, value)
-    page.wait_for_function("window.__settled === true")
+    page.wait_for_function("() => window.__settled === true")
 
 
 def _credits(page) -> int:
@@ -56,7 +56,7 @@ def test_upload_generate_and_play(page, tmp_path):
     chooser.value.set_files(str(photo))
     preview = page.wait_for_selector("#upload-preview-img")
     assert preview.get_attribute("src").startswith("/media/uploads/")
-    page.wait_for_function("document.getElementById('upload-preview-img').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('upload-preview-img').naturalWidth > 0")
     assert page.input_value("#upload-slot [name=reference_upload_id]").isdigit()
 
     price = int(re.sub(r"\D", "", page.text_content("#quote-price")))
