@@ -3,6 +3,7 @@
     python -m benchmarks.run            # every component benchmark
     python -m benchmarks.run finishing  # ad finishing into four placements, on one core
     python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
+    python -m benchmarks.run outbound   # signed webhook deliveries and SMTP emails, on loopback
 
 The whole app under load, against bare Litestar and nginx, is `python -m benchmarks.suite` (`make bench`).
 """
@@ -82,7 +83,14 @@ def bench_payments() -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.payments"], cwd=ROOT, check=True)
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments}
+def bench_outbound() -> None:
+    from benchmarks.outbound import bench_outbound as run
+
+    run(_report)
+
+
+BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments,
+           "outbound": bench_outbound}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

@@ -10,9 +10,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 import httpx
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -111,12 +112,12 @@ class S3Storage(StorageBackend):
 
     # Writing.
 
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+    def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         with self._errors("write", key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
                                    ContentType=content_type or content_type_for(key))
 
-    def put_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
+    def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
         with self._errors("upload", key):
             self.client.upload_file(os.fspath(source), self.bucket, self._key(key),
                                     ExtraArgs={"ContentType": content_type or content_type_for(key)},
@@ -124,7 +125,7 @@ class S3Storage(StorageBackend):
 
     # Reading.
 
-    def get_bytes(self, key: str) -> bytes:
+    def read_bytes(self, key: str) -> bytes:
         with self._errors("read", key):
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return response["Body"].read()
@@ -180,10 +181,18 @@ class S3Storage(StorageBackend):
         with self._errors("presign", key):
             return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
 
-    def public_url(self, key: str) -> str:
+    def public_url(self, key: str, *, method: str = "GET") -> str:
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self._key(key))}"
-        return self.presigned_url(key, expires_in=PUBLIC_PRESIGN_SECONDS)
+        return self.presigned_url(key, method=method, expires_in=PUBLIC_PRESIGN_SECONDS)
+
+    def origins(self) -> tuple[str, ...]:
+        signed = urlsplit(self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "x"}))
+        found = [f"{signed.scheme}://{signed.netloc}"]
+        if self.public_base_url:
+            public = urlsplit(self.public_base_url)
+            found.append(f"{public.scheme}://{public.netloc}")
+        return tuple(dict.fromkeys(found))
 
     # Health.
 
@@ -195,9 +204,9 @@ class S3Storage(StorageBackend):
     def check(self) -> None:
         key = f"adsvideo-check/{uuid.uuid4().hex}.txt"
         body = f"AdsVideo storage check {key}\n".encode()
-        self.put_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
+        self.save_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
         try:
-            if self.get_bytes(key) != body:
+            if self.read_bytes(key) != body:
                 raise StorageError(f"S3 returned other bytes than were written to {key}")
             url = self.presigned_url(key)
             try:
@@ -221,6 +230,11 @@ class S3Storage(StorageBackend):
             yield
         except ClientError as exc:
             raise self._explain(exc, action, key) from exc
+        except S3UploadFailedError as exc:  # the managed upload wraps the service's answer
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ClientError):
+                raise self._explain(cause, action, key) from exc
+            raise StorageError(f"S3 {action} of {key} failed: {exc}", transient=True) from exc
         except NoCredentialsError as exc:
             raise StorageError("No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY "
                                "(or give the machine an IAM role)") from exc

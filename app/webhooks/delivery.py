@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 
@@ -12,6 +14,12 @@ from app.webhooks.targets import BlockedTarget, parse_target, public_address
 
 USER_AGENT = "AdsVideo-Webhooks/1"
 RESPONSE_EXCERPT = 500
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context for every delivery: building one costs ~0.2 s of CPU (the CA bundle)."""
+    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ async def post_event(url: str, secret: str, message_id: str, body: str, *, allow
     try:
         # No proxies from the environment and no redirects: either could lead to an unchecked address.
         async with (
-            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client,
             client.stream("POST", url, content=body.encode(), headers=headers, extensions=extensions) as response,
         ):
             excerpt = await _excerpt(response)
