@@ -84,7 +84,7 @@ def small_warning(width: int, height: int, size: str | None) -> str | None:
     if scale < UPSCALE_WARNING:
         return None
     return (
-        f"This image is small ({width}×{height}): it will be enlarged about {round(scale)}× to fill the "
+        f"This image is small: it will be enlarged about {round(scale)}× to fill the "
         f"{target[0]}×{target[1]} video and may look soft. A photo at least that size works best."
     )
 
