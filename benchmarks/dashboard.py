@@ -119,22 +119,22 @@ def counting_queries() -> Iterator[list[tuple[str, float]]]:
     """Every SQL statement the current engine runs inside the block, with its time in ms."""
     from app.tables import Users
 
-    engine = Users._meta.db
+    engine_class = type(Users._meta.db)
     seen: list[tuple[str, float]] = []
-    original = engine.run_querystring
+    original = engine_class.run_querystring
 
-    async def counted(querystring, *args, **kwargs):
+    async def counted(self, querystring, *args, **kwargs):
         started = time.perf_counter()
         try:
-            return await original(querystring, *args, **kwargs)
+            return await original(self, querystring, *args, **kwargs)
         finally:
             seen.append((str(querystring), (time.perf_counter() - started) * 1000))
 
-    engine.run_querystring = counted
+    engine_class.run_querystring = counted  # on the class: the PostgreSQL engine has __slots__
     try:
         yield seen
     finally:
-        del engine.run_querystring
+        engine_class.run_querystring = original
 
 
 async def measure(videos: int) -> None:
@@ -165,9 +165,15 @@ def main() -> None:
             from app import db
             from app.migrate import migrate
 
-            db.bind_engine(db.make_engine(url))
+            engine = db.make_engine(url)
+            db.bind_engine(engine)
             await migrate()
-            await measure(count)
+            if db.is_postgres(engine):
+                await db.start_pool(engine)  # as the web process does: no connection set-up per query
+            try:
+                await measure(count)
+            finally:
+                await db.close_pool(engine)
 
         print(f"database: {url.split('@')[-1]}")
         asyncio.run(run())

@@ -50,12 +50,11 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
             return None
         return max(0, size - length), size - 1
     first = int(start)
-    last = int(end) if end else size - 1
-    if last < first:
+    if end and int(end) < first:
         raise ValueError(header)  # RFC 9110 §14.1.1: an invalid range-spec; the whole header is ignored
     if first >= size:
         return None
-    return first, min(last, size - 1)
+    return first, min(int(end) if end else size - 1, size - 1)
 
 
 async def _read(stored: StoredFile, first: int, last: int) -> AsyncIterator[bytes]:

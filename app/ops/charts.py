@@ -88,6 +88,8 @@ def stacked_bars(title: str, days: list[str], series: list[Series]) -> Chart:
                                   width=round(bar_w, 2), height=round(h, 2), css=s.css,
                                   label=f"{day}: {_label(value)} {s.name}"))
     chart.ticks = [(round(chart.bottom_y - f * plot_h, 2), _label(top * f)) for f in (0, 0.5, 1)]
-    chart.day_labels = [(round(LEFT + i * slot + slot / 2, 2), day[5:]) for i, day in enumerate(days) if i % 7 == 0
-                        or i == len(days) - 1]
+    last = len(days) - 1
+    # A label a week, and the last day's unless it would touch the one before.
+    shown = [i for i in range(len(days)) if i % 7 == 0 and last - i >= 3 or i == last]
+    chart.day_labels = [(round(LEFT + i * slot + slot / 2, 2), days[i][5:]) for i in shown]
     return chart

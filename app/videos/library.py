@@ -111,6 +111,14 @@ async def group_videos(user_id: int, group_id: str) -> list[Videos]:
                 .order_by(Videos.id))
 
 
+async def batch_videos(user_id: int, batch_id: str) -> list[Videos]:
+    """The videos of one of the user's batches, in request order (none for anyone else's batch)."""
+    if not batch_id or len(batch_id) > 36:
+        return []
+    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id))
+                .order_by(Videos.id))
+
+
 async def get_video(user_id: int | None, video_id: int) -> Videos:
     """One of the user's videos; 404 for anyone else's, with no hint that it exists."""
     video = await find_video(user_id, video_id)

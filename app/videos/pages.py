@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from app.errors import NotFound
 from app.sharing import links
+from app.errors import NotFound
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob
@@ -45,8 +46,17 @@ class VideosPagesController(Controller):
         videos = await library.group_videos(request.user.id, group_id)
         if not videos:
             raise NotFound("No such group of videos.")
-        return Template("pages/videos/group.html",
-                        context={"items": [await library.video_context(v) for v in videos], "group_id": group_id})
+        return Template("pages/videos/group.html", context={
+            "items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} variations"})
+
+    @get("/batch/{batch_id:str}", name="videos:batch")
+    async def batch(self, request: Request, batch_id: FromPath[str]) -> Template:
+        """The videos of one batch (e.g. one prompt with several photos) side by side, each following its job."""
+        videos = await library.batch_videos(request.user.id, batch_id)
+        if not videos:
+            raise NotFound("No such batch of videos.")
+        return Template("pages/videos/group.html", context={
+            "items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} videos"})
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:

@@ -10,7 +10,8 @@ from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import PRICES, price_for
 from app.errors import AppError
 from app.providers.registry import all_models
-from app.tables import TrialImages, Users
+from app.media.storage import media_url
+from app.tables import TrialImages, Uploads, Users
 from app.videos import library
 from app.web.input_guard import MAX_INT
 
@@ -236,3 +237,29 @@ async def trial_images() -> list[TrialImages]:
         .order_by(TrialImages.order)
         .order_by(TrialImages.id)
     )
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A picture the studio can also make the same ad from: `upload:ID` or `trial:ID`."""
+
+    value: str
+    label: str
+    src: str
+
+
+async def more_photos(user_id: int, limit: int = 8) -> list[Photo]:
+    """The user's recent uploads, then the trial images: the choices for "several photos, one prompt"."""
+    recent = await Uploads.objects().where(Uploads.user == user_id).order_by(Uploads.id, ascending=False).limit(limit)
+    photos = [Photo(f"upload:{u.id}", f"Your photo {u.width}×{u.height}", media_url(u.storage_key) or "")
+              for u in recent]
+    photos += [Photo(f"trial:{t.id}", t.title, t.image_url) for t in await trial_images()]
+    return photos
+
+
+def photo_reference(value: str) -> tuple[int | None, int | None] | None:
+    """(upload id, trial image id) of a `upload:ID` / `trial:ID` choice; None for anything else."""
+    kind, _, ident = (value or "").partition(":")
+    if not ident.isdigit() or kind not in ("upload", "trial"):
+        return None
+    return (int(ident), None) if kind == "upload" else (None, int(ident))

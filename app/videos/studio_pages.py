@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from litestar import Controller, Request, Response, get, post
@@ -33,6 +34,7 @@ async def _form_context(request: Request, selection: studio.Selection, *, error:
         "upload": upload,
         "upload_error": None,
         "trial_images": await studio.trial_images(),
+        "more_photos": await studio.more_photos(user.id),
         "prompt_max": studio.PROMPT_MAX,
         "max_upload_mb": get_settings().max_upload_mb,
         "idempotency_key": uuid.uuid4().hex,
@@ -89,14 +91,23 @@ class StudioController(Controller):
                 audio=selection.audio,
                 variations=selection.variations,
             )
-            videos, _ = await videos_service.create_videos(
-                request.user, spec, idempotency_key=fields.get("idempotency_key") or None)
+            also = [ref for value in (await request.form()).getall("also_photo", [])
+                    if isinstance(value, str) and (ref := studio.photo_reference(value))]
+            if also:  # several photos, one prompt: one request per photo, as a batch (all charged or none)
+                specs = [spec] + [dataclasses.replace(spec, reference_image_id=upload, trial_image_id=trial,
+                                                      variations=1) for upload, trial in also]
+                batch_id, videos = await videos_service.create_batch(request.user, specs)
+            else:
+                videos, _ = await videos_service.create_videos(
+                    request.user, spec, idempotency_key=fields.get("idempotency_key") or None)
         except AppError as exc:
             fix = getattr(exc, "fix", None)
             context = await _form_context(request, selection, error=exc.detail, fix=fix)
             template = "partials/videos/studio/_form.html" if request.htmx else "pages/videos/create.html"
             return Template(template, context=context, status_code=exc.status_code)
-        if len(videos) > 1:  # the variations side by side, each following its own job
+        if videos[0].batch_id:  # one per photo, side by side
+            url = request.app.route_reverse("videos:batch", batch_id=videos[0].batch_id)
+        elif len(videos) > 1:  # the variations side by side, each following its own job
             url = request.app.route_reverse("videos:group", group_id=videos[0].group_id)
         else:
             url = request.app.route_reverse("videos:detail", video_id=videos[0].id)

@@ -50,7 +50,7 @@
     if (!frame) return;
     const img = frame.querySelector("img");
     const upload = document.getElementById("upload-preview-img");
-    const trial = document.querySelector(".trial-option input:checked");
+    const trial = document.querySelector("input[name=trial_image_id]:checked");
     const trialImg = trial && trial.value ? trial.closest(".trial-option").querySelector("img") : null;
     const src = (upload && upload.getAttribute("src")) || (trialImg && trialImg.getAttribute("src")) || "";
     if (src) { img.src = src; img.hidden = false; } else { img.removeAttribute("src"); img.hidden = true; }

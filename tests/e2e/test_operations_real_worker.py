@@ -27,7 +27,7 @@ from app.accounts import tokens
 from app.accounts import users as users_service
 from app.config import ROOT, get_settings
 from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import free_port, start_server, stop_server
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import distinct_steps
@@ -127,7 +127,8 @@ def scrape(shape: Shape) -> dict:
 
 def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes(shape_factory):
     with run_openai_emulator(generation_seconds=1.0) as emulator:
-        shape = shape_factory(OPENAI_BASE_URL=emulator)
+        worker_metrics = free_port()
+        shape = shape_factory(OPENAI_BASE_URL=emulator, WORKER_METRICS_PORT=str(worker_metrics))
         shape.start_worker()
         email, cookies, headers, (user, pair) = signed_in_user(shape)
         request_id = f"click-{uuid.uuid4().hex[:12]}"
@@ -155,8 +156,11 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
         while (after := scrape(shape)) and time.monotonic() < deadline and total(
                 after, "adsvideo_jobs_total", actor="generate_video") < 1:
             time.sleep(0.1)
+        # The worker serves the same figures itself (for a worker on a host of its own), on loopback.
+        from_worker = samples(httpx.get(f"http://127.0.0.1:{worker_metrics}/metrics", timeout=10).text)
         shape.stop()
 
+    assert value(from_worker, "adsvideo_jobs_total", actor="generate_video", outcome="succeeded") == 1
     # Metrics: both processes' files, summed by one scrape of the web process.
     assert value(after, "adsvideo_jobs_total", actor="generate_video", outcome="succeeded") == 1
     assert total(after, "adsvideo_jobs_total", outcome="failed") == 0

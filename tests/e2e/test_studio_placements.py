@@ -51,14 +51,14 @@ def test_placement_narrows_models_and_sizes_and_the_crop_follows(page) -> None:
     assert square == ["gen4_turbo", "gen4.5"] and len(square) < len(everything)
     assert options(page, "#studio-size") == ["960x960"]
 
-    page.check(".trial-option input:not([value=''])")
+    page.check("input[name=trial_image_id]:not([value=''])")
     choose_placement(page, "9:16")
     models = options(page, "#studio-model")
     assert "sora-2" in models and "veo-3.1-fast" in models
     sizes = options(page, "#studio-size")
     assert sizes and all(int(w) < int(h) for w, h in (s.split("x") for s in sizes))  # portrait sizes only
     assert page.evaluate("getComputedStyle(document.getElementById('crop-preview')).aspectRatio") == "9 / 16"
-    trial_src = page.get_attribute(".trial-option:has(input:checked) img", "src")
+    trial_src = page.get_attribute(".trial-option:has(input[name=trial_image_id]:checked) img", "src")
     expect(page.locator("#crop-preview img")).to_have_attribute("src", trial_src)
     assert page.is_visible("#crop-preview img")
     assert page.is_disabled("#studio-placements input[value='4:5']")

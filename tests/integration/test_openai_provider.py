@@ -60,7 +60,7 @@ def test_models_with_durations_and_sizes(settings) -> None:
     models = {m.id: m for m in registry.all_models(settings)}
     assert models["sora-2"].durations == [4, 8, 12]
     assert models["sora-2"].sizes == ["1280x720", "720x1280"]
-    assert models["sora-2-pro"].sizes == ["1280x720", "720x1280", "1792x1024", "1024x1792"]
+    assert models["sora-2-pro"].sizes == ["1280x720", "1792x1024", "720x1280", "1024x1792"]  # by aspect ratio
     assert all(models[i].available and models[i].reason is None and models[i].provider == "openai"
                for i in ("sora-2", "sora-2-pro"))
     assert isinstance(registry.get_provider("sora-2-pro", settings), OpenAIVideosProvider)

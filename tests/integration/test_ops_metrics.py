@@ -139,3 +139,35 @@ async def test_the_request_id_is_taken_from_the_header_or_made_and_always_echoed
     assert len(hostile.headers["x-request-id"]) == 32
     missing = await client.get("/no/such/page", headers={"X-Request-ID": "req-404"})
     assert missing.status_code == 404 and missing.headers["x-request-id"] == "req-404"
+
+
+async def test_in_production_metrics_stay_off_until_a_token_is_set(client, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setenv("APP_ENV", "production")
+    get_settings.cache_clear()
+    assert (await client.get("/metrics")).status_code == 404
+    monkeypatch.setenv("METRICS_TOKEN", "prod-scrape-token-0123456789")
+    get_settings.cache_clear()
+    assert (await client.get("/metrics")).status_code == 401
+    ok = await client.get("/metrics", headers={"Authorization": "Bearer prod-scrape-token-0123456789"})
+    assert ok.status_code == 200
+
+
+async def test_a_storage_failure_is_counted_and_a_missing_file_is_not(client, settings, tmp_path, monkeypatch):
+    from app.config import get_settings
+    from app.media import storage
+
+    before = await scrape(client)
+    with pytest.raises(FileNotFoundError):
+        storage.get_storage().read_bytes("uploads/never-stored.jpg")  # an answer, not a failure
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the media folder should be")
+    monkeypatch.setenv("MEDIA_ROOT", str(blocked))
+    get_settings.cache_clear()
+    with pytest.raises(OSError):
+        storage.get_storage().save_bytes("uploads/photo.jpg", b"\xff\xd8 a jpeg")
+    after = await scrape(client)
+    assert total(after, "adsvideo_storage_errors_total") - total(before, "adsvideo_storage_errors_total") == 1
+    assert value(after, "adsvideo_storage_errors_total", operation="save_bytes") - value(
+        before, "adsvideo_storage_errors_total", operation="save_bytes") == 1
