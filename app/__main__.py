@@ -10,6 +10,7 @@ import click
 
 from app.billing import cli as billing_cli
 from app.config import ConfigError, get_settings
+from app.media import cli as storage_cli
 from app.ops import redact
 
 
@@ -102,6 +103,9 @@ def create_admin(email: str) -> None:
 
 for _command in billing_cli.COMMANDS:  # set-plan, grant-credits, check-ledger
     cli.add_command(_command)
+
+
+cli.add_command(storage_cli.storage)  # storage check, storage copy-local-to-s3
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from app.config import ROOT, Settings, get_settings
 from app.emulators.mount import emulator_routes
 from app.limits.rates import RateLimitMiddleware
 from app.media.delivery import OwnerMediaController, PublicMediaController
+from app.media.storage import storage_for
 from app.media.upload_limits import limited_router
 from app.ops.dashboard_pages import AdminDashboardController
 from app.ops.probes import HealthController
@@ -50,6 +51,7 @@ from app.web.headers import SecurityHeadersMiddleware
 from app.web.input_guard import InputGuardMiddleware
 from app.web.openapi import DocsController, finalize_openapi, openapi_config
 from app.web.page_cache import PageCacheMiddleware
+from app.web.shutdown import close_streams_on_sigterm
 from app.web.templating import template_config, use_routes
 
 log = logging.getLogger("adsvideo")
@@ -78,7 +80,8 @@ def _lifespan(settings: Settings):
             relay.start()
         app.state.progress_relay = relay
         try:
-            yield
+            with close_streams_on_sigterm():
+                yield
         finally:
             if relay is not None:
                 await relay.stop()
@@ -250,8 +253,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
     application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
     application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
-    # Every response, errors and 404s included, carries the security headers.
-    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production)
+    # Every response, errors and 404s included, carries the security headers (images and media may also
+    # come from the object storage that media redirects to).
+    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production,
+                                                         media_origins=storage_for(settings).origins())
     # Around everything: the request id, HTTP metrics and the request's log line.
     application.asgi_handler = RequestContext(application.asgi_handler)
     use_routes(application)

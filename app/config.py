@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     # The address people reach the app at; emulators mounted in-process are reached through it.
     public_url: str | None = None
 
+    # uvicorn worker processes per web process (the Procfile's `web:` line passes it on); more than one
+    # needs REDIS_URL, where sessions, live progress and caches are shared.
+    web_concurrency: int = Field(default=1, ge=1)
+
     signup_credits: int = Field(default=100, ge=0)
     max_upload_mb: int = Field(default=10, gt=0)
     # A job with no progress event for this long is re-enqueued by the reconciler.
@@ -337,7 +341,11 @@ class Settings(BaseSettings):
         return problems
 
     def check_production(self) -> None:
-        """Refuse to run in production with unsafe settings, naming every problem at once."""
+        """Refuse to run with several web processes but nothing shared between them, or in production with
+        unsafe settings (naming every problem at once)."""
+        if self.web_concurrency > 1 and not self.redis_url:
+            raise ConfigError("WEB_CONCURRENCY is above 1 but REDIS_URL is not set: each web process would "
+                              "have its own sessions, worker and live progress")
         if not self.is_production:
             return
         problems = self.production_problems()

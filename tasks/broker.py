@@ -6,6 +6,10 @@ and `configure()` re-binds the already declared ones when tests switch brokers.
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
+
 import dramatiq
 from dramatiq import Broker, Worker
 from dramatiq.brokers.redis import RedisBroker
@@ -14,6 +18,7 @@ from dramatiq.middleware import AsyncIO
 
 from app.config import get_settings
 from app.ops.setup import setup_process
+from app.videos import pipeline
 from tasks.job_context import JobContext
 from tasks.job_metrics import JobMetrics
 from tasks.reconciler import ReconcilerMiddleware
@@ -33,7 +38,42 @@ def build_broker(redis_url: str | None) -> Broker:
     settings = get_settings()
     serve = (settings.worker_metrics_host, settings.worker_metrics_port) if redis_url and settings.worker_metrics_port else None
     broker.add_middleware(JobMetrics(serve=serve))
+    broker.add_middleware(HandBackOnShutdown())
     return broker
+
+
+# A SIGTERM repeated within this many seconds is the same stop request arriving twice, not "kill now".
+REPEAT_SIGTERM_SECONDS = 5.0
+
+
+class HandBackOnShutdown(dramatiq.Middleware):
+    """When the worker is told to stop (SIGTERM), jobs waiting on a provider go back to the queue at once."""
+
+    def after_process_boot(self, broker) -> None:
+        """In a `dramatiq` worker process: the first SIGTERM starts the hand-back, a repeat within seconds is ignored.
+
+        A platform stopping a dyno signals every process in it while dramatiq's main process forwards the
+        same SIGTERM to its workers; dramatiq treats a second one as "kill now", which would cut the jobs off.
+        """
+        stop = signal.getsignal(signal.SIGTERM)
+        if threading.current_thread() is not threading.main_thread() or getattr(stop, "__module__", "") != "dramatiq.cli":
+            return  # not a worker process of the `dramatiq` command (e.g. the web app's embedded worker)
+        first: list[float] = []
+
+        def on_sigterm(signum, frame) -> None:
+            if first and time.monotonic() - first[0] < REPEAT_SIGTERM_SECONDS:
+                return
+            first.append(time.monotonic())
+            pipeline.draining.set()
+            stop(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def after_worker_boot(self, broker, worker) -> None:
+        pipeline.draining.clear()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        pipeline.draining.set()
 
 
 _current_url: str | None = None

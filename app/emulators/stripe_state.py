@@ -83,6 +83,7 @@ class StripeState:
         self.public_root = public_root
         self.clock = clock
         self._unsent: list[dict[str, Any]] = []
+        self._seq = 0
 
     # -- basics -------------------------------------------------------------------------------------
 
@@ -99,6 +100,9 @@ class StripeState:
         return obj
 
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["id"] not in self.objects:
+            self._seq += 1
+            obj["_seq"] = self._seq  # creation order: lists are newest first, even within one second
         self.objects[obj["id"]] = obj
         return obj
 
@@ -108,7 +112,7 @@ class StripeState:
         if not 1 <= limit <= 100:
             raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")
         rows = [o for o in self.objects.values() if o["object"] == kind and match(o)]
-        rows.sort(key=lambda o: (o["created"], o["id"]), reverse=True)
+        rows.sort(key=lambda o: o["_seq"], reverse=True)
         after = params.get("starting_after")
         if after:
             ids = [o["id"] for o in rows]
@@ -119,9 +123,9 @@ class StripeState:
 
     def emit(self, type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """Record an event carrying a snapshot of `obj` (and what changed) and queue it for webhooks."""
-        data: dict[str, Any] = {"object": copy.deepcopy(obj)}
+        data: dict[str, Any] = {"object": public(obj)}
         if previous:
-            data["previous_attributes"] = copy.deepcopy(previous)
+            data["previous_attributes"] = public(previous)
         event = {
             "id": self.new_id("evt"), "object": "event", "api_version": API_VERSION, "created": self.now(),
             "data": data, "livemode": False, "pending_webhooks": 1,
@@ -663,6 +667,10 @@ class StripeState:
         })
 
 
-def public(obj: dict[str, Any]) -> dict[str, Any]:
-    """An object as the API shows it: without the emulator's own `_` fields."""
-    return {k: v for k, v in obj.items() if not k.startswith("_")}
+def public(obj: Any) -> Any:
+    """An object as the API shows it: without the emulator's own `_` fields, at any depth (a copy)."""
+    if isinstance(obj, dict):
+        return {k: public(v) for k, v in obj.items() if not k.startswith("_")}
+    if isinstance(obj, list):
+        return [public(v) for v in obj]
+    return obj

@@ -120,7 +120,7 @@ class Webhooks:
         return list(await asyncio.gather(*jobs))
 
     async def _post(self, endpoint: Endpoint, event: dict[str, Any]) -> Attempt:
-        payload = json.dumps(event, indent=2)
+        payload = json.dumps({k: v for k, v in event.items() if not k.startswith("_")}, indent=2)
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                    "Stripe-Signature": sign(payload, endpoint.secret), "Cache-Control": "no-cache"}
         try:

@@ -112,7 +112,7 @@ def _planned(the_plan: engine.Plan) -> list[Planned]:
 def probe_stored(key: str) -> engine.ClipInfo:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"
-        path.write_bytes(get_storage().read_bytes(key))
+        get_storage().download_file(key, path)
         return engine.probe_clip(path)
 
 
@@ -215,11 +215,11 @@ async def _ticker(row: Finishings, step: str, message: str, start: int, span: in
 
 def _store(key: str, source: Path) -> None:
     """Store a rendered file (a few MB) under `key` in whichever storage backend is configured."""
-    get_storage().save_bytes(key, source.read_bytes())
+    get_storage().save_file(key, source)
 
 
 def _fetch(key: str, dest: Path) -> Path:
-    dest.write_bytes(get_storage().read_bytes(key))
+    get_storage().download_file(key, dest)
     return dest
 
 

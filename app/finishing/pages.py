@@ -169,7 +169,7 @@ class FinishingPagesController(Controller):
 
             with tempfile.TemporaryDirectory() as tmp:
                 clip = Path(tmp) / "clip.mp4"
-                clip.write_bytes(get_storage().read_bytes(video.video_key))
+                get_storage().download_file(video.video_key, clip)
                 info = jobs.engine.probe_clip(clip)
                 try:
                     return preview.preview_frame(clip, info, options, brand)

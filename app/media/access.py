@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import NamedTuple
 
-from app.media.storage import InvalidKey, StoredFile, get_storage
+from app.media.backend import InvalidKey, check_key
 from app.tables import AudioUploads, BrandKits, Finishings, Renditions, Uploads, Videos
 
 PRIVATE_PREFIXES = ("videos", "posters", "uploads", "references", "renditions", "music", "brand")
+
+
+class Owned(NamedTuple):
+    key: str
+    content_type: str | None  # as recorded when it was uploaded, if it was
 
 
 async def _owns(user_id: int, key: str) -> tuple[bool, str | None]:
@@ -42,19 +47,13 @@ async def _owns(user_id: int, key: str) -> tuple[bool, str | None]:
     return False, None
 
 
-async def owned_file(user_id: int | None, key: str) -> StoredFile | None:
-    """The stored file at `key` if `user_id` owns it; None for anyone else, unknown keys and bad paths alike."""
+async def owned_key(user_id: int | None, key: str) -> Owned | None:
+    """`key` if `user_id` owns it; None for anyone else, unknown keys and bad paths alike."""
     if user_id is None or not key or key.split("/", 1)[0] not in PRIVATE_PREFIXES:
         return None
-    storage = get_storage()
     try:
-        storage.path(key)  # refuse anything that is not a key the app could have made, before any query
+        check_key(key)  # refuse anything that is not a key the app could have made, before any query
     except InvalidKey:
         return None
     owns, content_type = await _owns(user_id, key)
-    if not owns:
-        return None
-    stored = storage.stat(key)
-    if stored is None:
-        return None
-    return replace(stored, content_type=content_type) if content_type else stored
+    return Owned(key, content_type) if owns else None

@@ -73,15 +73,15 @@ class StorageBackend(ABC):
     name: str
 
     @abstractmethod
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+    def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Store a small object (an image) whole."""
 
     @abstractmethod
-    def put_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
+    def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
         """Store the file at `source`, streamed (never read whole into memory)."""
 
     @abstractmethod
-    def get_bytes(self, key: str) -> bytes:
+    def read_bytes(self, key: str) -> bytes:
         """A small object's bytes; FileNotFoundError when there is none."""
 
     @abstractmethod
@@ -114,9 +114,16 @@ class StorageBackend(ABC):
         """A short-lived URL that serves the object itself; None when the app serves it (local disk)."""
         return None
 
-    def public_url(self, key: str) -> str | None:
+    def origins(self) -> tuple[str, ...]:
+        """Origins other than the app's that browsers load media from (for the Content-Security-Policy)."""
+        return ()
+
+    def public_url(self, key: str, *, method: str = "GET") -> str | None:
         """A long-lived URL for public media (showcase, trial images, avatars); None when the app serves it."""
         return None
+
+    def ping(self) -> None:
+        """One cheap request: is the storage there and are we let in? StorageError if not (for readiness)."""
 
     @abstractmethod
     def check(self) -> None:

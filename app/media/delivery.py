@@ -8,9 +8,8 @@ from litestar import Controller, Request, Response, route
 from litestar.params import FromPath
 
 from app.errors import NotFound
-from app.media.access import owned_file
-from app.media.ranged import serve_file
-from app.media.storage import get_storage
+from app.media.access import owned_key
+from app.media.serving import answer
 from app.web.auth import user_from_bearer
 
 SAFE_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}\.(mp4|webp|jpg|png)")
@@ -23,10 +22,7 @@ class PublicMediaController(Controller):
     @route("/{key:path}", http_method=["GET", "HEAD"], name="media:public")
     async def public_media(self, request: Request, key: FromPath[str]) -> Response:
         """Showcase videos, posters and trial images: anyone may fetch them."""
-        stored = get_storage().stat("public/" + key.lstrip("/"))
-        if stored is None:
-            raise NotFound("No such file.")
-        return serve_file(request, stored, cache_control="public, max-age=86400")
+        return answer(request, "public/" + key.lstrip("/"), public=True)
 
 
 class OwnerMediaController(Controller):
@@ -38,17 +34,16 @@ class OwnerMediaController(Controller):
         """A user's videos, posters and uploads, to that user only (signed-in page or bearer token).
 
         Anyone else — and any key the user does not own — gets the same 404, so keys cannot be probed.
-        `?download=1` (or `?download=<file name>`) asks the browser to save the file.
+        `?download=1` (or `?download=<file name>`) asks the browser to save the file. With object storage
+        the answer is a redirect to a short-lived URL of the file in the bucket.
         """
         user = request.user or await user_from_bearer(request.headers.get("authorization"))
-        stored = await owned_file(user.id if user else None, key.lstrip("/"))
-        if stored is None:
+        owned = await owned_key(user.id if user else None, key.lstrip("/"))
+        if owned is None:
             raise NotFound("No such file.")
-        response = serve_file(request, stored, cache_control="private, max-age=3600")
         download = request.query_params.get("download")
+        name = None
         if download:
             # `?download=<name>` names the saved file (the page passes one made from the prompt).
-            name = download if SAFE_FILE_NAME.fullmatch(download) else f"adsvideo-{stored.key.rsplit('/', 1)[-1]}"
-            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-            response.headers["Cache-Control"] = "private, no-store"
-        return response
+            name = download if SAFE_FILE_NAME.fullmatch(download) else f"adsvideo-{owned.key.rsplit('/', 1)[-1]}"
+        return answer(request, owned.key, public=False, content_type=owned.content_type, download_name=name)

@@ -7,12 +7,15 @@ stream to disk, and browsers fetch media straight from the bucket through presig
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 import httpx
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -38,6 +41,8 @@ PART_SIZE = 8 * 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 # Public media without S3_PUBLIC_BASE_URL: URLs that outlive the day browsers cache the redirect for.
 PUBLIC_PRESIGN_SECONDS = 2 * 24 * 3600
+# Presigned URLs kept for reuse (per process); the cache starts over when full.
+SIGNED_CACHE_SIZE = 10_000
 
 BUCKET = "the bucket"  # the `key` of errors about the bucket itself
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -66,6 +71,8 @@ class S3Storage(StorageBackend):
         self.key_prefix = key_prefix.strip("/") + "/" if key_prefix.strip("/") else ""
         self.presign_seconds = min(presign_seconds, MAX_PRESIGN_SECONDS)
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self._signed: dict[tuple, tuple[str, float]] = {}
+        self._signed_lock = threading.Lock()
         self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size,
                                        max_concurrency=4)
         self.client = boto3.session.Session().client(
@@ -111,12 +118,12 @@ class S3Storage(StorageBackend):
 
     # Writing.
 
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+    def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         with self._errors("write", key):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
                                    ContentType=content_type or content_type_for(key))
 
-    def put_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
+    def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
         with self._errors("upload", key):
             self.client.upload_file(os.fspath(source), self.bucket, self._key(key),
                                     ExtraArgs={"ContentType": content_type or content_type_for(key)},
@@ -124,7 +131,7 @@ class S3Storage(StorageBackend):
 
     # Reading.
 
-    def get_bytes(self, key: str) -> bytes:
+    def read_bytes(self, key: str) -> bytes:
         with self._errors("read", key):
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return response["Body"].read()
@@ -172,18 +179,39 @@ class S3Storage(StorageBackend):
     def presigned_url(self, key: str, *, method: str = "GET", download_name: str | None = None,
                       expires_in: int | None = None) -> str:
         """A URL for GET (Range works) or HEAD — SigV4 signs the method, so a HEAD needs its own URL."""
+        lifetime = min(expires_in or self.presign_seconds, MAX_PRESIGN_SECONDS)
+        cache_key = (key, method.upper(), download_name, lifetime)
+        now = time.monotonic()
+        with self._signed_lock:
+            cached = self._signed.get(cache_key)
+            if cached and cached[1] > now:
+                return cached[0]
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         if download_name:
             params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
         operation = "head_object" if method.upper() == "HEAD" else "get_object"
-        lifetime = min(expires_in or self.presign_seconds, MAX_PRESIGN_SECONDS)
         with self._errors("presign", key):
-            return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
+            url = self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
+        # The same URL for the first half of its life: signing costs milliseconds, and a stable URL lets
+        # the browser's cache serve a poster or a video it has already fetched.
+        with self._signed_lock:
+            if len(self._signed) >= SIGNED_CACHE_SIZE:
+                self._signed.clear()
+            self._signed[cache_key] = (url, now + lifetime / 2)
+        return url
 
-    def public_url(self, key: str) -> str:
+    def public_url(self, key: str, *, method: str = "GET") -> str:
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(self._key(key))}"
-        return self.presigned_url(key, expires_in=PUBLIC_PRESIGN_SECONDS)
+        return self.presigned_url(key, method=method, expires_in=PUBLIC_PRESIGN_SECONDS)
+
+    def origins(self) -> tuple[str, ...]:
+        signed = urlsplit(self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "x"}))
+        found = [f"{signed.scheme}://{signed.netloc}"]
+        if self.public_base_url:
+            public = urlsplit(self.public_base_url)
+            found.append(f"{public.scheme}://{public.netloc}")
+        return tuple(dict.fromkeys(found))
 
     # Health.
 
@@ -195,9 +223,9 @@ class S3Storage(StorageBackend):
     def check(self) -> None:
         key = f"adsvideo-check/{uuid.uuid4().hex}.txt"
         body = f"AdsVideo storage check {key}\n".encode()
-        self.put_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
+        self.save_bytes(key, body, "text/plain")  # first: its error answer names the cause (a HEAD's cannot)
         try:
-            if self.get_bytes(key) != body:
+            if self.read_bytes(key) != body:
                 raise StorageError(f"S3 returned other bytes than were written to {key}")
             url = self.presigned_url(key)
             try:
@@ -221,6 +249,11 @@ class S3Storage(StorageBackend):
             yield
         except ClientError as exc:
             raise self._explain(exc, action, key) from exc
+        except S3UploadFailedError as exc:  # the managed upload wraps the service's answer
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ClientError):
+                raise self._explain(cause, action, key) from exc
+            raise StorageError(f"S3 {action} of {key} failed: {exc}", transient=True) from exc
         except NoCredentialsError as exc:
             raise StorageError("No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY "
                                "(or give the machine an IAM role)") from exc

@@ -1,46 +1,45 @@
-"""Media storage under MEDIA_ROOT, addressed by keys the app chooses (never by paths from a request)."""
+"""Media storage, addressed by keys the app chooses (never by paths from a request).
+
+`get_storage()` is the one backend of this process: files under MEDIA_ROOT (`STORAGE_BACKEND=local`, the
+default) or a bucket of an S3-compatible service (`STORAGE_BACKEND=s3`). Every read and write of stored
+media goes through it; MEDIA_ROOT otherwise only holds work in progress.
+"""
 
 from __future__ import annotations
 
-import mimetypes
+import asyncio
+import contextlib
 import os
-import re
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.config import get_settings
+from app.config import Settings, get_settings
+from app.media.backend import (
+    CONTENT_TYPES,
+    InvalidKey,
+    StorageBackend,
+    StorageError,
+    StoredObject,
+    check_key,
+    content_type_for,
+)
 from app.ops.observe import ObservedStorage
 
-# Keys are lower-case path segments of safe characters; anything else is refused before it touches the disk.
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
-
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".webp": "image/webp",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".vtt": "text/vtt",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".ogg": "audio/ogg",
-    ".wav": "audio/wav",
-}
-
-
-class InvalidKey(ValueError):
-    """A key that is not one the app could have made."""
+__all__ = ["CONTENT_TYPES", "InvalidKey", "LocalStorage", "StorageBackend", "StorageError", "StoredFile",
+           "StoredObject", "adelete", "aexists", "aread_bytes", "asave_bytes", "content_type_for", "get_storage",
+           "media_url", "storage_for", "new_key", "work_file"]
 
 
 @dataclass(frozen=True)
-class StoredFile:
-    key: str
-    path: Path
-    size: int
-    modified: datetime
-    content_type: str
+class StoredFile(StoredObject):
+    """A stored object that is a file on this machine's disk (the local backend)."""
+
+    path: Path = Path()
 
 
 def new_key(prefix: str, extension: str) -> str:
@@ -49,49 +48,47 @@ def new_key(prefix: str, extension: str) -> str:
     return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 
-def content_type_for(key: str) -> str:
-    suffix = Path(key).suffix.lower()
-    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
-
-
-class LocalStorage:
+class LocalStorage(StorageBackend):
     """Files on the local disk. Writes go to a temporary name and are renamed, so readers never see half a file."""
+
+    name = "local"
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
+    def __repr__(self) -> str:
+        return f"<LocalStorage {self.root}>"
+
     def path(self, key: str) -> Path:
-        if not isinstance(key, str) or ".." in key or not _KEY.match(key):
-            raise InvalidKey(key)
-        path = (self.root / key).resolve()
+        path = (self.root / check_key(key)).resolve()
         if self.root not in path.parents:
             raise InvalidKey(key)
         return path
 
-    def save_bytes(self, key: str, data: bytes) -> Path:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return path
-
-    def temp_path(self, key: str) -> Path:
-        """A private temporary file next to `key`'s final place; `commit(tmp, key)` moves it there."""
-        path = self.path(key)
+    def _temp_beside(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
 
-    def commit(self, tmp: Path, key: str) -> Path:
+    def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         path = self.path(key)
+        tmp = self._temp_beside(path)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
-        return path
 
-    def exists(self, key: str) -> bool:
+    def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
+        path = self.path(key)
+        tmp = self._temp_beside(path)
         try:
-            return self.path(key).is_file()
-        except InvalidKey:
-            return False
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def download_file(self, key: str, dest: str | os.PathLike[str]) -> None:
+        shutil.copyfile(self.path(key), dest)
 
     def stat(self, key: str) -> StoredFile | None:
         try:
@@ -101,16 +98,8 @@ class LocalStorage:
             return None
         if not path.is_file():
             return None
-        return StoredFile(
-            key=key,
-            path=path,
-            size=st.st_size,
-            modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            content_type=content_type_for(key),
-        )
-
-    def read_bytes(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        modified = datetime.fromtimestamp(st.st_mtime, UTC)
+        return StoredFile(key=key, path=path, size=st.st_size, modified=modified, content_type=content_type_for(key))
 
     def delete(self, key: str) -> None:
         try:
@@ -118,12 +107,98 @@ class LocalStorage:
         except InvalidKey:
             pass
 
+    def list(self, prefix: str = "") -> Iterator[StoredFile]:
+        if not self.root.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
+            for filename in sorted(filenames):
+                key = Path(dirpath, filename).relative_to(self.root).as_posix()
+                if key.startswith(prefix) and not filename.startswith("."):
+                    try:
+                        stored = self.stat(key)
+                    except InvalidKey:
+                        continue
+                    if stored is not None:
+                        yield stored
 
-def get_storage() -> LocalStorage:
-    # Failures are counted for the metrics; the backend is used exactly as is otherwise.
-    return ObservedStorage(LocalStorage(Path(get_settings().media_root)))  # type: ignore[return-value]
+    def check(self) -> None:
+        key = f"adsvideo-check/{uuid.uuid4().hex}.txt"
+        try:
+            self.save_bytes(key, b"AdsVideo storage check\n")
+            if self.read_bytes(key) != b"AdsVideo storage check\n":
+                raise StorageError(f"{self.root} returned other bytes than were written")
+            self.delete(key)
+            self.path("adsvideo-check").rmdir()
+        except OSError as exc:
+            raise StorageError(f"Cannot write under MEDIA_ROOT={self.root}: {exc.strerror or exc}") from exc
+
+    def ping(self) -> None:
+        if not self.root.is_dir() and not os.access(self.root.parent, os.W_OK):
+            raise StorageError(f"MEDIA_ROOT={self.root} does not exist and cannot be made")
+        if self.root.is_dir() and not os.access(self.root, os.W_OK):
+            raise StorageError(f"MEDIA_ROOT={self.root} is not writable")
+
+
+_current: tuple[Settings, StorageBackend] | None = None
+
+
+def storage_for(settings: Settings) -> StorageBackend:
+    """The backend `settings` describe (one client per settings object, reused)."""
+    global _current
+    if _current is None or _current[0] is not settings:
+        if settings.storage_backend == "s3":
+            from app.media.s3 import S3Storage
+
+            backend: StorageBackend = S3Storage.from_settings(settings)
+        else:
+            backend = LocalStorage(Path(settings.media_root))
+        # Failures are counted for the metrics; the backend is used exactly as is otherwise.
+        _current = (settings, ObservedStorage(backend))  # type: ignore[arg-type]
+    return _current[1]
+
+
+def get_storage() -> StorageBackend:
+    """This process's storage backend: made again only when the settings change (tests)."""
+    return storage_for(get_settings())
+
+
+# The same operations for async code: the backend blocks (disk or network), so they run in a thread.
+
+
+async def asave_bytes(key: str, data: bytes, content_type: str | None = None) -> None:
+    await asyncio.to_thread(get_storage().save_bytes, key, data, content_type)
+
+
+async def aread_bytes(key: str) -> bytes:
+    return await asyncio.to_thread(get_storage().read_bytes, key)
+
+
+async def aexists(key: str) -> bool:
+    return await asyncio.to_thread(get_storage().exists, key)
+
+
+async def adelete(*keys: str | None) -> None:
+    """Delete the objects at `keys` (Nones skipped); a missing one is not an error."""
+    wanted = [key for key in keys if key]
+    if wanted:
+        await asyncio.to_thread(get_storage().delete_many, wanted)
+
+
+@contextlib.contextmanager
+def work_file(suffix: str = "") -> Iterator[Path]:
+    """A private temporary file for work in progress (under MEDIA_ROOT/_work), removed afterwards."""
+    folder = Path(get_settings().media_root) / "_work"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def media_url(key: str | None) -> str | None:
-    """The URL the app serves a stored key at."""
+    """The URL the app serves a stored key at (with S3, a redirect to the bucket after the owner check)."""
     return f"/media/{key}" if key else None

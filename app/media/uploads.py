@@ -10,7 +10,8 @@ from app.config import get_settings
 from app.errors import ValidationFailed
 from app.media.cpu import run_cpu
 from app.media.images import ValidatedImage, validate_image
-from app.media.storage import get_storage, media_url, new_key
+from app.media import storage
+from app.media.storage import media_url, new_key
 from app.tables import Uploads
 
 # How far (as a ratio of aspect ratios) a picture may be from the output before we warn it will be cropped.
@@ -83,7 +84,7 @@ def small_warning(width: int, height: int, size: str | None) -> str | None:
     if scale < UPSCALE_WARNING:
         return None
     return (
-        f"This image is small ({width}×{height}): it will be enlarged about {round(scale)}× to fill the "
+        f"This image is small: it will be enlarged about {round(scale)}× to fill the "
         f"{target[0]}×{target[1]} video and may look soft. A photo at least that size works best."
     )
 
@@ -133,11 +134,10 @@ async def save(user_id: int, data: bytes, size: str | None = None) -> UploadInfo
     image = await run_cpu(check, data)
     digest = hashlib.sha256(image.clean_bytes).hexdigest()
     existing = await Uploads.objects().where((Uploads.user == user_id) & (Uploads.sha256 == digest)).first()
-    if existing is not None and get_storage().exists(existing.storage_key):
+    if existing is not None and await storage.aexists(existing.storage_key):
         return _info(existing, size)
     key = new_key("uploads", image.extension)
-    storage = get_storage()
-    storage.save_bytes(key, image.clean_bytes)
+    await storage.asave_bytes(key, image.clean_bytes, image.content_type)
     try:
         row = Uploads(
             user=user_id,
@@ -150,7 +150,7 @@ async def save(user_id: int, data: bytes, size: str | None = None) -> UploadInfo
         )
         await row.save()
     except Exception:
-        storage.delete(key)  # never leave a file nobody owns
+        await storage.adelete(key)  # never leave a file nobody owns
         raise
     return _info(row, size)
 

@@ -17,7 +17,7 @@ class HealthController(Controller):
 
     @get("/readyz", name="ops:readyz")
     async def readyz(self) -> Response[dict]:
-        """The database and the broker answer; 503 with what is down otherwise."""
+        """The database, the broker and the media storage answer; 503 with what is down otherwise."""
         checks = await health_service.readiness()
         ok = all(v == "ok" for v in checks.values())
         return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)

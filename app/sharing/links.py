@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from app.config import get_settings
 from app.errors import Conflict, NotFound
-from app.media.storage import StoredFile, get_storage
 from app.tables import BrandKits, Renditions, ShareLinks, Videos, VideoStatus
 
 TITLE_LIMIT = 120
@@ -190,7 +189,6 @@ async def brand_cta(user_id: int) -> tuple[str, str] | None:
     return (kit["cta_text"] or "Learn more", link) if link else None
 
 
-def shared_file(shared: Shared, which: str) -> StoredFile | None:
-    """The video or poster file behind a live link."""
-    key = shared.video_key if which == "video" else shared.poster_key
-    return get_storage().stat(key) if key else None
+def shared_key(shared: Shared, which: str) -> str | None:
+    """The storage key of the video or poster behind a live link."""
+    return shared.video_key if which == "video" else shared.poster_key

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from app.errors import NotFound
-from app.media.ranged import serve_file
+from app.media.serving import answer
 from app.sharing import gallery, links, oembed
 from app.web.auth import admin_required, user_required
 from app.web.headers import CSP_OPT
@@ -66,10 +66,11 @@ class SharePagesController(Controller):
 
     @staticmethod
     def _file(request: Request, shared: links.Shared, which: str) -> Response:
-        stored = links.shared_file(shared, which)
-        if stored is None:
+        key = links.shared_key(shared, which)
+        if key is None:
             raise NotFound("No such file.")
-        response = serve_file(request, stored, cache_control=PUBLIC_MEDIA_CACHE)
+        # Like the owner's media: from this disk, or a redirect to a short-lived URL in the bucket.
+        response = answer(request, key, public=False, cache_control=PUBLIC_MEDIA_CACHE)
         response.headers["X-Robots-Tag"] = "noindex"
         # Players on other sites (embeds, chat unfurls) fetch these cross-origin.
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

@@ -11,7 +11,8 @@ from app.config import get_settings
 from app.errors import NotFound, ValidationFailed
 from app.media.cpu import run_cpu
 from app.media.images import validate_image
-from app.media.storage import get_storage, media_url, new_key
+from app.media import storage
+from app.media.storage import media_url, new_key
 from app.media.video_files import validate_mp4
 from app.showcase import home_cache
 from app.tables import ShowcaseVideos, TrialImages
@@ -207,16 +208,13 @@ def _key_of(url: str | None) -> str | None:
     return None
 
 
-def _delete_files(*urls: str | None) -> None:
-    storage = get_storage()
-    for url in urls:
-        if key := _key_of(url):
-            storage.delete(key)
+async def _delete_files(*urls: str | None) -> None:
+    await storage.adelete(*(_key_of(url) for url in urls))
 
 
-def _store(prefix: str, extension: str, data: bytes) -> str:
+async def _store(prefix: str, extension: str, data: bytes) -> str:
     key = new_key(prefix, extension)
-    get_storage().save_bytes(key, data)
+    await storage.asave_bytes(key, data)
     return media_url(key)
 
 
@@ -225,11 +223,11 @@ async def _prepare_video_media(video: bytes | None, poster: bytes | None) -> tup
     checked_video = await run_cpu(validate_mp4, video, MAX_VIDEO_BYTES) if video else None
     max_image = get_settings().max_upload_bytes
     checked_poster = await run_cpu(validate_image, poster, max_image) if poster else None
-    video_url = _store("public/showcase", ".mp4", video) if checked_video else None
+    video_url = await _store("public/showcase", ".mp4", video) if checked_video else None
     if checked_poster:
-        poster_url = _store("public/showcase", checked_poster.extension, checked_poster.clean_bytes)
+        poster_url = await _store("public/showcase", checked_poster.extension, checked_poster.clean_bytes)
     elif checked_video:
-        poster_url = _store("public/showcase", ".jpg", checked_video.poster_jpeg)
+        poster_url = await _store("public/showcase", ".jpg", checked_video.poster_jpeg)
     else:
         poster_url = None
     return video_url, poster_url
@@ -270,7 +268,7 @@ async def create_video(fields: VideoFields, video: bytes | None, poster: bytes |
         )
         await row.save()
     except BaseException:
-        _delete_files(video_url, poster_url)
+        await _delete_files(video_url, poster_url)
         raise
     await home_cache.invalidate()
     return row
@@ -290,9 +288,9 @@ async def update_video(video_id: int, fields: VideoFields, video: bytes | None, 
     try:
         await row.save()
     except BaseException:
-        _delete_files(video_url, poster_url)
+        await _delete_files(video_url, poster_url)
         raise
-    _delete_files(*old)
+    await _delete_files(*old)
     await home_cache.invalidate()
     return row
 
@@ -334,7 +332,7 @@ async def move_video(video_id: int, direction: str) -> None:
 async def delete_video(video_id: int) -> None:
     row = await get_video(video_id)
     await ShowcaseVideos.delete().where(ShowcaseVideos.id == video_id)
-    _delete_files(row.video_url, row.poster_url)
+    await _delete_files(row.video_url, row.poster_url)
     await home_cache.invalidate()
 
 
@@ -352,7 +350,7 @@ async def get_trial_image(trial_id: int) -> TrialImages:
 async def _store_trial_image(image: bytes) -> tuple[str, str]:
     checked = await run_cpu(validate_image, image, get_settings().max_upload_bytes)
     key = new_key("public/trial", checked.extension)
-    get_storage().save_bytes(key, checked.clean_bytes)
+    await storage.asave_bytes(key, checked.clean_bytes)
     return key, media_url(key)
 
 
@@ -372,7 +370,7 @@ async def create_trial_image(fields: TrialFields, image: bytes | None) -> TrialI
         )
         await row.save()
     except BaseException:
-        get_storage().delete(key)
+        await storage.adelete(key)
         raise
     await home_cache.invalidate()
     return row
@@ -391,7 +389,7 @@ async def update_trial_image(trial_id: int, fields: TrialFields, image: bytes | 
         await row.save()
     except BaseException:
         if new:
-            get_storage().delete(new[0])
+            await storage.adelete(new[0])
         raise
     # The old file stays: videos made from it may still show it as their reference image.
     await home_cache.invalidate()

@@ -6,6 +6,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
@@ -18,7 +19,7 @@ from app.config import get_settings
 from app.media import samples
 from app.media.cpu import run_cpu
 from app.media.render import render_clip
-from app.media.storage import LocalStorage, get_storage, media_url, new_key
+from app.media.storage import StorageBackend, get_storage, media_url, new_key
 from app.tables import LedgerReason, Plan, ShowcaseVideos, TrialImages, Users, Videos, VideoStatus
 
 log = logging.getLogger("adsvideo.seed")
@@ -104,12 +105,12 @@ def _avatar(user: DemoUser) -> bytes:
     return samples.encode(img, "PNG")
 
 
-async def _ensure_user(storage: LocalStorage, demo: DemoUser) -> bool:
+async def _ensure_user(storage: StorageBackend, demo: DemoUser) -> bool:
     if await Users.exists().where(Users.email == demo.email):
         return False
     avatar_key = f"public/avatars/{demo.email.split('@')[0]}.png"
-    if not storage.exists(avatar_key):
-        storage.save_bytes(avatar_key, _avatar(demo))
+    if not await asyncio.to_thread(storage.exists, avatar_key):
+        await asyncio.to_thread(storage.save_bytes, avatar_key, _avatar(demo))
     user = Users(email=demo.email, name=demo.name, avatar_url=media_url(avatar_key))
     await user.save()
     await ledger.apply(user.id, get_settings().signup_credits, LedgerReason.signup, note="Welcome credits")
@@ -118,7 +119,7 @@ async def _ensure_user(storage: LocalStorage, demo: DemoUser) -> bool:
     return True
 
 
-def _render_showcase(storage: LocalStorage, item: Showcase, quick: bool) -> tuple[str, str]:
+def _render_showcase(storage: StorageBackend, item: Showcase, quick: bool) -> tuple[str, str]:
     video_key, poster_key = f"public/showcase/{item.slug}.mp4", f"public/showcase/{item.slug}.jpg"
     if storage.exists(video_key) and storage.exists(poster_key):
         return video_key, poster_key
@@ -134,7 +135,7 @@ def _render_showcase(storage: LocalStorage, item: Showcase, quick: bool) -> tupl
     return video_key, poster_key
 
 
-async def _ensure_showcase(storage: LocalStorage, order: int, item: Showcase, quick: bool) -> bool:
+async def _ensure_showcase(storage: StorageBackend, order: int, item: Showcase, quick: bool) -> bool:
     video_key, poster_key = await run_cpu(_render_showcase, storage, item, quick)
     if await ShowcaseVideos.exists().where(ShowcaseVideos.video_url == media_url(video_key)):
         return False
@@ -151,7 +152,7 @@ async def _ensure_showcase(storage: LocalStorage, order: int, item: Showcase, qu
     return True
 
 
-async def _ensure_demo_video(storage: LocalStorage, demo: DemoUser, item: Showcase, quick: bool) -> None:
+async def _ensure_demo_video(storage: StorageBackend, demo: DemoUser, item: Showcase, quick: bool) -> None:
     """A finished video in the demo user's library (a copy of a showcase clip), so the home page's recent
     creators (people who made a video) has someone to show."""
     user = await Users.select(Users.id).where(Users.email == demo.email).first()
@@ -159,19 +160,24 @@ async def _ensure_demo_video(storage: LocalStorage, demo: DemoUser, item: Showca
         return
     width, height = (320, 180) if quick else ((1280, 720) if item.hero else (640, 360))
     video_key, poster_key = new_key("videos", ".mp4"), new_key("posters", ".jpg")
-    storage.save_bytes(video_key, storage.read_bytes(f"public/showcase/{item.slug}.mp4"))
-    storage.save_bytes(poster_key, storage.read_bytes(f"public/showcase/{item.slug}.jpg"))
+
+    def copy() -> None:  # demo clips are small
+        storage.save_bytes(video_key, storage.read_bytes(f"public/showcase/{item.slug}.mp4"))
+        storage.save_bytes(poster_key, storage.read_bytes(f"public/showcase/{item.slug}.jpg"))
+
+    await asyncio.to_thread(copy)
     await Videos(user=user["id"], prompt=item.description, model="sora-2", duration=4 if not quick else 1,
                  resolution=f"{width}x{height}", status=VideoStatus.completed.value, step="completed", progress=100,
                  video_key=video_key, poster_key=poster_key, video_url=media_url(video_key),
                  poster_url=media_url(poster_key)).save()
 
 
-async def _ensure_trial_image(storage: LocalStorage, order: int, product: str, title: str, category: str, ext: str) -> bool:
+async def _ensure_trial_image(storage: StorageBackend, order: int, product: str, title: str, category: str, ext: str) -> bool:
     key = f"public/trial/{product}.{ext}"
-    if not storage.exists(key):
+    if not await asyncio.to_thread(storage.exists, key):
         picture = samples.PRODUCTS[product]((1280, 720))
-        storage.save_bytes(key, samples.encode(picture, "WEBP" if ext == "webp" else "JPEG"))
+        data = samples.encode(picture, "WEBP" if ext == "webp" else "JPEG")
+        await asyncio.to_thread(storage.save_bytes, key, data)
     if await TrialImages.exists().where(TrialImages.storage_key == key):
         return False
     await TrialImages(
@@ -195,11 +201,9 @@ async def seed(*, quick: bool = False) -> dict[str, int]:
     return added
 
 
-def content_digest(storage: LocalStorage) -> str:
+def content_digest(storage: StorageBackend) -> str:
     """A hash of every seeded file, to prove a second run rewrote nothing."""
     digest = hashlib.sha256()
-    for path in sorted((storage.root / "public").rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(str(path.stat().st_mtime_ns).encode())
+    for stored in sorted(storage.list("public/"), key=lambda s: s.key):
+        digest.update(f"{stored.key} {stored.size} {stored.modified.isoformat()} {stored.etag}".encode())
     return digest.hexdigest()

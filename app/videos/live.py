@@ -168,6 +168,8 @@ async def video_updates(
             if message is None:
                 batch = [KEEPALIVE]
                 continue
+            if message is progress.CLOSING:
+                return  # this process is stopping: the client reconnects (with Last-Event-ID) to another
             if message is not progress.RESYNC and (message.get("event_id") or 0) <= sent and not message.get("done"):
                 batch = []  # already sent (it arrived while we were replaying from the database)
                 continue
@@ -211,6 +213,8 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
                 yield Update("idle")
                 return
             message = await subscription.get(timeout=keepalive)
+            if message is progress.CLOSING:
+                return  # this process is stopping: the page reconnects to another
             if message is None:
                 changed = set()
                 yield KEEPALIVE

@@ -9,7 +9,6 @@ from litestar.response import Redirect, Template
 
 from app.errors import NotFound
 from app.sharing import links
-from app.errors import NotFound
 from app.videos import library
 from app.web.auth import user_required
 from app.web.credits import with_credits_oob

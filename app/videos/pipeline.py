@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from app.config import get_settings
 from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
+from app.media.storage import StorageError
 from app.notifications import outcomes
 from app.ops import observe
 from app.providers import registry
@@ -65,10 +68,20 @@ REFERENCE_BROKEN_MESSAGE = "The reference image could not be read as a picture."
 # Failures of the service rather than of the request: trying the same again may work.
 TRANSIENT_FAILURES = frozenset({EXHAUSTED_MESSAGE, TIMEOUT_MESSAGE})
 EMPTY_DOWNLOAD = "The video service sent an empty file."
+STORAGE_BUSY = "Our file storage is not answering right now; we'll keep trying."
 
 
 class Stop(Exception):
     """This copy must stop quietly: the video was finished, deleted or retried by someone else."""
+
+
+class HandBack(Exception):
+    """This worker is shutting down: the job goes back to the queue and resumes on another worker."""
+
+
+# Set while this process's worker shuts down: a job waiting on the provider is handed back rather than
+# cut off; a step already moving files (downloading into storage) finishes first.
+draining = threading.Event()
 
 
 class JobFailed(Exception):
@@ -220,7 +233,7 @@ async def _fail(job: Job, reason: str) -> None:
 # Step 2: the reference image, exactly the output size.
 
 
-async def _reference_source(row: Videos) -> bytes | None:
+async def _reference_source(job: Job, row: Videos) -> bytes | None:
     """The original reference image's bytes (never modified), or None without one."""
     key = None
     if row.reference_upload:
@@ -235,8 +248,14 @@ async def _reference_source(row: Videos) -> bytes | None:
         return None
     if not key:
         raise JobFailed(REFERENCE_GONE_MESSAGE)
+    async def read() -> bytes:
+        try:
+            return await asyncio.to_thread(storage.get_storage().read_bytes, key)
+        except StorageError as exc:
+            raise TransientProviderError(f"storage read of {key} failed: {exc}", user_message=STORAGE_BUSY) from exc
+
     try:
-        return storage.get_storage().read_bytes(key)
+        return await _with_retries(job, "read of the reference image", read)
     except (OSError, storage.InvalidKey):
         raise JobFailed(REFERENCE_GONE_MESSAGE) from None
 
@@ -292,6 +311,8 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
         if time.time() > deadline:
             await provider.cancel(job.provider_job_id)
             raise JobFailed(TIMEOUT_MESSAGE)
+        if draining.is_set():
+            raise HandBack()
         if time.monotonic() - last_beat >= beat_every:
             await _heartbeat(job)
             last_beat = time.monotonic()
@@ -302,25 +323,40 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
 
 
 async def _download(job: Job, provider: VideoProvider, variant: str, prefix: str, extension: str) -> str:
-    """Stream one variant into storage under a fresh key (retried on its own); returns the key."""
+    """Fetch one variant into a work file, then stream it into storage under a fresh key; returns the key.
+
+    Each half is retried on its own: a failed upload to storage does not download the video again.
+    """
     store = storage.get_storage()
     key = storage.new_key(prefix, extension)
-    tmp = store.temp_path(key)
+    with storage.work_file(extension) as tmp:
+        async def fetch() -> int:
+            written = await provider.download(job.provider_job_id, variant, tmp)
+            if written <= 0:
+                raise TransientProviderError(f"empty {variant} for {job.provider_job_id}", user_message=EMPTY_DOWNLOAD)
+            return written
 
-    async def fetch() -> int:
-        written = await provider.download(job.provider_job_id, variant, tmp)
-        if written <= 0:
-            tmp.unlink(missing_ok=True)
-            raise TransientProviderError(f"empty {variant} for {job.provider_job_id}", user_message=EMPTY_DOWNLOAD)
-        return written
+        async def upload() -> None:
+            try:
+                await asyncio.to_thread(store.save_file, key, tmp)
+            except StorageError as exc:
+                raise TransientProviderError(f"storage upload of the {variant} failed: {exc}",
+                                             user_message=STORAGE_BUSY) from exc
 
-    try:
         await _with_retries(job, f"download of the {variant}", fetch)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    store.commit(tmp, key)
+        await _with_retries(job, f"upload of the {variant} to storage", upload)
     return key
+
+
+async def _forget(*keys: str | None) -> None:
+    """Delete stored objects nobody will point to (best effort: an orphan is only wasted space)."""
+    store = storage.get_storage()
+    for key in keys:
+        if key:
+            try:
+                await asyncio.to_thread(store.delete, key)
+            except StorageError as exc:
+                log.warning("could not delete %s from storage: %s", key, exc)
 
 
 async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
@@ -330,7 +366,6 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     if not await _advance(job, "downloading", "Downloading the video and its poster.",
                           STEP_PROGRESS["downloading"], where=resumable):
         return  # another copy is downloading it
-    store = storage.get_storage()
     video_key = await _download(job, provider, "video", "videos", ".mp4")
     try:
         poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
@@ -338,7 +373,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
         log.warning("video %s: no poster (%s)", job.video_id, exc)
         poster_key = None
     except BaseException:
-        store.delete(video_key)
+        await _forget(video_key)
         raise
     message = "Your video is ready."
     async with Videos._meta.db.transaction():
@@ -361,9 +396,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
                 VideoEvents(video=job.video_id, step="completed", message=message, progress=100)
             ).returning(VideoEvents.id)
     if not rows:  # deleted, or finished by another copy, while we downloaded
-        for key in (video_key, poster_key):
-            if key:
-                store.delete(key)
+        await _forget(video_key, poster_key)
         raise Stop()
     observe.generation_finished(rows[0]["provider"], rows[0]["model"], "completed", rows[0]["created_at"])
     log.info("video %s: completed", job.video_id)
@@ -387,7 +420,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable):
         return False
     reference = None
-    source = await _reference_source(row)
+    source = await _reference_source(job, row)
     if source is not None:
         reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
@@ -442,11 +475,19 @@ async def _release_if_finished(video_id: int) -> None:
 
 
 async def run(video_id: int, *, takeover: bool = False) -> None:
-    """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died."""
+    """Make (or keep making) video `video_id`. `takeover` comes from the reconciler: the last run died.
+
+    Raises HandBack when the worker is shutting down before the job is done (the caller re-enqueues it:
+    the next run resumes the same provider job, so nothing is submitted or charged twice).
+    """
     row = await Videos.objects().where(Videos.id == video_id).first()
     if row is None or row.status not in ACTIVE_STATUSES:
         return  # deleted, completed or failed: nothing to do
     job = Job.of(row)
+    if draining.is_set():
+        raise HandBack()
+    log.info("video %s: working on it in process %d (step %s%s)", video_id, os.getpid(), row.step,
+             ", taking over" if takeover else "")
     try:
         try:
             provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)

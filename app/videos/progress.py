@@ -28,6 +28,8 @@ from app.config import get_settings
 log = logging.getLogger("adsvideo.progress")
 
 RESYNC = {"type": "resync"}
+# Sent to every stream of a web process that is shutting down: end now, the client reconnects elsewhere.
+CLOSING = {"type": "closing"}
 
 
 def video_channel(video_id: int) -> str:
@@ -65,6 +67,7 @@ class Hub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._lock = threading.Lock()
+        self.closing = False
 
     def add(self, sub: Subscription) -> None:
         with self._lock:
@@ -91,10 +94,18 @@ class Hub:
             _deliver(sub, payload)
 
     def resync_all(self) -> None:
+        self._to_all(RESYNC)
+
+    def close_all(self) -> None:
+        """End every live stream of this process (and any opened from now on): it is shutting down."""
+        self.closing = True
+        self._to_all(CLOSING)
+
+    def _to_all(self, payload: dict[str, Any]) -> None:
         with self._lock:
             targets = {sub for subs in self._subscribers.values() for sub in subs}
         for sub in targets:
-            _deliver(sub, RESYNC)
+            _deliver(sub, payload)
 
 
 def _deliver(sub: Subscription, payload: dict[str, Any]) -> None:
@@ -112,6 +123,8 @@ async def subscribe(channels: Iterable[str]) -> AsyncIterator[Subscription]:
     """Receive events for `channels` until the block exits (a closed stream frees its subscription)."""
     sub = Subscription(channels)
     hub.add(sub)
+    if hub.closing:
+        _deliver(sub, CLOSING)
     try:
         yield sub
     finally:

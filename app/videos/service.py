@@ -466,7 +466,4 @@ async def delete_video(user_id: int, video_id: int) -> None:
         video = await get_video(user_id, video_id)
     finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))
-    store = storage.get_storage()
-    for key in (video.video_key, video.poster_key, *finished):
-        if key:
-            store.delete(key)
+    await storage.adelete(video.video_key, video.poster_key, *finished)

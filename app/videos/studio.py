@@ -9,8 +9,8 @@ from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
 from app.billing.pricing import PRICES, price_for
 from app.errors import AppError
-from app.providers.registry import all_models
 from app.media.storage import media_url
+from app.providers.registry import all_models
 from app.tables import TrialImages, Uploads, Users
 from app.videos import library
 from app.web.input_guard import MAX_INT

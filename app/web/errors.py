@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import AppError
+from app.media.backend import StorageError
 
 log = logging.getLogger("adsvideo.errors")
 
@@ -61,6 +62,10 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
 
         limit = get_settings().max_upload_mb
         return 413, "file_too_large", f"The upload is larger than {limit} MB, the most we accept.", {}
+    if isinstance(exc, StorageError):
+        log.error("storage failed: %s", exc)
+        return 503, "storage_unavailable", "Our file storage is not answering right now. Please try again shortly.", {
+            "Retry-After": "30"}
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "Error")

@@ -1,6 +1,7 @@
 """Security headers on every response: pages, API, media, static files and errors alike.
 
-The policy allows scripts, styles, images, media and connections from our own origin only; there is no
+The policy allows scripts, styles, images, media and connections from our own origin only (images and media
+also from the object storage, when media is kept there); there is no
 inline script. There is no `form-action`: a form may lead on to a payment provider's page. A route may
 change single directives through its `opt`, e.g. an embeddable player:
 `@get(..., opt={CSP_OPT: {"frame-ancestors": "*"}})`.
@@ -29,9 +30,15 @@ BASE_POLICY: dict[str, str] = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def policy(overrides: dict[str, str] | None = None) -> str:
-    """The Content-Security-Policy header value with `overrides` (directive -> sources) applied."""
-    merged = {**BASE_POLICY, **(overrides or {})}
+def policy(overrides: dict[str, str] | None = None, media_origins: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy header value with `overrides` (directive -> sources) applied.
+
+    `media_origins`: where else images and videos come from (the object storage media redirects to).
+    """
+    base = dict(BASE_POLICY)
+    for name in ("img-src", "media-src"):
+        base[name] = " ".join((base[name], *media_origins))
+    merged = {**base, **(overrides or {})}
     return "; ".join(f"{name} {sources}" for name, sources in merged.items() if sources)
 
 
@@ -44,9 +51,10 @@ def _route_overrides(scope: Scope) -> dict[str, str] | None:
 class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, Referrer-Policy, frame protection and (in production) HSTS to every response."""
 
-    def __init__(self, app: ASGIApp, *, production: bool):
+    def __init__(self, app: ASGIApp, *, production: bool, media_origins: tuple[str, ...] = ()):
         self.app = app
         self.production = production
+        self.media_origins = media_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +66,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableScopeHeaders.from_message(message)
                 overrides = _route_overrides(scope) or {}
                 if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = policy(overrides)
+                    headers["Content-Security-Policy"] = policy(overrides, self.media_origins)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
                 if overrides.get("frame-ancestors", "'none'") == "'none'":

@@ -13,10 +13,10 @@ async def test_healthz_says_the_process_is_up(client):
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_database_and_redis(client):
+async def test_readyz_checks_database_redis_and_storage(client):
     r = await client.get("/readyz")
     assert r.status_code == 200
-    assert r.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert r.json()["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(settings, tmp_path):

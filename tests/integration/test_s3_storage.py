@@ -43,16 +43,16 @@ def sha256_of(path) -> str:
 
 def test_put_then_read_back_with_its_content_type(s3_server, s3_bucket):
     store = storage(s3_server, s3_bucket)
-    store.put_bytes("uploads/2026/12/a.webp", b"RIFF....WEBP")
-    store.put_bytes("posters/2026/12/p.jpg", b"\xff\xd8jpeg", content_type="image/jpeg")
+    store.save_bytes("uploads/2026/12/a.webp", b"RIFF....WEBP")
+    store.save_bytes("posters/2026/12/p.jpg", b"\xff\xd8jpeg", content_type="image/jpeg")
 
     stat = store.stat("uploads/2026/12/a.webp")
     assert (stat.size, stat.content_type) == (12, "image/webp")
-    assert store.get_bytes("uploads/2026/12/a.webp") == b"RIFF....WEBP"
+    assert store.read_bytes("uploads/2026/12/a.webp") == b"RIFF....WEBP"
     assert store.exists("posters/2026/12/p.jpg")
     assert store.stat("uploads/2026/12/none.webp") is None
     with pytest.raises(FileNotFoundError):
-        store.get_bytes("uploads/2026/12/none.webp")
+        store.read_bytes("uploads/2026/12/none.webp")
 
 
 def test_a_large_file_goes_up_in_parts_and_comes_back_whole(s3_server, s3_bucket, tmp_path):
@@ -60,7 +60,7 @@ def test_a_large_file_goes_up_in_parts_and_comes_back_whole(s3_server, s3_bucket
     source, back = tmp_path / "big.mp4", tmp_path / "back.mp4"
     digest = write_random(source, 12)
 
-    store.put_file("videos/2026/12/big.mp4", source)
+    store.save_file("videos/2026/12/big.mp4", source)
     stat = store.stat("videos/2026/12/big.mp4")
     assert stat.size == 12 * MiB
     assert stat.content_type == "video/mp4"
@@ -77,7 +77,7 @@ def test_uploading_a_large_file_never_holds_it_in_memory(s3_with_auth, tmp_path)
     write_random(source, 48)
     tracemalloc.start()
     try:
-        store.put_file("videos/2026/12/huge.mp4", source)
+        store.save_file("videos/2026/12/huge.mp4", source)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -88,7 +88,7 @@ def test_uploading_a_large_file_never_holds_it_in_memory(s3_with_auth, tmp_path)
 def test_presigned_urls_serve_ranges_heads_and_downloads(s3_server, s3_bucket):
     store = storage(s3_server, s3_bucket)
     body = bytes(range(256)) * 64
-    store.put_bytes("videos/2026/12/v.mp4", body)
+    store.save_bytes("videos/2026/12/v.mp4", body)
 
     url = store.presigned_url("videos/2026/12/v.mp4")
     part = httpx.get(url, headers={"Range": "bytes=100-199"})
@@ -112,7 +112,7 @@ def test_delete_removes_objects_and_missing_ones_are_fine(s3_server, s3_bucket):
     store = storage(s3_server, s3_bucket)
     keys = [f"videos/2026/12/{n}.mp4" for n in range(3)]
     for key in keys:
-        store.put_bytes(key, b"x")
+        store.save_bytes(key, b"x")
     store.delete(keys[0])
     store.delete(keys[0])  # again: nothing there, no error
     assert not store.exists(keys[0])
@@ -123,11 +123,11 @@ def test_delete_removes_objects_and_missing_ones_are_fine(s3_server, s3_bucket):
 def test_a_key_prefix_keeps_apps_sharing_a_bucket_apart(s3_server, s3_bucket):
     prod = storage(s3_server, s3_bucket, key_prefix="prod/")
     staging = storage(s3_server, s3_bucket, key_prefix="staging")
-    prod.put_bytes("public/trial/a.jpg", b"prod")
-    staging.put_bytes("public/trial/a.jpg", b"staging")
-    staging.put_bytes("uploads/2026/12/u.png", b"png")
+    prod.save_bytes("public/trial/a.jpg", b"prod")
+    staging.save_bytes("public/trial/a.jpg", b"staging")
+    staging.save_bytes("uploads/2026/12/u.png", b"png")
 
-    assert prod.get_bytes("public/trial/a.jpg") == b"prod"
+    assert prod.read_bytes("public/trial/a.jpg") == b"prod"
     assert [o.key for o in prod.list()] == ["public/trial/a.jpg"]
     assert sorted(o.key for o in staging.list("")) == ["public/trial/a.jpg", "uploads/2026/12/u.png"]
     raw = s3_client(s3_server).list_objects_v2(Bucket=s3_bucket)["Contents"]
@@ -143,7 +143,7 @@ def test_keys_the_app_could_not_have_made_never_reach_the_bucket(s3_server, s3_b
     store = storage(s3_server, s3_bucket)
     for key in ("../etc/passwd", "/videos/a.mp4", "Videos/A.mp4", "videos/../a.mp4", ""):
         with pytest.raises(InvalidKey):
-            store.put_bytes(key, b"x")
+            store.save_bytes(key, b"x")
         assert not store.exists(key)
 
 
@@ -156,7 +156,7 @@ def test_the_check_writes_reads_presigns_and_deletes(s3_server, s3_bucket):
 
 def test_a_missing_bucket_is_named(s3_server):
     store = storage(s3_server, "adsvideo-no-such-bucket")
-    for probe in (store.check, store.ping, lambda: store.put_bytes("videos/a.mp4", b"x")):
+    for probe in (store.check, store.ping, lambda: store.save_bytes("videos/a.mp4", b"x")):
         with pytest.raises(StorageError, match="'adsvideo-no-such-bucket' does not exist.*S3_BUCKET"):
             probe()
 
@@ -166,7 +166,7 @@ def test_wrong_keys_are_named(s3_with_auth):
         given = {"access_key_id": s3_with_auth.access_key_id, "secret_access_key": s3_with_auth.secret_access_key}
         return S3Storage(bucket=s3_with_auth.bucket, endpoint_url=s3_with_auth.endpoint, **{**given, **keys})
 
-    store().put_bytes("uploads/2026/12/ok.jpg", b"ok")  # the right keys work
+    store().save_bytes("uploads/2026/12/ok.jpg", b"ok")  # the right keys work
     with pytest.raises(StorageError, match="does not know this access key.*S3_ACCESS_KEY_ID"):
         store(access_key_id="AKIAWRONGWRONGWRONG1").check()
     with pytest.raises(StorageError, match="secret key is wrong.*S3_SECRET_ACCESS_KEY"):
@@ -189,3 +189,21 @@ def test_s3_without_a_bucket_is_a_configuration_error():
     settings = Settings(_env_file=None, storage_backend="s3")
     with pytest.raises(ConfigError, match="S3_BUCKET"):
         S3Storage.from_settings(settings)
+
+
+def test_a_managed_upload_into_a_missing_bucket_is_named(s3_server, tmp_path):
+    source = tmp_path / "v.mp4"
+    source.write_bytes(b"x" * 1024)
+    with pytest.raises(StorageError, match="'adsvideo-gone' does not exist"):
+        storage(s3_server, "adsvideo-gone").save_file("videos/2026/12/v.mp4", source)
+
+
+def test_a_presigned_url_is_reused_for_half_its_life(s3_server, s3_bucket):
+    # One URL per file for a while: the browser's cache can then serve a poster or video it already has.
+    store = storage(s3_server, s3_bucket)
+    store.save_bytes("posters/2026/12/p.webp", b"RIFF")
+    first = store.presigned_url("posters/2026/12/p.webp")
+    assert store.presigned_url("posters/2026/12/p.webp") == first
+    assert store.presigned_url("posters/2026/12/p.webp", method="HEAD") != first
+    assert store.presigned_url("posters/2026/12/p.webp", download_name="p.webp") != first
+    assert store.presigned_url("posters/2026/12/q.webp") != first

@@ -105,6 +105,7 @@ def test_subscription_checkout_pays_on_the_hosted_page_and_signs_its_webhooks(em
     assert hook.rejected == 0
     assert hook.types().index("invoice.paid") < hook.types().index("checkout.session.completed")
     completed = hook.of("checkout.session.completed")[0].data.object
+    assert not [k for k in completed.to_dict() if k.startswith("_")]  # only Stripe's fields go out
     assert completed.id == session.id and completed.subscription == sub.id
     assert client.v1.events.retrieve(hook.of("invoice.paid")[0].id).data.object.id == invoice.id
 

@@ -110,3 +110,28 @@ async def test_a_batch_answers_with_every_video_and_its_states(jobs) -> None:
     _, stranger = await api_user(credits=1_000)
     assert (await jobs.get(f"/api/v1/batches/{batch['id']}", headers=stranger)).status_code == 404
     assert (await jobs.get("/api/v1/batches/not-a-batch", headers=headers)).status_code == 404
+
+
+@pytest.fixture
+def one_slot(openai_emulator, monkeypatch, request):
+    """Basic plans make one video at a time (the per-plan cap on provider jobs in flight)."""
+    for name, value in FAST_JOBS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_emulator)
+    monkeypatch.setenv("MAX_JOBS_IN_FLIGHT_BASIC", "1")
+    return request.getfixturevalue("client")
+
+
+async def test_variations_past_the_plans_cap_wait_for_a_slot_then_finish(one_slot) -> None:
+    from app.tables import VideoEvents
+
+    user, headers = await api_user(credits=1_000)
+    response = await one_slot.post("/api/v1/videos/generate", json=item(variations=3), headers=headers)
+    assert response.status_code == 202, response.text
+    ids = [v["id"] for v in response.json()["variations"]]
+    for video_id in ids:
+        assert (await wait_for_final(video_id)).status == "completed"
+    waited = await VideoEvents.count().where(VideoEvents.video.is_in(ids)
+                                            & VideoEvents.message.like("Waiting for a free slot%"))
+    assert waited >= 1  # the excess waited in our queue, visibly, and started as the slot freed
+    assert await credits_of(user.id) == 700

@@ -163,3 +163,28 @@ def test_api_keys(veo_emulator: str) -> None:
             wrong.models.generate_videos(model=MODEL, source=types.GenerateVideosSource(prompt=text()))
         assert caught.value.code == 400 and caught.value.message == "API key not valid. Please pass a valid API key."
         assert right.models.generate_videos(model=MODEL, source=types.GenerateVideosSource(prompt=text())).name
+
+
+# --- mounted in the web app --------------------------------------------------------------------------
+
+async def test_mounted_in_the_web_app_in_development(client) -> None:
+    url = f"/_emulators/veo/v1beta1/publishers/google/models/{MODEL}:predictLongRunning"
+    body = {"instances": [{"prompt": text("[fault:stuck] mounted")}], "parameters": {"durationSeconds": 4}}
+    created = await client.post(url, json=body, headers={"x-goog-api-key": "emulator"})
+    assert created.status_code == 200, created.text
+    name = created.json()["name"]
+    fetched = await client.post(url.replace("predictLongRunning", "fetchPredictOperation"),
+                                json={"operationName": name}, headers={"x-goog-api-key": "emulator"})
+    assert fetched.status_code == 200 and "done" not in fetched.json()
+    assert (await client.post(url, json=body)).status_code == 401
+
+
+def test_not_mounted_in_production_or_with_a_real_key(settings) -> None:
+    from app.emulators.mount import emulator_routes
+
+    def mounted(settings):
+        return [r for r in emulator_routes(settings) if "/_emulators/veo" in r.paths]
+
+    assert mounted(settings)
+    assert mounted(settings.model_copy(update={"use_mock_veo": False, "google_api_key": "AIza-x"})) == []
+    assert mounted(settings.model_copy(update={"app_env": "production"})) == []

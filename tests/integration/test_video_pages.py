@@ -233,3 +233,13 @@ async def test_a_video_the_service_gave_up_on_leads_with_try_again(client, setti
     first = re.search(r'<(a|button)[^>]*>([^<]+)<', actions)
     assert first.group(2) == "Try again (100 credits)"
     assert "would most likely fail the same way" not in html
+
+
+async def test_the_variations_page_names_model_and_size_as_the_studio_does(client, settings):
+    user = await make_user(plan="pro")
+    for _ in range(2):
+        await make_video(user.id, model="sora-2-pro", resolution="720x1280", group_id="g-1",
+                         prompt="A glass of iced tea on a picnic table. Summer.")
+    await sign_in(client, user)
+    html = (await client.get("/videos/group/g-1")).text
+    assert "Sora 2 Pro · 4 s · 720×1280 portrait" in html and "sora-2-pro" not in html
