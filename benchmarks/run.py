@@ -5,6 +5,7 @@
     python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
     python -m benchmarks.run loop       # /healthz latency while four 6000x6600 PNGs are validated
     python -m benchmarks.run outbound   # signed webhook deliveries and SMTP emails, on loopback
+    python -m benchmarks.run storage    # S3 backend: large upload/download (speed, client memory), presigning
 
 The whole app under load, against bare Litestar and nginx, is `python -m benchmarks.suite` (`make bench`).
 """
@@ -94,8 +95,14 @@ def bench_outbound() -> None:
     run(_report)
 
 
+def bench_storage() -> None:
+    from benchmarks.storage import bench_storage as run
+
+    run()
+
+
 BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments,
-           "outbound": bench_outbound, "loop": bench_event_loop}
+           "outbound": bench_outbound, "storage": bench_storage, "loop": bench_event_loop}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

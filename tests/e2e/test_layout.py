@@ -178,7 +178,9 @@ def test_keyboard_focus_in_the_trial_picker_looks_different_from_the_choice(brow
     page.locator("#studio-prompt").focus()
     outline, _, chosen_border = chosen.evaluate(style)
     assert outline == "none"  # chosen, not focused: its border says so, no ring
-    page.keyboard.press("Shift+Tab")  # back into the picker with the keyboard
+    chosen.locator("input").focus()
+    page.keyboard.press("Tab")  # out of the picker, whatever comes next ...
+    page.keyboard.press("Shift+Tab")  # ... and back into it with the keyboard: the chosen option has focus
     focused = page.locator(".trial-option:has(input:focus-visible)")
     assert focused.count() == 1
     focus_outline, focus_colour, _ = focused.evaluate(style)

@@ -22,13 +22,13 @@ def test_sign_in_with_a_made_up_account_and_sign_out(page):
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     expect(page.locator("#header-credits")).to_contain_text("100 credits")
-    expect(page.get_by_label("Name")).to_have_value("Erin Endtoend")
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Erin Endtoend")
 
     # Edit the profile in place (htmx): an error shows inline, then a valid name saves.
-    page.get_by_label("Name").fill("")
+    page.get_by_label("Name", exact=True).fill("")
     page.get_by_role("button", name="Save profile").click()
     expect(page.locator("#profile-name-error")).to_have_text("Enter your name.")
-    page.get_by_label("Name").fill("Erin Edited")
+    page.get_by_label("Name", exact=True).fill("Erin Edited")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
 
