@@ -352,6 +352,8 @@ class Notifications(Table, tablename="notifications"):
     body = Text(default="")
     link = Varchar(length=512, null=True, default=None)
     video = ForeignKey(Videos, db_column_name="video_id", null=True, default=None, on_delete=OnDelete.set_null)
+    # Set for a notification that must be sent once only (e.g. "batch:<id>"); unique when set.
+    dedupe_key = Varchar(length=80, null=True, default=None)
     read_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 MODELS = [("openai", "sora-2"), ("openai", "sora-2-pro"), ("runway", "gen4_turbo"), ("google", "veo-3")]
@@ -114,9 +115,13 @@ def _materialise(videos: int, users: int, now: datetime, rng: random.Random, fir
     return video_rows, ledger_rows
 
 
+_counting: ContextVar[list[tuple[str, float]] | None] = ContextVar("counting_queries", default=None)
+
+
 @contextmanager
 def counting_queries() -> Iterator[list[tuple[str, float]]]:
-    """Every SQL statement the current engine runs inside the block, with its time in ms."""
+    """Every SQL statement run inside the block by this context (not by other threads, such as a worker's
+    reconciler sharing the engine), with its time in ms."""
     from app.tables import Users
 
     engine_class = type(Users._meta.db)
@@ -128,12 +133,16 @@ def counting_queries() -> Iterator[list[tuple[str, float]]]:
         try:
             return await original(self, querystring, *args, **kwargs)
         finally:
-            seen.append((str(querystring), (time.perf_counter() - started) * 1000))
+            sink = _counting.get()
+            if sink is not None:
+                sink.append((str(querystring), (time.perf_counter() - started) * 1000))
 
     engine_class.run_querystring = counted  # on the class: the PostgreSQL engine has __slots__
+    token = _counting.set(seen)
     try:
         yield seen
     finally:
+        _counting.reset(token)
         engine_class.run_querystring = original
 
 

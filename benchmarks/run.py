@@ -4,6 +4,7 @@
     python -m benchmarks.run finishing  # ad finishing into four placements, on one core
     python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
     python -m benchmarks.run outbound   # signed webhook deliveries and SMTP emails, on loopback
+    python -m benchmarks.run storage    # S3 backend: large upload/download (speed, client memory), presigning
 
 The whole app under load, against bare Litestar and nginx, is `python -m benchmarks.suite` (`make bench`).
 """
@@ -89,8 +90,14 @@ def bench_outbound() -> None:
     run(_report)
 
 
+def bench_storage() -> None:
+    from benchmarks.storage import bench_storage as run
+
+    run()
+
+
 BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments,
-           "outbound": bench_outbound}
+           "outbound": bench_outbound, "storage": bench_storage}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

@@ -146,18 +146,17 @@ def cover(image: Image.Image, width: int, height: int) -> Image.Image:
 
 def _tone_frames(seconds: int, caption: str):
     """A soft two-note chime, mono 16-bit, `seconds` long: the soundtrack of an emulated video with audio."""
-    low = 220.0 + (int(hashlib.sha256(caption.encode()).hexdigest()[:2], 16) % 12) * 10
+    low = 220 + (int(hashlib.sha256(caption.encode()).hexdigest()[:2], 16) % 12) * 10
+    # Whole-hertz notes repeat every second exactly, so one second of each is computed once and sliced.
+    notes = [array.array("h", (int(6000 * math.sin(2 * math.pi * freq * i / AUDIO_RATE)) for i in range(AUDIO_RATE)))
+             .tobytes() for freq in (low, low * 3 // 2)]
     total = seconds * AUDIO_RATE
     pts = 0
     while pts < total:
-        count = min(AUDIO_FRAME_SAMPLES, total - pts)
-        samples = array.array("h", (
-            int(6000 * math.sin(2 * math.pi * (low if (pts + i) // AUDIO_RATE % 2 == 0 else low * 1.5)
-                                * (pts + i) / AUDIO_RATE))
-            for i in range(count)
-        ))
+        second, offset = divmod(pts, AUDIO_RATE)
+        count = min(AUDIO_FRAME_SAMPLES, total - pts, AUDIO_RATE - offset)
         frame = av.AudioFrame(format="s16", layout="mono", samples=count)
-        frame.planes[0].update(samples.tobytes())
+        frame.planes[0].update(notes[second % 2][offset * 2:(offset + count) * 2])
         frame.sample_rate, frame.pts = AUDIO_RATE, pts
         yield frame
         pts += count

@@ -7,6 +7,8 @@ stream to disk, and browsers fetch media straight from the bucket through presig
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +41,8 @@ PART_SIZE = 8 * 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 # Public media without S3_PUBLIC_BASE_URL: URLs that outlive the day browsers cache the redirect for.
 PUBLIC_PRESIGN_SECONDS = 2 * 24 * 3600
+# Presigned URLs kept for reuse (per process); the cache starts over when full.
+SIGNED_CACHE_SIZE = 10_000
 
 BUCKET = "the bucket"  # the `key` of errors about the bucket itself
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -67,6 +71,8 @@ class S3Storage(StorageBackend):
         self.key_prefix = key_prefix.strip("/") + "/" if key_prefix.strip("/") else ""
         self.presign_seconds = min(presign_seconds, MAX_PRESIGN_SECONDS)
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self._signed: dict[tuple, tuple[str, float]] = {}
+        self._signed_lock = threading.Lock()
         self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size,
                                        max_concurrency=4)
         self.client = boto3.session.Session().client(
@@ -173,13 +179,26 @@ class S3Storage(StorageBackend):
     def presigned_url(self, key: str, *, method: str = "GET", download_name: str | None = None,
                       expires_in: int | None = None) -> str:
         """A URL for GET (Range works) or HEAD — SigV4 signs the method, so a HEAD needs its own URL."""
+        lifetime = min(expires_in or self.presign_seconds, MAX_PRESIGN_SECONDS)
+        cache_key = (key, method.upper(), download_name, lifetime)
+        now = time.monotonic()
+        with self._signed_lock:
+            cached = self._signed.get(cache_key)
+            if cached and cached[1] > now:
+                return cached[0]
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         if download_name:
             params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
         operation = "head_object" if method.upper() == "HEAD" else "get_object"
-        lifetime = min(expires_in or self.presign_seconds, MAX_PRESIGN_SECONDS)
         with self._errors("presign", key):
-            return self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
+            url = self.client.generate_presigned_url(operation, Params=params, ExpiresIn=lifetime)
+        # The same URL for the first half of its life: signing costs milliseconds, and a stable URL lets
+        # the browser's cache serve a poster or a video it has already fetched.
+        with self._signed_lock:
+            if len(self._signed) >= SIGNED_CACHE_SIZE:
+                self._signed.clear()
+            self._signed[cache_key] = (url, now + lifetime / 2)
+        return url
 
     def public_url(self, key: str, *, method: str = "GET") -> str:
         if self.public_base_url:

@@ -17,16 +17,23 @@ MAX_IDS = 200
 
 async def notify(user: Users | int, kind: NotificationKind | str, *, title: str, body: str = "",
                  link: str | None = None, video_id: int | None = None, email: bool = True,
-                 action_label: str = "Open") -> Notifications:
+                 action_label: str = "Open", once: str | None = None) -> Notifications | None:
     """Tell a user something: a notification in the bell, and an email when the kind sends one and the
-    user's preferences allow it. The email is queued, never sent here, so callers are never delayed."""
+    user's preferences allow it. The email is queued, never sent here, so callers are never delayed.
+    `once`: a key; a second notification with the same key is not made (None is returned)."""
     user_id = user if isinstance(user, int) else user.id
     kind = NotificationKind(kind).value
-    async with Notifications._meta.db.transaction():
-        row = Notifications(user=user_id, kind=kind, title=title[:200], body=body, link=link, video=video_id)
-        await row.save()
-        counted = await Users.update({Users.unread_notifications: Users.unread_notifications + 1}).where(
-            Users.id == user_id).returning(Users.unread_notifications)
+    try:
+        async with Notifications._meta.db.transaction():
+            row = Notifications(user=user_id, kind=kind, title=title[:200], body=body, link=link, video=video_id,
+                                dedupe_key=once)
+            await row.save()
+            counted = await Users.update({Users.unread_notifications: Users.unread_notifications + 1}).where(
+                Users.id == user_id).returning(Users.unread_notifications)
+    except Exception:
+        if once and await Notifications.exists().where(Notifications.dedupe_key == once):
+            return None  # told already (two finishing at once both got here; the unique key kept one)
+        raise
     if email:
         try:
             await emails.queue_notification(user_id, kind, title=title, body=body, link=link,

@@ -48,12 +48,12 @@ async def video_finished(video_id: int, *, refunded: int = 0) -> None:
         video = await Videos.objects().where(Videos.id == video_id).first()
         if video is None or video.status not in (VideoStatus.completed.value, VideoStatus.failed.value):
             return
-        # A video that belongs to a batch is announced with its batch (one email for all).
-        if getattr(video, "batch", None):
-            return
-        await _notify_video(video, refunded)
         event = "video.completed" if video.status == VideoStatus.completed.value else "video.failed"
         await dispatch.emit(video.user, event, video_payload(video))
+        if video.batch_id:  # announced with its batch, once every video of it has finished (one email for all)
+            await _batch_if_finished(video.user, video.batch_id)
+        else:
+            await _notify_video(video, refunded)
     except Exception:
         log.exception("could not announce the outcome of video %s", video_id)
 
@@ -71,15 +71,23 @@ async def _notify_video(video: Videos, refunded: int) -> None:
                  link=f"/videos/{video.id}", video_id=video.id, action_label="See what happened")
 
 
-async def batch_finished(user_id: int, batch_id: int, videos: list[Videos], *, link: str | None = None) -> None:
-    """One notification and one email for a whole batch, and `batch.completed` for webhooks. Never raises.
-    The batch feature calls this once, when the last video of the batch has finished."""
+async def _batch_if_finished(user_id: int, batch_id: str) -> None:
+    videos = await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id)).order_by(Videos.id)
+    if videos and all(v.status in (VideoStatus.completed.value, VideoStatus.failed.value) for v in videos):
+        await batch_finished(user_id, batch_id, videos, link=f"/videos/batch/{batch_id}")
+
+
+async def batch_finished(user_id: int, batch_id: str, videos: list[Videos], *, link: str | None = None) -> None:
+    """One notification and one email for a whole batch, and `batch.completed` for webhooks — once per batch,
+    however many of its videos finish at the same moment. Never raises."""
     try:
         done = sum(v.status == VideoStatus.completed.value for v in videos)
         failed = len(videos) - done
         body = f"{done} of {len(videos)} videos are ready" + (f"; {failed} could not be made." if failed else ".")
-        await notify(user_id, NotificationKind.batch_ready, title="Your batch is finished", body=body,
-                     link=link or "/videos", action_label="See the videos")
+        told = await notify(user_id, NotificationKind.batch_ready, title="Your batch is finished", body=body,
+                            link=link or "/videos", action_label="See the videos", once=f"batch:{batch_id}")
+        if told is None:
+            return
         await dispatch.emit(user_id, "batch.completed", {
             "id": batch_id, "completed": done, "failed": failed,
             "videos": [video_payload(v) for v in videos],

@@ -6,6 +6,7 @@ the work grows with the window (30 days), not with the history. Days are UTC day
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -194,8 +195,8 @@ async def _percentiles(since: datetime) -> dict[str, float | None]:
     where = "created_at >= {} AND status = 'completed' AND completed_at IS NOT NULL"
     if _pg():
         rows = await _rows(
-            f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds}) AS p50,"
-            f" percentile_cont(0.95) WITHIN GROUP (ORDER BY {seconds}) AS p95 FROM videos WHERE {where}",
+            f"SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY {seconds}) AS p50,"
+            f" percentile_disc(0.95) WITHIN GROUP (ORDER BY {seconds}) AS p95 FROM videos WHERE {where}",
             since,
         )
         return {"p50": _float(rows[0]["p50"]), "p95": _float(rows[0]["p95"])}
@@ -204,7 +205,7 @@ async def _percentiles(since: datetime) -> dict[str, float | None]:
         return {"p50": None, "p95": None}
     out: dict[str, float | None] = {}
     for name, q in (("p50", 0.5), ("p95", 0.95)):
-        rank = min(int(q * (count - 1) + 0.5), count - 1)  # nearest rank
+        rank = max(math.ceil(q * count) - 1, 0)  # as PostgreSQL's percentile_disc picks it
         rows = await _rows(f"SELECT {seconds} AS s FROM videos WHERE {where} ORDER BY s LIMIT 1 OFFSET {{}}", since, rank)
         out[name] = _float(rows[0]["s"])
     return out

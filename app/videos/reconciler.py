@@ -9,6 +9,7 @@ from app.config import get_settings
 from app.finishing import jobs as finishing_jobs
 from app.tables import ACTIVE_STATUSES, Videos
 from app.videos import service, slots
+from app.webhooks import dispatch
 
 log = logging.getLogger("adsvideo.reconciler")
 
@@ -44,6 +45,9 @@ async def reconcile() -> list[int]:
     finishing = await finishing_jobs.reconcile()
     if finishing:
         log.info("re-enqueued stale finishings %s", finishing)
+    webhooks = await dispatch.requeue_overdue()
+    if webhooks:
+        log.info("re-enqueued overdue webhook deliveries %s", webhooks)
     freed = await slots.sweep()
     if freed:
         log.info("freed %d job slots of videos no longer being made", freed)

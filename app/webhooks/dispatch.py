@@ -19,6 +19,10 @@ from app.webhooks.signing import new_message_id
 log = logging.getLogger("adsvideo.webhooks")
 
 DELIVER_ACTOR = "deliver_webhook"
+# A pending delivery this far past its attempt time lost its message (an in-process broker restarted, or the
+# broker refused it): the reconciler queues it again. A receiver may then see an id twice, which the Standard
+# Webhooks contract expects it to drop.
+OVERDUE_SECONDS = 300
 
 
 def enqueue(delivery_id: int, delay_seconds: float = 0) -> None:
@@ -104,6 +108,23 @@ async def deliver(delivery_id: int) -> float | None:
     if not is_test:
         await _count_failure(endpoint, attempt.error or "failed")
     return delay
+
+
+async def requeue_overdue(limit: int = 100) -> list[int]:
+    """Queue again every pending delivery whose attempt is overdue; the claim (moving its attempt time)
+    means two reconcilers never queue the same one."""
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(seconds=OVERDUE_SECONDS)
+    overdue = (WebhookDeliveries.status == "pending") & (WebhookDeliveries.next_attempt_at < cutoff)
+    rows = await WebhookDeliveries.select(WebhookDeliveries.id).where(overdue).order_by(WebhookDeliveries.id).limit(limit)
+    requeued = []
+    for row in rows:
+        claimed = await WebhookDeliveries.update({WebhookDeliveries.next_attempt_at: now}).where(
+            (WebhookDeliveries.id == row["id"]) & overdue).returning(WebhookDeliveries.id)
+        if claimed:
+            enqueue(row["id"])
+            requeued.append(row["id"])
+    return requeued
 
 
 async def _settle(delivery_id: int, status: str) -> None:

@@ -122,10 +122,10 @@ def procfile() -> dict[str, str]:
     return dict(parse_procfile((ROOT / "Procfile").read_text()).processes)
 
 
-def _start(role: str, name: str, base: Path, shared: dict[str, str]) -> Machine:
+def _start(role: str, name: str, base: Path, shared: dict[str, str], **extra: str) -> Machine:
     root = base / name
     (root / "tmp").mkdir(parents=True)
-    env = {**shared, "MEDIA_ROOT": str(root / "media"), "TMPDIR": str(root / "tmp")}
+    env = {**shared, "MEDIA_ROOT": str(root / "media"), "TMPDIR": str(root / "tmp"), **extra}
     port = None
     if role == "web":
         port = free_port()
@@ -152,6 +152,19 @@ def _wait_ready(machine: Machine, timeout: float = 60) -> None:
             return
         time.sleep(0.2)
     raise RuntimeError(f"{machine.name} did not get ready:\n{machine.output()}")
+
+
+def _processes(machine: Machine) -> list[str]:
+    """The command names of the machine's live processes (its process group)."""
+    names = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == machine.process.pid and fields[0] != "Z":
+                names.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return names
 
 
 def _group_alive(machine: Machine) -> bool:
@@ -235,8 +248,9 @@ def shape(tmp_path_factory, s3_server):
                                  text=True, env={**shared, "MEDIA_ROOT": str(base / "release")}, timeout=180)
         assert release.returncode == 0, release.stderr
         try:
-            for role, machine_name in (("web", "web-a"), ("web", "web-b"), ("worker", "worker-1"),
-                                       ("worker", "worker-2")):
+            # Web A runs two uvicorn processes behind its port (WEB_CONCURRENCY), web B one.
+            machines.append(_start("web", "web-a", base, shared, WEB_CONCURRENCY="2"))
+            for role, machine_name in (("web", "web-b"), ("worker", "worker-1"), ("worker", "worker-2")):
                 machines.append(_start(role, machine_name, base, shared))
             for machine in machines:
                 _wait_ready(machine)
@@ -339,6 +353,8 @@ def _runner(shape: Shape, video_id: int) -> Machine:
 
 
 def test_the_production_shape_across_machines(shape, browser):
+    # The web line honours WEB_CONCURRENCY: web A is a supervisor and two app processes.
+    assert sum("spawn_main" in p for p in _processes(shape.web_a)) == 2, _processes(shape.web_a)
     email, page_client, headers = signed_up(shape)
     # The session made on web A is good on web B: sessions live in the shared store.
     with httpx.Client(base_url=shape.web_b.url, cookies=page_client.cookies, timeout=30) as on_b:

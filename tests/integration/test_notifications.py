@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.notifications import inbox, preferences
-from app.tables import EmailMessages, Notifications, Users
+from app.tables import EmailMessages, Notifications, Users, Videos
 from tests.billing_factories import make_user
 from tests.jobs_support import FAST_JOBS, api_user, unique_prompt, wait_for, wait_for_final
 from tests.mail_support import free_port, smtp_server
@@ -33,6 +33,17 @@ def smtp(fast_jobs, monkeypatch):
         yield sink
 
 
+async def told(client, headers, count: int = 1) -> dict:
+    """The notification list once it holds `count` items (the outcome is announced just after the video's
+    state is committed, so a poll of the state can see it a moment before the notification)."""
+
+    async def listed():
+        body = (await client.get("/api/v1/notifications", headers=headers)).json()
+        return body if len(body["items"]) >= count else None
+
+    return await wait_for(listed, what=f"{count} notification(s)")
+
+
 async def generate(client, headers, prompt: str) -> int:
     body = {"prompt": prompt, "model": "sora-2", "duration": 4, "resolution": "1280x720"}
     answer = await client.post("/api/v1/videos/generate", json=body, headers=headers)
@@ -45,7 +56,7 @@ async def test_a_finished_video_notifies_in_the_bell_the_api_and_by_email(smtp, 
     video_id = await generate(client, headers, unique_prompt("Sneakers on the beach"))
     assert (await wait_for_final(video_id)).status == "completed"
 
-    listed = (await client.get("/api/v1/notifications", headers=headers)).json()
+    listed = await told(client, headers)
     assert listed["unread"] == 1
     [item] = listed["items"]
     assert (item["kind"], item["title"], item["video_id"], item["read"]) == (
@@ -77,7 +88,7 @@ async def test_a_failed_video_notifies_with_the_refund(smtp, client):
     user, headers = await api_user(credits=500)
     video_id = await generate(client, headers, unique_prompt("A banned idea [fault:moderation]"))
     assert (await wait_for_final(video_id)).status == "failed"
-    [item] = (await client.get("/api/v1/notifications", headers=headers)).json()["items"]
+    [item] = (await told(client, headers))["items"]
     assert item["kind"] == "video_failed" and "credits were refunded" in item["body"]
     [mail] = smtp.wait_for(1)
     assert mail.message["Subject"] == "Your video could not be made"
@@ -89,7 +100,7 @@ async def test_the_email_preference_is_respected(smtp, client):
     await Users.update({Users.email_video_updates: False}).where(Users.id == user.id)
     video_id = await generate(client, headers, unique_prompt("Quiet please"))
     assert (await wait_for_final(video_id)).status == "completed"
-    assert (await client.get("/api/v1/notifications", headers=headers)).json()["unread"] == 1  # still in the bell
+    assert (await told(client, headers))["unread"] == 1  # still in the bell
     assert await EmailMessages.count().where(EmailMessages.user == user.id) == 0
     assert smtp.received == []
 
@@ -187,3 +198,31 @@ async def test_credits_granted_by_an_administrator_or_a_plan_are_announced(clien
     assert "Pro plan" in items[0]["body"]
     await charges.grant(user.id, -5, "Correction")  # a removal is not announced
     assert len((await client.get("/api/v1/notifications", headers=headers)).json()["items"]) == 2
+
+
+async def test_a_batch_is_announced_once_when_its_last_video_finishes(smtp, client):
+    user, headers = await api_user(credits=5000)
+    prompts = [unique_prompt("Batch ad one"), unique_prompt("Batch ad two [fault:moderation]")]
+    body = {"items": [{"prompt": p, "model": "sora-2", "duration": 4, "resolution": "1280x720"} for p in prompts]}
+    answer = await client.post("/api/v1/videos/batch", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    ids = [v["id"] for v in answer.json()["videos"]]
+    for video_id in ids:
+        await wait_for_final(video_id)
+
+    async def announced():
+        items = (await client.get("/api/v1/notifications", headers=headers)).json()["items"]
+        return items if any(i["kind"] == "batch_ready" for i in items) else None
+
+    items = await wait_for(announced, what="the batch notification")
+    assert [i["kind"] for i in items] == ["batch_ready"]  # no per-video notifications for a batch
+    assert items[0]["body"] == "1 of 2 videos are ready; 1 could not be made."
+    [mail] = smtp.wait_for(1)
+    assert mail.message["Subject"] == "Your batch is finished"
+    from app.notifications import outcomes
+
+    batch_id = answer.json()["id"]
+    assert (await Notifications.objects().where(Notifications.user == user.id).first()).dedupe_key == f"batch:{batch_id}"
+    videos = await Videos.objects().where(Videos.id.is_in(ids))
+    await outcomes.batch_finished(user.id, batch_id, videos)  # a second finish: nothing more
+    assert len((await client.get("/api/v1/notifications", headers=headers)).json()["items"]) == 1

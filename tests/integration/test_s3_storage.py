@@ -196,3 +196,14 @@ def test_a_managed_upload_into_a_missing_bucket_is_named(s3_server, tmp_path):
     source.write_bytes(b"x" * 1024)
     with pytest.raises(StorageError, match="'adsvideo-gone' does not exist"):
         storage(s3_server, "adsvideo-gone").save_file("videos/2026/12/v.mp4", source)
+
+
+def test_a_presigned_url_is_reused_for_half_its_life(s3_server, s3_bucket):
+    # One URL per file for a while: the browser's cache can then serve a poster or video it already has.
+    store = storage(s3_server, s3_bucket)
+    store.save_bytes("posters/2026/12/p.webp", b"RIFF")
+    first = store.presigned_url("posters/2026/12/p.webp")
+    assert store.presigned_url("posters/2026/12/p.webp") == first
+    assert store.presigned_url("posters/2026/12/p.webp", method="HEAD") != first
+    assert store.presigned_url("posters/2026/12/p.webp", download_name="p.webp") != first
+    assert store.presigned_url("posters/2026/12/q.webp") != first

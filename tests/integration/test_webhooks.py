@@ -214,3 +214,32 @@ async def test_retries_go_through_the_redis_broker_with_their_delay(redis_worker
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     [row] = await wait_for(lambda: settled(endpoint.id), what="the delivery settled")
     assert (row.status, row.attempts, row.last_status_code) == ("succeeded", 2, 200)
+
+
+async def test_a_delivery_whose_message_was_lost_is_queued_again_by_the_reconciler(fast, client):
+    from datetime import UTC, datetime, timedelta
+
+    from app.videos.reconciler import reconcile
+
+    user = await make_user()
+    with webhook_receiver() as receiver:
+        endpoint = WebhookEndpoints(user=user.id, url=receiver.url, events="video.completed",
+                                    secret="whsec_" + "QUJD" * 8)
+        await endpoint.save()
+        # Written, but its message never reached the broker (a restart of the in-process one, say).
+        delivery_id = await dispatch._create(endpoint.id, "video.completed", {"id": 6})
+        await WebhookDeliveries.update({WebhookDeliveries.next_attempt_at: datetime.now(UTC) - timedelta(hours=1)}).where(
+            WebhookDeliveries.id == delivery_id)
+        fresh = await dispatch._create(endpoint.id, "video.completed", {"id": 7})  # not overdue: left alone
+        await reconcile()
+        [request] = receiver.wait_for(1)
+        assert json.loads(request.body)["data"] == {"id": 6}
+        assert await dispatch.requeue_overdue() == []  # claimed once
+
+    async def delivered():
+        row = await WebhookDeliveries.objects().where(WebhookDeliveries.id == delivery_id).first()
+        return row if row.status == "succeeded" else None
+
+    assert (await wait_for(delivered, what="the lost delivery delivered")).attempts == 1
+    untouched = await WebhookDeliveries.objects().where(WebhookDeliveries.id == fresh).first()
+    assert (untouched.status, untouched.attempts) == ("pending", 0)
