@@ -43,6 +43,7 @@ from app.showcase.api import ShowcaseApiController
 from app.showcase.pages import HomeController
 from app.videos import progress
 from app.videos.api import BatchesController, VideosController
+from app.web.allow import AllowHeaderMiddleware
 from app.web.auth import AuthMiddleware
 from app.web.cookie_guard import CookieGuardMiddleware
 from app.web.cors import ApiCORSMiddleware
@@ -251,7 +252,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost, so preflights and every /api/ answer (404s included) carry the CORS headers.
     application.asgi_handler = ApiCORSMiddleware(application.asgi_handler, settings.allowed_origins)
-    application.asgi_handler = CookieGuardMiddleware(application.asgi_handler)
+    application.asgi_handler = CookieGuardMiddleware(AllowHeaderMiddleware(application.asgi_handler, application))
     application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
     # Every response, errors and 404s included, carries the security headers (images and media may also
     # come from the object storage that media redirects to).

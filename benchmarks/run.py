@@ -3,6 +3,7 @@
     python -m benchmarks.run            # every component benchmark
     python -m benchmarks.run finishing  # ad finishing into four placements, on one core
     python -m benchmarks.run payments   # Stripe webhooks: first deliveries, redeliveries, one event x20 at once
+    python -m benchmarks.run loop       # /healthz latency while four 6000x6600 PNGs are validated
     python -m benchmarks.run outbound   # signed webhook deliveries and SMTP emails, on loopback
     python -m benchmarks.run storage    # S3 backend: large upload/download (speed, client memory), presigning
 
@@ -84,6 +85,10 @@ def bench_payments() -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.payments"], cwd=ROOT, check=True)
 
 
+def bench_event_loop() -> None:
+    subprocess.run([sys.executable, "-m", "benchmarks.event_loop"], cwd=ROOT, check=True)
+
+
 def bench_outbound() -> None:
     from benchmarks.outbound import bench_outbound as run
 
@@ -97,7 +102,7 @@ def bench_storage() -> None:
 
 
 BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments,
-           "outbound": bench_outbound, "storage": bench_storage}
+           "outbound": bench_outbound, "storage": bench_storage, "loop": bench_event_loop}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

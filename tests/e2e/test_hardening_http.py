@@ -3,12 +3,18 @@ no cookie on health checks, the bearer API or public cacheable files, and the sm
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import httpx
 import pytest
 import redis
 
+from app import db
+from app.accounts import tokens
+from app.config import get_settings
+from tests.billing_factories import make_user, make_video
+from tests.conftest import run_blocking
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.live_cluster import SHOWCASE_MP4
 from tests.e2e.sse import sign_in
@@ -26,6 +32,7 @@ def server(tmp_path_factory):
         tmp_path_factory.mktemp("hardening"),
         REDIS_URL=REDIS_URL,
         REDIS_CHANNEL_PREFIX=f"t{uuid.uuid4().hex[:8]}:",
+        MAX_OPEN_STREAMS_PER_USER="2",
     )
     yield live
     stop_server(live)
@@ -127,3 +134,56 @@ def test_the_sign_in_error_page_encodes_next_in_its_retry_link(server):
     assert r.status_code in (400, 409)
     assert '"><b>' not in r.text
     assert "/auth/login?next=/videos%3Fstatus%3Dfailed%26x%3D%22%3E%3Cb%3E" in r.text.replace("&amp;", "&")
+
+
+def test_open_live_streams_are_capped_per_user(server, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", server.env["DATABASE_URL"])
+    get_settings.cache_clear()
+    db.bind_engine(db.make_engine(server.env["DATABASE_URL"]))
+    user = run_blocking(make_user(plan="pro"))
+    video_id = run_blocking(make_video(user.id))
+    token = run_blocking(tokens.issue_pair(user.id)).access_token
+    get_settings.cache_clear()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{server.url}/api/v1/videos/{video_id}/events"
+    opened: list[httpx.Response] = []
+    clients = [httpx.Client(timeout=30) for _ in range(2)]
+    try:
+        for client in clients:
+            response = client.send(client.build_request("GET", url, headers=headers), stream=True)
+            assert response.status_code == 200
+            opened.append(response)
+        third = httpx.get(url, headers=headers, timeout=10)
+        assert third.status_code == 429 and third.json()["code"] == "too_many_streams"
+        assert int(third.headers["retry-after"]) > 0
+        opened.pop().close()
+        clients[1].close()
+        done = threading.Event()
+
+        def reopen() -> None:
+            with httpx.stream("GET", url, headers=headers, timeout=10) as again:
+                assert again.status_code == 200
+                done.set()
+
+        deadline = threading.Timer(15, done.set)
+        deadline.start()
+        for _ in range(50):  # the closed stream's place is given back as soon as the server notices
+            probe = threading.Thread(target=reopen, daemon=True)
+            probe.start()
+            probe.join(timeout=1)
+            if done.is_set():
+                break
+        deadline.cancel()
+        assert done.is_set()
+    finally:
+        for response in opened:
+            response.close()
+        for client in clients:
+            client.close()
+
+
+def test_options_lists_the_methods_of_the_route(server):
+    r = httpx.options(f"{server.url}/api/v1/videos/1")
+    assert r.status_code == 204
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "DELETE", "OPTIONS"}
+    assert "POST" not in r.headers["allow"]
