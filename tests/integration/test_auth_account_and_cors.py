@@ -133,6 +133,7 @@ def _production(**overrides) -> Settings:
         google_discovery_url=None,
         use_mock_sora=False,
         use_mock_runway=False,
+        use_mock_veo=False,
     )
     values.update(overrides)
     return Settings(**values)

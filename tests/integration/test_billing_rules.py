@@ -253,8 +253,10 @@ def test_plans_unlock_models_and_sizes():
     assert plans.allowed("basic", "gen4_turbo", "720x1280") == (True, "")
     ok, reason = plans.allowed("basic", "sora-2-pro", "1280x720")
     assert not ok and "Pro plan" in reason
-    ok, reason = plans.allowed("basic", "sora-2", "1792x1024")
+    ok, reason = plans.allowed("basic", "sora-2-pro", "1792x1024")
     assert not ok and "Pro plan" in reason
+    ok, reason = plans.allowed("pro", "sora-2", "1792x1024")  # only Sora 2 Pro makes the large sizes
+    assert not ok and "1792x1024" in reason
     assert plans.allowed("pro", "sora-2-pro", "1024x1792") == (True, "")
 
 
