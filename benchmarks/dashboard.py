@@ -72,7 +72,7 @@ async def seed_history(videos: int = 100_000, users: int = 2_000, seed: int = 7)
     if db.is_postgres(engine):
         import asyncpg
 
-        conn = await asyncpg.connect(engine.config["dsn"] if "dsn" in engine.config else None, **{
+        conn = await asyncpg.connect(engine.config.get("dsn", None), **{
             k: v for k, v in engine.config.items() if k != "dsn"})
         try:
             await conn.copy_records_to_table("users", records=user_rows, columns=user_columns)

@@ -122,7 +122,7 @@ class StorageBackend(ABC):
         """A long-lived URL for public media (showcase, trial images, avatars); None when the app serves it."""
         return None
 
-    def ping(self) -> None:
+    def ping(self) -> None:  # noqa: B027  (optional: backends that can be checked cheaply override it)
         """One cheap request: is the storage there and are we let in? StorageError if not (for readiness)."""
 
     @abstractmethod

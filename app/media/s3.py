@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from urllib.parse import quote, urlsplit
 
 import boto3
-from boto3.exceptions import S3UploadFailedError
 import httpx
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from app.config import get_settings
 from app.errors import ValidationFailed
+from app.media import storage
 from app.media.cpu import run_cpu
 from app.media.images import ValidatedImage, validate_image
-from app.media import storage
 from app.media.storage import media_url, new_key
 from app.tables import Uploads
 

@@ -9,9 +9,9 @@ import msgspec
 
 from app.config import get_settings
 from app.errors import NotFound, ValidationFailed
+from app.media import storage
 from app.media.cpu import run_cpu
 from app.media.images import validate_image
-from app.media import storage
 from app.media.storage import media_url, new_key
 from app.media.video_files import validate_mp4
 from app.showcase import home_cache

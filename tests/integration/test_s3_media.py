@@ -46,7 +46,7 @@ def bucket_keys(settings) -> list[str]:
 
 def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
-                  and not p.relative_to(root).parts[0] == "_emulators")
+                  and p.relative_to(root).parts[0] != "_emulators")
 
 
 async def test_uploads_and_videos_live_in_the_bucket_and_media_redirects_there(client, settings, tmp_path):
