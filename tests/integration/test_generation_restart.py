@@ -57,7 +57,7 @@ def _env(settings, emulator: str, **extra: str) -> dict[str, str]:
         OPENAI_BASE_URL=emulator,
         JOB_POLL_INTERVAL_SECONDS="0.05",
         JOB_RETRY_BACKOFF_SECONDS="0.05",
-        JOB_STALE_SECONDS="2",
+        JOB_STALE_SECONDS="6",  # above a submit's worst time on a loaded machine: the reconciler must not take over a live one
         RECONCILE_INTERVAL_SECONDS="0.3",
         **extra,
     )
