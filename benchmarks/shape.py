@@ -184,9 +184,10 @@ def nginx(root: Path, tmp: Path):
     if not Path(binary).exists():
         raise SystemExit("The media case needs nginx: apt-get install nginx")
     port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
-worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log;
+worker_processes 1; daemon off;{" user root;" if os.geteuid() == 0 else ""} pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log;
 events {{ worker_connections 1024; }}
 http {{
   access_log off; sendfile on; tcp_nopush on;
