@@ -120,6 +120,7 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
     """release, web and worker from the Procfile, on PostgreSQL and Redis."""
     import redis
 
+    tmp.mkdir(parents=True, exist_ok=True)
     database = f"adsvideo_bench_{uuid.uuid4().hex[:8]}"
     asyncio.run(_create_database(database))
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -145,6 +146,7 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
 @contextmanager
 def embedded(tmp: Path, emulator_url: str):
     """`python -m app serve`: SQLite and the in-process worker, as `make run` starts it."""
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = _base_env(tmp, emulator_url)
     env.update(DATABASE_URL=f"sqlite:///{tmp}/bench.db", PORT=str(port), HOST="127.0.0.1",
