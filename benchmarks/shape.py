@@ -120,6 +120,7 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
     """release, web and worker from the Procfile, on PostgreSQL and Redis."""
     import redis
 
+    tmp.mkdir(parents=True, exist_ok=True)
     database = f"adsvideo_bench_{uuid.uuid4().hex[:8]}"
     asyncio.run(_create_database(database))
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -145,6 +146,7 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
 @contextmanager
 def embedded(tmp: Path, emulator_url: str):
     """`python -m app serve`: SQLite and the in-process worker, as `make run` starts it."""
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = _base_env(tmp, emulator_url)
     env.update(DATABASE_URL=f"sqlite:///{tmp}/bench.db", PORT=str(port), HOST="127.0.0.1",
@@ -184,9 +186,10 @@ def nginx(root: Path, tmp: Path):
     if not Path(binary).exists():
         raise SystemExit("The media case needs nginx: apt-get install nginx")
     port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
-worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log;
+worker_processes 1; daemon off;{" user root;" if os.geteuid() == 0 else ""} pid {tmp}/nginx.pid; error_log {tmp}/nginx-error.log;
 events {{ worker_connections 1024; }}
 http {{
   access_log off; sendfile on; tcp_nopush on;

@@ -362,22 +362,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'shape':<11} {'case':<42} {'figure':>10} {'unit':<6} {'reference':>10}  {'ratio':>6}  goal")
     tmp = shape.tmpdir()
     with shape.emulator(tmp) as emulator_url, shape.bare_litestar(tmp) as bare:
-        with shape.production(tmp / "prod", emulator_url) as running:
-            bind(running)
-            if "public" in wanted:
-                case_public(running, bare, seconds)
-            if "signed_in" in wanted:
-                case_signed_in(running, bare, seconds)
-            if "media" in wanted:
-                case_media(running, tmp, seconds)
-            if "dispatch" in wanted:
-                case_dispatch(running, jobs)
-            if "fanout" in wanted:
-                case_fanout(running, watchers)
-            if "credits" in wanted:
-                case_credits(running, 50, 10, 3)
-            if "throughput" in wanted:
-                case_throughput(running, throughput_jobs)
+        production_cases = {"public", "signed_in", "media", "dispatch", "fanout", "credits", "throughput"}
+        if wanted & production_cases:
+            with shape.production(tmp / "prod", emulator_url) as running:
+                bind(running)
+                if "public" in wanted:
+                    case_public(running, bare, seconds)
+                if "signed_in" in wanted:
+                    case_signed_in(running, bare, seconds)
+                if "media" in wanted:
+                    case_media(running, tmp, seconds)
+                if "dispatch" in wanted:
+                    case_dispatch(running, jobs)
+                if "fanout" in wanted:
+                    case_fanout(running, watchers)
+                if "credits" in wanted:
+                    case_credits(running, 50, 10, 3)
+                if "throughput" in wanted:
+                    case_throughput(running, throughput_jobs)
         cores = os.cpu_count() or 1
         if "multiprocess" in wanted and cores > 1:
             with shape.production(tmp / "multi", emulator_url, web_concurrency=cores) as running:
