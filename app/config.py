@@ -53,7 +53,7 @@ class ConfigError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    """Every variable of DESIGN.md §3, with its default."""
+    """Every setting, with its default (each one is documented in `.env.example`)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 

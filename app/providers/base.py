@@ -1,4 +1,4 @@
-"""The interface every video provider implements (DESIGN.md §6), and the errors it raises."""
+"""The interface every video provider implements, and the errors it raises."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The generation pipeline (DESIGN.md §6): one video from `pending` to a stored MP4, or to a refunded failure.
+"""The generation pipeline (see app/videos/README.md): one video from `pending` to a stored MP4, or to a refunded failure.
 
 Seven steps, each a `video_events` row and a published progress event:
 1 queued (written when the video is made) · 2 preparing the reference image · 3 submitting ·
