@@ -67,13 +67,32 @@ def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
+    """SIGTERM to the process group, then SIGKILL to whatever of it is left (forked workers included):
+    a survivor would go on consuming the next run's Redis queue."""
+    try:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+@contextmanager
+def _serving(running: Running):
+    """`running` once its /healthz answers; its processes stopped afterwards, whatever happened."""
+    try:
+        wait_until_up(f"{running.base}/healthz")
+        yield running
+    finally:
+        for process in running.processes:
+            _stop(process)
 
 
 async def _create_database(name: str) -> None:
@@ -135,12 +154,8 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
     running.processes.append(_start(lines["web"].strip(), env, tmp / "web.log"))
     if worker:
         running.processes.append(_start(lines["worker"].strip(), env, tmp / "worker.log"))
-    try:
-        wait_until_up(f"{running.base}/healthz")
+    with _serving(running):
         yield running
-    finally:
-        for process in running.processes:
-            _stop(process)
 
 
 @contextmanager
@@ -155,12 +170,8 @@ def embedded(tmp: Path, emulator_url: str):
         subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     running = Running("embedded", f"http://127.0.0.1:{port}", env, tmp / "media")
     running.processes.append(_start(f"{shlex.quote(sys.executable)} -m app serve", env, tmp / "web.log"))
-    try:
-        wait_until_up(f"{running.base}/healthz")
+    with _serving(running):
         yield running
-    finally:
-        for process in running.processes:
-            _stop(process)
 
 
 @contextmanager
