@@ -248,12 +248,15 @@ class Photo:
     src: str
 
 
-async def more_photos(user_id: int, limit: int = 8) -> list[Photo]:
-    """The user's recent uploads, then the trial images: the choices for "several photos, one prompt"."""
-    recent = await Uploads.objects().where(Uploads.user == user_id).order_by(Uploads.id, ascending=False).limit(limit)
-    photos = [Photo(f"upload:{u.id}", f"Your photo {u.width}×{u.height}", media_url(u.storage_key) or "")
+async def more_photos(user_id: int, trials: list[TrialImages] | None = None, limit: int = 8) -> list[Photo]:
+    """The user's recent uploads, then the trial images (`trials` when the caller already has them): the
+    choices for "several photos, one prompt"."""
+    recent = await (Uploads.select(Uploads.id, Uploads.width, Uploads.height, Uploads.storage_key)
+                    .where(Uploads.user == user_id).order_by(Uploads.id, ascending=False).limit(limit))
+    photos = [Photo(f"upload:{u['id']}", f"Your photo {u['width']}×{u['height']}", media_url(u["storage_key"]) or "")
               for u in recent]
-    photos += [Photo(f"trial:{t.id}", t.title, t.image_url) for t in await trial_images()]
+    trials = await trial_images() if trials is None else trials
+    photos += [Photo(f"trial:{t.id}", t.title, t.image_url) for t in trials]
     return photos
 
 

@@ -29,12 +29,12 @@ async def authenticate_bearer(authorization: str | None) -> tuple[Any, Authentic
         claims = tokens.decode_access_token(token.strip())
     except tokens.InvalidToken as exc:
         return None, exc
+    user = await users_service.get_user_of_live_family(claims.user_id, claims.family)
+    if user is not None:
+        return user, None
     if not await tokens.family_is_active(claims.family):
         return None, tokens.InvalidToken("This session was signed out. Sign in again.", code="token_revoked")
-    user = await users_service.get_user(claims.user_id)
-    if user is None:
-        return None, tokens.InvalidToken("The account for this token no longer exists.")
-    return user, None
+    return None, tokens.InvalidToken("The account for this token no longer exists.")
 
 
 async def user_from_bearer(authorization: str | None) -> Any:
