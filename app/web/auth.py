@@ -57,7 +57,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth="session" if user else None)
 
 
-def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function in a worker thread, a hop on every request.
+async def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.scope["method"] == "OPTIONS":
         return  # OPTIONS only answers which methods exist (`Allow`); it reads nothing
     if connection.scope.get("user") is None:
@@ -67,8 +68,8 @@ def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise error if error is not None else AuthenticationRequired()
 
 
-def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    user_required(connection, _)
+async def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    await user_required(connection, _)
     if connection.scope["method"] == "OPTIONS":
         return
     if not connection.user.is_admin:
