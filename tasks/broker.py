@@ -19,6 +19,7 @@ from dramatiq.middleware import AsyncIO
 from app.config import get_settings
 from app.ops.setup import setup_process
 from app.videos import pipeline
+from tasks.db_pool import WorkerPool
 from tasks.job_context import JobContext
 from tasks.job_metrics import JobMetrics
 from tasks.reconciler import ReconcilerMiddleware
@@ -33,6 +34,7 @@ def build_broker(redis_url: str | None) -> Broker:
         broker = StubBroker(fail_fast_default=False)
         broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(WorkerPool())
     broker.add_middleware(ReconcilerMiddleware())
     broker.add_middleware(JobContext())
     settings = get_settings()

@@ -18,7 +18,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -175,6 +176,40 @@ async def _heartbeat(job: Job) -> None:
         raise Stop()
 
 
+def _beat_every() -> float:
+    """Seconds between heartbeats: well inside `job_stale_seconds`."""
+    return min(get_settings().job_stale_seconds / 3, 10.0)
+
+
+@asynccontextmanager
+async def _kept_alive(job: Job) -> AsyncIterator[None]:
+    """Heartbeat while a call that may outlast `job_stale_seconds` runs (a submit, a download), so the
+    reconciler never takes the job for dead and starts a second copy of it."""
+    done = asyncio.Event()
+
+    async def beat() -> None:
+        every = _beat_every()
+        while True:
+            try:
+                await asyncio.wait_for(done.wait(), every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await _heartbeat(job)
+            except Stop:
+                return  # the call's own outcome tells the run what to do
+            except Exception as exc:  # a database hiccup: the next beat may get through
+                log.warning("video %s: heartbeat failed: %s", job.video_id, exc)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        done.set()
+        await beating
+
+
 async def _spend_retry(job: Job) -> int | None:
     """Count one retry against the job's budget; None when the budget is spent."""
     rows = (
@@ -295,7 +330,7 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
     """Ask the provider until the job is done; record steps 4–5 as they happen; JobFailed if it failed."""
     settings = get_settings()
     deadline = (await _submitted_at(job)).timestamp() + settings.job_timeout_seconds
-    beat_every = min(settings.job_stale_seconds / 3, 10.0)
+    beat_every = _beat_every()
     last_beat = time.monotonic()
     while True:
         status = await _with_retries(job, "status", lambda: provider.status(job.provider_job_id))
@@ -366,15 +401,16 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     if not await _advance(job, "downloading", "Downloading the video and its poster.",
                           STEP_PROGRESS["downloading"], where=resumable):
         return  # another copy is downloading it
-    video_key = await _download(job, provider, "video", "videos", ".mp4")
-    try:
-        poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
-    except (JobFailed, PermanentProviderError) as exc:
-        log.warning("video %s: no poster (%s)", job.video_id, exc)
-        poster_key = None
-    except BaseException:
-        await _forget(video_key)
-        raise
+    async with _kept_alive(job):
+        video_key = await _download(job, provider, "video", "videos", ".mp4")
+        try:
+            poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
+        except (JobFailed, PermanentProviderError) as exc:
+            log.warning("video %s: no poster (%s)", job.video_id, exc)
+            poster_key = None
+        except BaseException:
+            await _forget(video_key)
+            raise
     message = "Your video is ready."
     async with Videos._meta.db.transaction():
         rows = (
@@ -431,7 +467,8 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
                                 reference_image=reference,
                                 reference_content_type="image/jpeg" if reference else None,
                                 audio=bool(job.audio))
-    job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
+    async with _kept_alive(job):
+        job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
     stored = await _advance(job, "waiting", f"{name} accepted the job; waiting in its queue.",
                             STEP_PROGRESS["waiting"], where=Videos.provider_job_id.is_null(),
                             extra={Videos.provider_job_id: job_id})
@@ -452,7 +489,7 @@ async def _wait_for_slot(job: Job) -> None:
         .order_by(VideoEvents.id, ascending=False)
         .first()
     )
-    if last and last["message"].startswith(message.split(":")[0]):
+    if last and last["message"].startswith(slots.WAITING):
         await Videos.update({Videos.updated_at: _now()}).where(_mine(job) & (Videos.step == "queued"))
         return
     async with Videos._meta.db.transaction():

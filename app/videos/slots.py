@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import time
 
+from piccolo.columns.combination import WhereRaw
+
 from app.config import get_settings
 from app.errors import AppError
 from app.tables import Users, Videos, VideoStatus
@@ -22,6 +24,8 @@ log = logging.getLogger("adsvideo.slots")
 
 VIDEO = "video"
 ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
+# How the event of a video refused a slot begins; only such videos are queued again when one frees.
+WAITING = "Waiting for a free slot"
 
 
 class TooManyJobs(AppError):
@@ -38,7 +42,7 @@ class TooManyJobs(AppError):
 
 def waiting_message(busy: int, cap: int) -> str:
     return (
-        f"Waiting for a free slot: {busy} of your videos are being made and your plan makes {cap} at a time."
+        f"{WAITING}: {busy} of your videos are being made and your plan makes {cap} at a time."
     )
 
 
@@ -84,7 +88,11 @@ async def release(kind: str, ref_id: int) -> None:
 
 
 async def wake_waiting(user_id: int) -> list[int]:
-    """Queue again as many of the user's waiting videos (oldest first) as they have free slots."""
+    """Queue again as many of the user's waiting videos (oldest first) as they have free slots.
+
+    Only videos whose last word is that refusal: a queued video never refused still has its message in
+    the queue, and sending it again would only make a worker look at it twice.
+    """
     free = await cap_for(user_id) - await in_flight(user_id)
     if free <= 0:
         return []
@@ -95,6 +103,8 @@ async def wake_waiting(user_id: int) -> list[int]:
             & Videos.status.is_in(ACTIVE)
             & (Videos.step == "queued")
             & Videos.provider_job_id.is_null()
+            & WhereRaw("(SELECT e.message FROM video_events e WHERE e.video_id = videos.id "
+                       "ORDER BY e.id DESC LIMIT 1) LIKE {}", f"{WAITING}%")
         )
         .order_by(Videos.id)
         .limit(free)
