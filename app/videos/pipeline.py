@@ -326,10 +326,12 @@ def _generating_value(status: JobStatus) -> int:
     return STEP_PROGRESS["generating"] + (status.progress * 70) // 100
 
 
-async def _poll(job: Job, provider: VideoProvider) -> None:
-    """Ask the provider until the job is done; record steps 4–5 as they happen; JobFailed if it failed."""
+async def _poll(job: Job, provider: VideoProvider, submitted_at: datetime | None = None) -> None:
+    """Ask the provider until the job is done; record steps 4–5 as they happen; JobFailed if it failed.
+
+    `submitted_at`: when this run submitted the job itself (otherwise it is read from the events)."""
     settings = get_settings()
-    deadline = (await _submitted_at(job)).timestamp() + settings.job_timeout_seconds
+    deadline = (submitted_at or await _submitted_at(job)).timestamp() + settings.job_timeout_seconds
     beat_every = _beat_every()
     last_beat = time.monotonic()
     while True:
@@ -530,6 +532,7 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
+        submitted_at = None
         if not job.provider_job_id:
             # The plan's cap on jobs in flight: without a free slot the video waits in our queue.
             if not await slots.acquire(job.user_id, slots.VIDEO, job.video_id):
@@ -537,7 +540,8 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
                 return
             if not await _start(job, row, provider, takeover):
                 return
-        await _poll(job, provider)
+            submitted_at = _now()
+        await _poll(job, provider, submitted_at)
         await _complete(job, provider, takeover)
     except Stop:
         log.info("video %s: stopped (finished, deleted or retried elsewhere)", video_id)

@@ -58,15 +58,21 @@ async def in_flight(user_id: int) -> int:
 
 async def acquire(user_id: int, kind: str, ref_id: int) -> bool:
     """Take a slot for job (kind, ref_id); False when the user's cap is reached. Idempotent per job."""
-    cap = await cap_for(user_id)
     async with Users._meta.db.transaction():
         # Writing the user's row first serialises concurrent takers of this user's slots: a row lock on
-        # PostgreSQL, the database write lock on SQLite.
-        await Users.raw("UPDATE users SET id = id WHERE id = {}", user_id)
-        held = await Users.raw("SELECT 1 AS held FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
-        if held:
+        # PostgreSQL, the database write lock on SQLite. It reads their plan on the way.
+        locked = await Users.raw("UPDATE users SET id = id WHERE id = {} RETURNING subscription_plan", user_id)
+        cap = get_settings().jobs_in_flight_cap(locked[0]["subscription_plan"] if locked else None)
+        rows = await Users.raw(
+            "SELECT COUNT(*) AS n, MAX(CASE WHEN kind = {} AND ref_id = {} THEN 1 ELSE 0 END) AS held "
+            "FROM job_slots WHERE user_id = {}",
+            kind,
+            ref_id,
+            user_id,
+        )
+        if rows and rows[0]["held"]:
             return True
-        if await in_flight(user_id) >= cap:
+        if (int(rows[0]["n"]) if rows else 0) >= cap:
             return False
         await Users.raw(
             "INSERT INTO job_slots (kind, ref_id, user_id, acquired_at) VALUES ({}, {}, {}, {})",
@@ -80,10 +86,9 @@ async def acquire(user_id: int, kind: str, ref_id: int) -> bool:
 
 async def release(kind: str, ref_id: int) -> None:
     """Give the slot of job (kind, ref_id) back (if it held one) and start the user's next waiting video."""
-    rows = await Users.raw("SELECT user_id FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
+    rows = await Users.raw("DELETE FROM job_slots WHERE kind = {} AND ref_id = {} RETURNING user_id", kind, ref_id)
     if not rows:
         return
-    await Users.raw("DELETE FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
     await wake_waiting(int(rows[0]["user_id"]))
 
 
