@@ -28,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.billing import charges
 from app.config import get_settings
+from app.db import is_postgres
 from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
@@ -143,10 +144,19 @@ async def _publish(job: Job, event_id: int, step: str, status: str, value: int, 
     })
 
 
-async def _advance(job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None) -> bool:
-    """Move the video to `step` and log it, if the row still matches; False when another copy got there first."""
+async def _advance(job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None,
+                   durable: bool = True) -> bool:
+    """Move the video to `step` and log it, if the row still matches; False when another copy got there first.
+
+    `durable=False` for a step that only shows progress: PostgreSQL acknowledges its commit without waiting
+    for the disk. Only a database crash can lose it, and that leaves the row at an earlier step, which a
+    resumed run moves on from (the later durable commit of this run writes it out anyway).
+    """
     condition = _mine(job) if where is None else _mine(job) & where
-    async with Videos._meta.db.transaction():
+    engine = Videos._meta.db
+    async with engine.transaction():
+        if not durable and is_postgres(engine):
+            await engine.run_ddl("SET LOCAL synchronous_commit = off")
         rows = (
             await Videos.update({Videos.step: step, Videos.progress: value,
                                  Videos.status: VideoStatus.processing.value, **(extra or {})})
@@ -342,7 +352,8 @@ async def _poll(job: Job, provider: VideoProvider, submitted_at: datetime | None
             value = _generating_value(status) if status.state == "in_progress" else 90
             shown = status.progress if status.state == "in_progress" else 100
             await _advance(job, "generating", f"Generating the video: {shown}%.", value,
-                           where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value))
+                           where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value),
+                           durable=False)
         if status.state == "completed":
             return
         if time.time() > deadline:
@@ -401,7 +412,7 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     dead = Videos.id == job.video_id if takeover else Videos.updated_at < _stale_cutoff()
     resumable = Videos.step.is_in(["waiting", "generating"]) | ((Videos.step == "downloading") & dead)
     if not await _advance(job, "downloading", "Downloading the video and its poster.",
-                          STEP_PROGRESS["downloading"], where=resumable):
+                          STEP_PROGRESS["downloading"], where=resumable, durable=False):
         return  # another copy is downloading it
     async with _kept_alive(job):
         video_key = await _download(job, provider, "video", "videos", ".mp4")
@@ -455,7 +466,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     # A queued video is free to start; one left half-started is taken over only when its run died.
     free = Videos.id == job.video_id if takeover else (Videos.step == "queued") | (Videos.updated_at < _stale_cutoff())
     claimable = Videos.provider_job_id.is_null() & free
-    if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable):
+    if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable, durable=False):
         return False
     reference = None
     source = await _reference_source(job, row)
@@ -463,7 +474,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
         reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
     if not await _advance(job, "submitting", f"Sending the job to {name}.", STEP_PROGRESS["submitting"],
-                          where=Videos.step == "preparing"):
+                          where=Videos.step == "preparing", durable=False):
         raise Stop()
     request = GenerationRequest(model=job.model, prompt=job.prompt, seconds=job.duration, size=job.resolution,
                                 reference_image=reference,
