@@ -12,27 +12,29 @@ import time
 
 import dramatiq
 from dramatiq import Broker, Worker
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from app.config import get_settings
 from app.ops.setup import setup_process
 from app.videos import pipeline
+from tasks.db_pool import WorkerPool
 from tasks.job_context import JobContext
 from tasks.job_metrics import JobMetrics
 from tasks.reconciler import ReconcilerMiddleware
+from tasks.waking_broker import WakingRedisBroker
 
 
 def build_broker(redis_url: str | None) -> Broker:
-    """RedisBroker for `redis_url`, else the in-process StubBroker; both run async actors."""
+    """A Redis broker for `redis_url`, else the in-process StubBroker; both run async actors."""
     if redis_url:
         # Retries and TimeLimit are in Dramatiq's default middleware; AsyncIO runs `async def` actors.
-        broker: Broker = RedisBroker(url=redis_url, heartbeat_timeout=30_000)
+        broker: Broker = WakingRedisBroker(url=redis_url, heartbeat_timeout=30_000)
     else:
         broker = StubBroker(fail_fast_default=False)
         broker.emit_after("process_boot")
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(WorkerPool())
     broker.add_middleware(ReconcilerMiddleware())
     broker.add_middleware(JobContext())
     settings = get_settings()
@@ -107,7 +109,9 @@ def _has_broker() -> bool:
 
 def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
     """The in-process worker of the embedded default; it starts and stops with the web app."""
-    worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    # Its threads notice a stop request within one poll: a short poll makes the app's shutdown (a reload,
+    # Ctrl-C) prompt, at the cost of a few idle wake-ups a second.
+    worker = Worker(broker, worker_threads=threads, worker_timeout=20)
     worker.start()
     return worker
 

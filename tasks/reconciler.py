@@ -1,4 +1,5 @@
-"""Runs the reconciler every `reconcile_interval_seconds` inside each worker (the CLI's and the embedded one)."""
+"""Runs the reconciler every `reconcile_interval_seconds` inside each worker (the CLI's and the embedded one),
+on the loop that runs the actors (where a worker process keeps its database pool)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import threading
 
 import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
 
 from app.config import get_settings
 
@@ -38,7 +40,11 @@ class ReconcilerMiddleware(dramatiq.Middleware):
 
         while not stop.is_set():
             try:
-                asyncio.run(reconcile())
+                loop_thread = get_event_loop_thread()
+                if loop_thread is not None:
+                    loop_thread.run_coroutine(reconcile())
+                else:
+                    asyncio.run(reconcile())
             except Exception as exc:  # a database hiccup must not end the loop
                 log.warning("reconciler pass failed: %s", exc)
             stop.wait(get_settings().reconcile_interval_seconds)

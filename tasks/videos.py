@@ -6,6 +6,7 @@ import logging
 
 import dramatiq
 
+from app.providers import openai_videos, runway, veo  # noqa: F401  (loaded at start, not in a worker's first job)
 from app.videos import pipeline
 
 log = logging.getLogger("adsvideo.generation")

@@ -5,9 +5,11 @@ The SDK's own retries are off (`max_retries=0`): the generation job's retry poli
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -149,6 +151,13 @@ def _job_status(video: Any) -> JobStatus:
     return JobStatus(state=video.status, progress=max(0, min(100, progress)))
 
 
+# One SDK client per event loop (its connection pool belongs to the loop: the worker and the web app have
+# their own) and per key, address, timeout and headers.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, openai.AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class OpenAIVideosProvider(VideoProvider):
     name = "openai"
 
@@ -179,16 +188,17 @@ class OpenAIVideosProvider(VideoProvider):
 
     @asynccontextmanager
     async def _client(self, timeout: float | None = None):
-        """A client per call: the worker and the web app run on different event loops."""
+        """This event loop's client for these settings (kept: a fresh one per call cost a TLS context and a connection)."""
         if not self.available:
             raise PermanentProviderError(self.reason or "OpenAI is not configured",
                                          user_message="This model is not available right now.")
-        client = openai.AsyncOpenAI(api_key=self.api_key or "missing", base_url=self.base_url, max_retries=0,
-                                    timeout=timeout or self.timeout, default_headers=self.default_headers)
-        try:
-            yield client
-        finally:
-            await client.close()
+        timeout = timeout or self.timeout
+        key = (self.api_key, self.base_url, timeout, tuple(sorted((self.default_headers or {}).items())))
+        per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+        if key not in per_loop:
+            per_loop[key] = openai.AsyncOpenAI(api_key=self.api_key or "missing", base_url=self.base_url,
+                                               max_retries=0, timeout=timeout, default_headers=self.default_headers)
+        yield per_loop[key]
 
     async def _run(self, call: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
         try:

@@ -18,7 +18,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -27,6 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.billing import charges
 from app.config import get_settings
+from app.db import is_postgres
 from app.errors import AppError
 from app.finishing import jobs as finishing_jobs
 from app.media import cpu, storage
@@ -142,10 +144,19 @@ async def _publish(job: Job, event_id: int, step: str, status: str, value: int, 
     })
 
 
-async def _advance(job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None) -> bool:
-    """Move the video to `step` and log it, if the row still matches; False when another copy got there first."""
+async def _advance(job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None,
+                   durable: bool = True) -> bool:
+    """Move the video to `step` and log it, if the row still matches; False when another copy got there first.
+
+    `durable=False` for a step that only shows progress: PostgreSQL acknowledges its commit without waiting
+    for the disk. Only a database crash can lose it, and that leaves the row at an earlier step, which a
+    resumed run moves on from (the later durable commit of this run writes it out anyway).
+    """
     condition = _mine(job) if where is None else _mine(job) & where
-    async with Videos._meta.db.transaction():
+    engine = Videos._meta.db
+    async with engine.transaction():
+        if not durable and is_postgres(engine):
+            await engine.run_ddl("SET LOCAL synchronous_commit = off")
         rows = (
             await Videos.update({Videos.step: step, Videos.progress: value,
                                  Videos.status: VideoStatus.processing.value, **(extra or {})})
@@ -173,6 +184,40 @@ async def _heartbeat(job: Job) -> None:
     rows = await Videos.update({Videos.updated_at: _now()}).where(_mine(job)).returning(Videos.id)
     if not rows:
         raise Stop()
+
+
+def _beat_every() -> float:
+    """Seconds between heartbeats: well inside `job_stale_seconds`."""
+    return min(get_settings().job_stale_seconds / 3, 10.0)
+
+
+@asynccontextmanager
+async def _kept_alive(job: Job) -> AsyncIterator[None]:
+    """Heartbeat while a call that may outlast `job_stale_seconds` runs (a submit, a download), so the
+    reconciler never takes the job for dead and starts a second copy of it."""
+    done = asyncio.Event()
+
+    async def beat() -> None:
+        every = _beat_every()
+        while True:
+            try:
+                await asyncio.wait_for(done.wait(), every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await _heartbeat(job)
+            except Stop:
+                return  # the call's own outcome tells the run what to do
+            except Exception as exc:  # a database hiccup: the next beat may get through
+                log.warning("video %s: heartbeat failed: %s", job.video_id, exc)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        done.set()
+        await beating
 
 
 async def _spend_retry(job: Job) -> int | None:
@@ -291,11 +336,13 @@ def _generating_value(status: JobStatus) -> int:
     return STEP_PROGRESS["generating"] + (status.progress * 70) // 100
 
 
-async def _poll(job: Job, provider: VideoProvider) -> None:
-    """Ask the provider until the job is done; record steps 4–5 as they happen; JobFailed if it failed."""
+async def _poll(job: Job, provider: VideoProvider, submitted_at: datetime | None = None) -> None:
+    """Ask the provider until the job is done; record steps 4–5 as they happen; JobFailed if it failed.
+
+    `submitted_at`: when this run submitted the job itself (otherwise it is read from the events)."""
     settings = get_settings()
-    deadline = (await _submitted_at(job)).timestamp() + settings.job_timeout_seconds
-    beat_every = min(settings.job_stale_seconds / 3, 10.0)
+    deadline = (submitted_at or await _submitted_at(job)).timestamp() + settings.job_timeout_seconds
+    beat_every = _beat_every()
     last_beat = time.monotonic()
     while True:
         status = await _with_retries(job, "status", lambda: provider.status(job.provider_job_id))
@@ -305,7 +352,8 @@ async def _poll(job: Job, provider: VideoProvider) -> None:
             value = _generating_value(status) if status.state == "in_progress" else 90
             shown = status.progress if status.state == "in_progress" else 100
             await _advance(job, "generating", f"Generating the video: {shown}%.", value,
-                           where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value))
+                           where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value),
+                           durable=False)
         if status.state == "completed":
             return
         if time.time() > deadline:
@@ -364,17 +412,18 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     dead = Videos.id == job.video_id if takeover else Videos.updated_at < _stale_cutoff()
     resumable = Videos.step.is_in(["waiting", "generating"]) | ((Videos.step == "downloading") & dead)
     if not await _advance(job, "downloading", "Downloading the video and its poster.",
-                          STEP_PROGRESS["downloading"], where=resumable):
+                          STEP_PROGRESS["downloading"], where=resumable, durable=False):
         return  # another copy is downloading it
-    video_key = await _download(job, provider, "video", "videos", ".mp4")
-    try:
-        poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
-    except (JobFailed, PermanentProviderError) as exc:
-        log.warning("video %s: no poster (%s)", job.video_id, exc)
-        poster_key = None
-    except BaseException:
-        await _forget(video_key)
-        raise
+    async with _kept_alive(job):
+        video_key = await _download(job, provider, "video", "videos", ".mp4")
+        try:
+            poster_key: str | None = await _download(job, provider, "thumbnail", "posters", ".webp")
+        except (JobFailed, PermanentProviderError) as exc:
+            log.warning("video %s: no poster (%s)", job.video_id, exc)
+            poster_key = None
+        except BaseException:
+            await _forget(video_key)
+            raise
     message = "Your video is ready."
     async with Videos._meta.db.transaction():
         rows = (
@@ -417,7 +466,7 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     # A queued video is free to start; one left half-started is taken over only when its run died.
     free = Videos.id == job.video_id if takeover else (Videos.step == "queued") | (Videos.updated_at < _stale_cutoff())
     claimable = Videos.provider_job_id.is_null() & free
-    if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable):
+    if not await _advance(job, "preparing", message, STEP_PROGRESS["preparing"], where=claimable, durable=False):
         return False
     reference = None
     source = await _reference_source(job, row)
@@ -425,13 +474,14 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
         reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
     if not await _advance(job, "submitting", f"Sending the job to {name}.", STEP_PROGRESS["submitting"],
-                          where=Videos.step == "preparing"):
+                          where=Videos.step == "preparing", durable=False):
         raise Stop()
     request = GenerationRequest(model=job.model, prompt=job.prompt, seconds=job.duration, size=job.resolution,
                                 reference_image=reference,
                                 reference_content_type="image/jpeg" if reference else None,
                                 audio=bool(job.audio))
-    job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
+    async with _kept_alive(job):
+        job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
     stored = await _advance(job, "waiting", f"{name} accepted the job; waiting in its queue.",
                             STEP_PROGRESS["waiting"], where=Videos.provider_job_id.is_null(),
                             extra={Videos.provider_job_id: job_id})
@@ -452,7 +502,7 @@ async def _wait_for_slot(job: Job) -> None:
         .order_by(VideoEvents.id, ascending=False)
         .first()
     )
-    if last and last["message"].startswith(message.split(":")[0]):
+    if last and last["message"].startswith(slots.WAITING):
         await Videos.update({Videos.updated_at: _now()}).where(_mine(job) & (Videos.step == "queued"))
         return
     async with Videos._meta.db.transaction():
@@ -493,6 +543,7 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
             provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)
         except AppError as exc:
             raise JobFailed(exc.detail) from None
+        submitted_at = None
         if not job.provider_job_id:
             # The plan's cap on jobs in flight: without a free slot the video waits in our queue.
             if not await slots.acquire(job.user_id, slots.VIDEO, job.video_id):
@@ -500,7 +551,8 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
                 return
             if not await _start(job, row, provider, takeover):
                 return
-        await _poll(job, provider)
+            submitted_at = _now()
+        await _poll(job, provider, submitted_at)
         await _complete(job, provider, takeover)
     except Stop:
         log.info("video %s: stopped (finished, deleted or retried elsewhere)", video_id)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import time
 
+from piccolo.columns.combination import WhereRaw
+
 from app.config import get_settings
 from app.errors import AppError
 from app.tables import Users, Videos, VideoStatus
@@ -22,6 +24,8 @@ log = logging.getLogger("adsvideo.slots")
 
 VIDEO = "video"
 ACTIVE = [VideoStatus.pending.value, VideoStatus.processing.value]
+# How the event of a video refused a slot begins; only such videos are queued again when one frees.
+WAITING = "Waiting for a free slot"
 
 
 class TooManyJobs(AppError):
@@ -38,7 +42,7 @@ class TooManyJobs(AppError):
 
 def waiting_message(busy: int, cap: int) -> str:
     return (
-        f"Waiting for a free slot: {busy} of your videos are being made and your plan makes {cap} at a time."
+        f"{WAITING}: {busy} of your videos are being made and your plan makes {cap} at a time."
     )
 
 
@@ -54,15 +58,21 @@ async def in_flight(user_id: int) -> int:
 
 async def acquire(user_id: int, kind: str, ref_id: int) -> bool:
     """Take a slot for job (kind, ref_id); False when the user's cap is reached. Idempotent per job."""
-    cap = await cap_for(user_id)
     async with Users._meta.db.transaction():
         # Writing the user's row first serialises concurrent takers of this user's slots: a row lock on
-        # PostgreSQL, the database write lock on SQLite.
-        await Users.raw("UPDATE users SET id = id WHERE id = {}", user_id)
-        held = await Users.raw("SELECT 1 AS held FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
-        if held:
+        # PostgreSQL, the database write lock on SQLite. It reads their plan on the way.
+        locked = await Users.raw("UPDATE users SET id = id WHERE id = {} RETURNING subscription_plan", user_id)
+        cap = get_settings().jobs_in_flight_cap(locked[0]["subscription_plan"] if locked else None)
+        rows = await Users.raw(
+            "SELECT COUNT(*) AS n, MAX(CASE WHEN kind = {} AND ref_id = {} THEN 1 ELSE 0 END) AS held "
+            "FROM job_slots WHERE user_id = {}",
+            kind,
+            ref_id,
+            user_id,
+        )
+        if rows and rows[0]["held"]:
             return True
-        if await in_flight(user_id) >= cap:
+        if (int(rows[0]["n"]) if rows else 0) >= cap:
             return False
         await Users.raw(
             "INSERT INTO job_slots (kind, ref_id, user_id, acquired_at) VALUES ({}, {}, {}, {})",
@@ -76,15 +86,18 @@ async def acquire(user_id: int, kind: str, ref_id: int) -> bool:
 
 async def release(kind: str, ref_id: int) -> None:
     """Give the slot of job (kind, ref_id) back (if it held one) and start the user's next waiting video."""
-    rows = await Users.raw("SELECT user_id FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
+    rows = await Users.raw("DELETE FROM job_slots WHERE kind = {} AND ref_id = {} RETURNING user_id", kind, ref_id)
     if not rows:
         return
-    await Users.raw("DELETE FROM job_slots WHERE kind = {} AND ref_id = {}", kind, ref_id)
     await wake_waiting(int(rows[0]["user_id"]))
 
 
 async def wake_waiting(user_id: int) -> list[int]:
-    """Queue again as many of the user's waiting videos (oldest first) as they have free slots."""
+    """Queue again as many of the user's waiting videos (oldest first) as they have free slots.
+
+    Only videos whose last word is that refusal: a queued video never refused still has its message in
+    the queue, and sending it again would only make a worker look at it twice.
+    """
     free = await cap_for(user_id) - await in_flight(user_id)
     if free <= 0:
         return []
@@ -95,6 +108,8 @@ async def wake_waiting(user_id: int) -> list[int]:
             & Videos.status.is_in(ACTIVE)
             & (Videos.step == "queued")
             & Videos.provider_job_id.is_null()
+            & WhereRaw("(SELECT e.message FROM video_events e WHERE e.video_id = videos.id "
+                       "ORDER BY e.id DESC LIMIT 1) LIKE {}", f"{WAITING}%")
         )
         .order_by(Videos.id)
         .limit(free)

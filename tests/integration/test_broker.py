@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import dramatiq
@@ -57,3 +59,40 @@ def test_redis_broker_runs_the_actor(monkeypatch):
         get_settings.cache_clear()
     assert token in RECEIVED
     assert redis.Redis.from_url(REDIS_URL).get(f"adsvideo:ping:{token}") == b"1"
+
+
+
+@pytest.mark.redis
+def test_an_idle_redis_consumer_takes_a_new_message_without_waiting_out_its_poll():
+    """A consumer idle for long (Dramatiq's own back-off would now sleep out the whole minute-long poll)
+    still takes a message sent now: the send wakes it."""
+    require("redis")
+    broker = broker_module.configure(REDIS_URL)
+    name = f"wake_{uuid.uuid4().hex[:8]}"
+
+    @dramatiq.actor(broker=broker, actor_name=name, queue_name=name)
+    def wake(token: str) -> None:
+        RECEIVED.add(token)
+
+    consumer = broker.consume(name, prefetch=1, timeout=60_000)
+    consumer.misses = 30  # as after a long idle spell
+    taken = []
+
+    def take() -> None:
+        for message in consumer:
+            if message is not None:
+                taken.append(message)
+                return
+
+    thread = threading.Thread(target=take, daemon=True)
+    token = uuid.uuid4().hex
+    try:
+        thread.start()
+        time.sleep(0.5)  # let it start waiting
+        wake.send(token)
+        thread.join(timeout=10)
+        assert taken and taken[0].args == (token,), "the message waited for the next poll"
+        consumer.ack(taken[0])
+    finally:
+        consumer.close()
+        broker_module.configure(None)

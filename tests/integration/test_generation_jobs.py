@@ -236,6 +236,24 @@ async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, set
     assert distinct_steps(await steps_of(video.id)) == STEPS
 
 
+async def test_a_submit_slower_than_the_stale_limit_is_not_taken_for_dead(jobs, settings, openai_emulator,
+                                                                         monkeypatch):
+    """The provider takes longer to accept the job than JOB_STALE_SECONDS while the reconciler keeps
+    looking: the run is still alive, so nobody prepares or submits the video a second time."""
+    monkeypatch.setenv("JOB_STALE_SECONDS", "1")
+    get_settings.cache_clear()
+    user, headers = await api_user()
+    prompt = unique_prompt("Lipstick on a marble table [fault:slow]")  # the create call answers after 3 s
+    video_id = (await _generate(jobs, headers, prompt)).json()["id"]
+    video = await wait_for_final(video_id)
+    assert video.status == "completed", video.error_message
+    steps = await steps_of(video_id)
+    for step in ("preparing", "submitting", "waiting", "completed"):
+        assert steps.count(step) == 1, steps
+    assert len(provider_jobs(openai_emulator, prompt)) == 1
+    assert await ledger_of(video_id) == [("generation", -100, 1)]
+
+
 async def test_the_reconciler_leaves_fresh_and_finished_jobs_alone(job_env, settings, monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(videos_service, "enqueue", lambda video_id, **kw: sent.append(video_id))
