@@ -107,7 +107,9 @@ def _has_broker() -> bool:
 
 def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
     """The in-process worker of the embedded default; it starts and stops with the web app."""
-    worker = Worker(broker, worker_threads=threads, worker_timeout=100)
+    # Its threads notice a stop request within one poll: a short poll makes the app's shutdown (a reload,
+    # Ctrl-C) prompt, at the cost of a few idle wake-ups a second.
+    worker = Worker(broker, worker_threads=threads, worker_timeout=20)
     worker.start()
     return worker
 

@@ -1,7 +1,8 @@
 """The API against its own OpenAPI document, with schemathesis: no 5xx, every response as documented.
 
 Runs twice against a real server (uvicorn, SQLite, emulators): unauthenticated, then as a Pro user with
-a bearer token. `python -m tests.api_contract [--max-examples N]`; exits non-zero on any failure.
+a bearer token. With Redis at hand the server is a web process without a worker, as on a PaaS before the
+worker starts: thousands of fuzzed generates are queued, not rendered (the answers are what is checked). `python -m tests.api_contract [--max-examples N]`; exits non-zero on any failure.
 `.ci/run` runs it.
 """
 
@@ -17,7 +18,9 @@ import tempfile
 from pathlib import Path
 
 from tests.e2e.conftest import start_server, stop_server
+from tests.services import reachable
 
+REDIS_URL = os.environ.get("CONTRACT_REDIS_URL", "redis://127.0.0.1:6379/13")
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 PRO_EMAIL = "contract-pro@example.com"
 
@@ -72,6 +75,7 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=30)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="adsvideo-contract-"))
+    queue = {"REDIS_URL": REDIS_URL, "REDIS_CHANNEL_PREFIX": "contract:"} if reachable(REDIS_URL) else {}
     server = start_server(
         tmp,
         MOCK_GENERATION_SECONDS="0",
@@ -82,6 +86,7 @@ def main() -> int:
         RATE_LIMIT_VALIDATE="0/minute",
         RATE_LIMIT_GENERATE="0/minute",
         MAX_QUEUED_JOBS_PER_USER="100000",
+        **queue,
     )
     try:
         for name, value in server.env.items():
@@ -98,6 +103,10 @@ def main() -> int:
         return 1 if anonymous or pro else 0
     finally:
         stop_server(server)
+        if queue:
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).flushdb()
         if os.environ.get("KEEP_CONTRACT_TMP") is None:
             shutil.rmtree(tmp, ignore_errors=True)
 

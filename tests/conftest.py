@@ -68,8 +68,20 @@ def run_blocking(coro) -> object:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: the quick feedback first, and Playwright's loop never precedes async tests."""
+    """Browser tests last: the quick feedback first, and Playwright's loop never precedes async tests.
+
+    The PostgreSQL pass (TEST_DATABASE=postgres) keeps only the tests whose database it changes: a test
+    without a database, or one that names its backends itself, already ran the same way in the SQLite pass.
+    """
+    if os.environ.get("TEST_DATABASE") == "postgres":
+        config.hook.pytest_deselected(items=[item for item in items if not _uses_the_default_database(item)])
+        items[:] = [item for item in items if _uses_the_default_database(item)]
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
+def _uses_the_default_database(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return "database_url" in item.fixturenames and not (callspec and "database_url" in callspec.params)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -16,7 +16,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil
 IN_CI = bool(os.environ.get("CI"))
 
 
-def _reachable(url: str) -> bool:
+def reachable(url: str) -> bool:
     parts = urlsplit(url)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=1):
@@ -28,8 +28,8 @@ def _reachable(url: str) -> bool:
 def require(service: str) -> None:
     """Skip (developer machine) or fail (CI) when `service` is not available."""
     available = {
-        "postgres": lambda: _reachable(POSTGRES_URL),
-        "redis": lambda: _reachable(REDIS_URL),
+        "postgres": lambda: reachable(POSTGRES_URL),
+        "redis": lambda: reachable(REDIS_URL),
         "chromium": lambda: CHROMIUM is not None,
     }[service]()
     if available:

@@ -12,6 +12,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -53,9 +54,14 @@ class AccessClaims:
 
 
 def _key() -> OctKey:
+    return _imported_key(get_settings().jwt_secret_key)
+
+
+@lru_cache(maxsize=4)
+def _imported_key(secret: str) -> OctKey:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # joserfc warns on short development keys; production enforces length
-        return OctKey.import_key(get_settings().jwt_secret_key.encode())
+        return OctKey.import_key(secret.encode())
 
 
 def _now() -> datetime:

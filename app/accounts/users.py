@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -17,8 +18,23 @@ NAME_MAX = 80
 AVATAR_URL_MAX = 1024
 
 
+# Every signed-in request loads its user: the statement is written once, not built per request.
+_SELECT_USER = f"SELECT {', '.join(c._meta.db_column_name for c in Users._meta.columns)} FROM users WHERE id = {{}}"
+_LIVE_FAMILY = (" AND EXISTS (SELECT 1 FROM refresh_tokens WHERE family = {} AND revoked_at IS NULL"
+                " AND expires_at > {})")
+
+
+def _one_user(rows: list[dict]) -> Users | None:
+    return Users(**rows[0], _exists_in_db=True) if rows else None
+
+
 async def get_user(user_id: int) -> Users | None:
-    return await Users.objects().where(Users.id == user_id).first()
+    return _one_user(await Users.raw(_SELECT_USER, user_id))
+
+
+async def get_user_of_live_family(user_id: int, family: str) -> Users | None:
+    """The user, only while the token family `family` still has a live refresh token (one query)."""
+    return _one_user(await Users.raw(_SELECT_USER + _LIVE_FAMILY, user_id, family, datetime.now(UTC)))
 
 
 async def get_user_by_email(email: str) -> Users | None:

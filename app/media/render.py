@@ -8,7 +8,9 @@ import colorsys
 import hashlib
 import io
 import math
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -93,7 +95,8 @@ def _pan_zoom(image: Image.Image, width: int, height: int, progress: float, moti
     cw, ch = width / zoom, height / zoom
     left = (width - cw) * across(progress)
     top = (height - ch) * down(progress)
-    return image.resize((width, height), Image.BICUBIC, box=(left, top, left + cw, top + ch))
+    # Bilinear: at these gentle magnifications (≤ 1.18×) it looks the same as bicubic and costs a third less.
+    return image.resize((width, height), Image.BILINEAR, box=(left, top, left + cw, top + ch))
 
 
 def _font(height: int) -> ImageFont.ImageFont:
@@ -162,6 +165,37 @@ def _tone_frames(seconds: int, caption: str):
         pts += count
 
 
+# Rendering is deterministic, so a process keeps its latest clips and answers the same request again from
+# memory (the seed on every run, an emulator asked for the same prompt twice), within this many bytes.
+MEMO_BYTES = 64 * 1024 * 1024
+_memo: OrderedDict[tuple, tuple[bytes, RenderedClip]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_key(image: Image.Image | None, **options) -> tuple:
+    picture = None if image is None else (image.mode, image.size, hashlib.blake2b(image.tobytes()).digest())
+    return picture, tuple(sorted(options.items()))
+
+
+def _size(data: bytes, clip: RenderedClip) -> int:
+    return len(data) + sum(len(frame.getbands()) * frame.width * frame.height for frame in clip.keyframes)
+
+
+def _remember(key: tuple, data: bytes, clip: RenderedClip) -> None:
+    with _memo_lock:
+        _memo[key] = (data, clip)
+        while sum(_size(*entry) for entry in _memo.values()) > MEMO_BYTES and len(_memo) > 1:
+            _memo.popitem(last=False)
+
+
+def _recall(key: tuple) -> tuple[bytes, RenderedClip] | None:
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+        return found
+
+
 def render_clip(
     out: str | Path | BinaryIO,
     *,
@@ -180,6 +214,36 @@ def render_clip(
 
     CPU-bound: call it from a worker thread (`anyio.to_thread.run_sync`) inside async code.
     """
+    key = _memo_key(image, width=width, height=height, seconds=seconds, caption=caption, fps=fps,
+                    keyframe_count=keyframe_count, audio=audio, motion=motion)
+    found = _recall(key)
+    if found is None:
+        buffer = io.BytesIO()
+        clip = _render(buffer, width=width, height=height, seconds=seconds, caption=caption, image=image, fps=fps,
+                       keyframe_count=keyframe_count, audio=audio, motion=motion)
+        found = (buffer.getvalue(), clip)
+        _remember(key, *found)
+    data, clip = found
+    if isinstance(out, (str, Path)):
+        Path(out).write_bytes(data)
+    else:
+        out.write(data)
+    return replace(clip, keyframes=[frame.copy() for frame in clip.keyframes])
+
+
+def _render(
+    out: BinaryIO,
+    *,
+    width: int,
+    height: int,
+    seconds: int,
+    caption: str = "",
+    image: Image.Image | None = None,
+    fps: int = DEFAULT_FPS,
+    keyframe_count: int = 5,
+    audio: bool = False,
+    motion: str = "push",
+) -> RenderedClip:
     if width % 2 or height % 2:
         raise ValueError("H.264 needs even dimensions")
     if motion not in MOTIONS:
@@ -190,15 +254,15 @@ def render_clip(
     total = seconds * fps
     wanted = {min(total - 1, round(i * (total - 1) / max(1, keyframe_count - 1))) for i in range(keyframe_count)}
     result = RenderedClip(width=width, height=height, seconds=seconds, fps=fps)
-    target = str(out) if isinstance(out, Path) else out
-    with av.open(target, mode="w", format="mp4") as container:
+    with av.open(out, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "26", "movflags": "+faststart"}
         sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(total):
             progress = i / max(1, total - 1)
-            frame_img = _pan_zoom(base, width, height, progress, motion) if base is not None else _scene(world, width, height, i / fps)
+            frame_img = (_pan_zoom(base, width, height, progress, motion) if base is not None
+                         else _scene(world, width, height, i / fps))
             if band is not None:
                 frame_img.paste(band[0], band[1], band[0])
             if i in wanted:

@@ -8,6 +8,7 @@ progress stream can render the same partials outside a request.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from app.errors import NotFound
@@ -41,11 +42,25 @@ STATUS_LABELS = {
 }
 
 
+# What a listed video carries: the library's cards and the API's `VideoOut`, nothing more.
+LISTED_COLUMNS = (
+    Videos.id, Videos.prompt, Videos.model, Videos.provider, Videos.status, Videos.step, Videos.progress,
+    Videos.duration, Videos.resolution, Videos.reference_image_url, Videos.video_url, Videos.poster_url,
+    Videos.poster_key, Videos.error_message, Videos.credits_charged, Videos.attempts, Videos.created_at,
+    Videos.updated_at, Videos.completed_at, Videos.audio, Videos.group_id, Videos.batch_id,
+)
+_LISTED_SQL = ", ".join(column._meta.db_column_name for column in LISTED_COLUMNS)
+
+
+class ListedVideo(SimpleNamespace):
+    """One row of a listing: read-only, with the attributes of `LISTED_COLUMNS`."""
+
+
 @dataclass(frozen=True)
 class VideoPage:
     """One page of a user's videos, newest first (the library page and the API alike)."""
 
-    items: list[Videos]
+    items: list[ListedVideo]
     total: int
     page: int
     per_page: int
@@ -68,6 +83,28 @@ def normalise_filter(status: str | None) -> str:
     return status if status in FILTERS else "all"
 
 
+async def _page_rows(user_id: int, statuses: tuple[str, ...] | None, page: int, per_page: int) -> list[dict]:
+    """A page of rows, each with the whole filter's count in `total_count`: one query for both."""
+    # Written out once rather than built per request: this runs on every library page and API listing.
+    condition = "user_id = {}"
+    args: list[Any] = [user_id]
+    if statuses:
+        condition += f" AND status IN ({', '.join('{}' for _ in statuses)})"
+        args += statuses
+    return await Videos.raw(
+        f"SELECT {_LISTED_SQL}, COUNT(*) OVER () AS total_count FROM videos WHERE {condition}"
+        " ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+        *args, per_page, (page - 1) * per_page,
+    )
+
+
+async def _count(user_id: int, statuses: tuple[str, ...] | None) -> int:
+    condition = Videos.user == user_id
+    if statuses:
+        condition &= Videos.status.is_in(list(statuses))
+    return await Videos.count().where(condition)
+
+
 async def list_videos(
     user_id: int, status: str | None = None, page: int = 1, per_page: int = PER_PAGE, *, clamp: bool = True
 ) -> VideoPage:
@@ -79,21 +116,19 @@ async def list_videos(
         statuses = (status,)
     else:
         status, statuses = "all", None
-    condition = Videos.user == user_id
-    if statuses:
-        condition &= Videos.status.is_in(list(statuses))
-    total = await Videos.count().where(condition)
-    if clamp:
-        page = min(max(1, page), max(1, -(-total // per_page)))
-    items = (
-        await Videos.objects()
-        .where(condition)
-        .order_by(Videos.created_at, ascending=False)
-        .order_by(Videos.id, ascending=False)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return VideoPage(items=list(items), total=total, page=page, per_page=per_page, status=status)
+    page = max(1, page) if clamp else page
+    rows = await _page_rows(user_id, statuses, page, per_page)
+    if rows:
+        total = rows[0]["total_count"]
+    else:  # an empty page: past the end (or no videos at all) says nothing about the count
+        total = await _count(user_id, statuses) if page > 1 else 0
+        last = max(1, -(-total // per_page))
+        if clamp and page > last:
+            page = last
+            rows = await _page_rows(user_id, statuses, page, per_page)
+            total = rows[0]["total_count"] if rows else await _count(user_id, statuses)
+    items = [ListedVideo(**{k: v for k, v in row.items() if k != "total_count"}) for row in rows]
+    return VideoPage(items=items, total=total, page=page, per_page=per_page, status=status)
 
 
 async def find_video(user_id: int | None, video_id: int) -> Videos | None:

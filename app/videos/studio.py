@@ -4,6 +4,7 @@ quote (price, balance after, what blocks generating and how to fix it), and pref
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.billing import charges, model_catalogue, plans
 from app.billing.ledger import InsufficientCreditsException
@@ -230,12 +231,10 @@ async def prefill(user: Users, from_video: int | None, trial_image: int | None) 
     return Selection(trial_image_id=trial_image)
 
 
-async def trial_images() -> list[TrialImages]:
-    return list(
-        await TrialImages.objects()
-        .where(TrialImages.is_active == True)
-        .order_by(TrialImages.order)
-        .order_by(TrialImages.id)
+async def trial_images() -> list[dict[str, Any]]:
+    """The active trial images (`id`, `title`, `image_url`), in the admin's order."""
+    return await TrialImages.raw(
+        'SELECT id, title, image_url FROM trial_images WHERE is_active = {} ORDER BY "order", id', True
     )
 
 
@@ -248,12 +247,17 @@ class Photo:
     src: str
 
 
-async def more_photos(user_id: int, limit: int = 8) -> list[Photo]:
-    """The user's recent uploads, then the trial images: the choices for "several photos, one prompt"."""
-    recent = await Uploads.objects().where(Uploads.user == user_id).order_by(Uploads.id, ascending=False).limit(limit)
-    photos = [Photo(f"upload:{u.id}", f"Your photo {u.width}×{u.height}", media_url(u.storage_key) or "")
+async def more_photos(user_id: int, trials: list[dict[str, Any]] | None = None, limit: int = 8) -> list[Photo]:
+    """The user's recent uploads, then the trial images (`trials` when the caller already has them): the
+    choices for "several photos, one prompt"."""
+    recent = await Uploads.raw(
+        "SELECT id, width, height, storage_key FROM uploads WHERE user_id = {} ORDER BY id DESC LIMIT {}",
+        user_id, limit,
+    )
+    photos = [Photo(f"upload:{u['id']}", f"Your photo {u['width']}×{u['height']}", media_url(u["storage_key"]) or "")
               for u in recent]
-    photos += [Photo(f"trial:{t.id}", t.title, t.image_url) for t in await trial_images()]
+    trials = await trial_images() if trials is None else trials
+    photos += [Photo(f"trial:{t['id']}", t["title"], t["image_url"]) for t in trials]
     return photos
 
 

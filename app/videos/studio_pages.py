@@ -27,14 +27,15 @@ async def _form_context(request: Request, selection: studio.Selection, *, error:
         await uploads.info_for_user(user.id, selection.upload_id, settings.selection.size)
         if selection.upload_id else None
     )
+    trials = await studio.trial_images()
     return {
         "settings": settings,
         "selection": settings.selection,
         "quote": settings.quote,
         "upload": upload,
         "upload_error": None,
-        "trial_images": await studio.trial_images(),
-        "more_photos": await studio.more_photos(user.id),
+        "trial_images": trials,
+        "more_photos": await studio.more_photos(user.id, trials),
         "prompt_max": studio.PROMPT_MAX,
         "max_upload_mb": get_settings().max_upload_mb,
         "idempotency_key": uuid.uuid4().hex,

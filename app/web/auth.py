@@ -29,12 +29,12 @@ async def authenticate_bearer(authorization: str | None) -> tuple[Any, Authentic
         claims = tokens.decode_access_token(token.strip())
     except tokens.InvalidToken as exc:
         return None, exc
+    user = await users_service.get_user_of_live_family(claims.user_id, claims.family)
+    if user is not None:
+        return user, None
     if not await tokens.family_is_active(claims.family):
         return None, tokens.InvalidToken("This session was signed out. Sign in again.", code="token_revoked")
-    user = await users_service.get_user(claims.user_id)
-    if user is None:
-        return None, tokens.InvalidToken("The account for this token no longer exists.")
-    return user, None
+    return None, tokens.InvalidToken("The account for this token no longer exists.")
 
 
 async def user_from_bearer(authorization: str | None) -> Any:
@@ -57,7 +57,8 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth="session" if user else None)
 
 
-def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function in a worker thread, a hop on every request.
+async def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if connection.scope["method"] == "OPTIONS":
         return  # OPTIONS only answers which methods exist (`Allow`); it reads nothing
     if connection.scope.get("user") is None:
@@ -67,8 +68,8 @@ def user_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise error if error is not None else AuthenticationRequired()
 
 
-def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    user_required(connection, _)
+async def admin_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    await user_required(connection, _)
     if connection.scope["method"] == "OPTIONS":
         return
     if not connection.user.is_admin:

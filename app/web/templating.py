@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from app.config import ROOT
+from app.config import ROOT, get_settings
 from app.tables import ACTIVE_STATUSES, FINISHED_STATUSES
 from app.videos import naming
 
@@ -71,10 +71,30 @@ def _app_for(context: Any) -> Litestar:
         raise RuntimeError("url_for outside a request needs an app: call use_routes(app) first") from None
 
 
+# Reversed paths, kept in the app's state: a page asks for the same few dozen on every render, and an
+# app's routes never change.
+_REVERSED = "reversed_paths"
+_REVERSED_MAX = 4096
+
+
+def _reverse(app: Litestar, route_name: str, path_parameters: dict[str, Any]) -> str:
+    paths: dict[tuple, str] = app.state.setdefault(_REVERSED, {})
+    try:
+        key = (route_name, *sorted(path_parameters.items()))
+        return paths[key]
+    except TypeError:  # an unhashable parameter: nothing to remember it by
+        return app.route_reverse(route_name, **path_parameters)
+    except KeyError:
+        if len(paths) >= _REVERSED_MAX:
+            paths.clear()
+        path = paths[key] = app.route_reverse(route_name, **path_parameters)
+        return path
+
+
 @pass_context
 def url_for(context: Any, route_name: str, /, **path_parameters: Any) -> str:
     """The path of the route named `route_name` (`area:action`), inside a request or not."""
-    return _app_for(context).route_reverse(route_name, **path_parameters)
+    return _reverse(_app_for(context), route_name, path_parameters)
 
 
 @lru_cache(maxsize=256)
@@ -86,7 +106,7 @@ def _digest(path: str) -> str:
 @pass_context
 def static_url(context: Any, path: str) -> str:
     """The static file's URL with `?v=<content hash>`: cached long, because a change changes the URL."""
-    return f"{_app_for(context).route_reverse('static', file_path=path)}?v={_digest(path)}"
+    return f"{_reverse(_app_for(context), 'static', {'file_path': path})}?v={_digest(path)}"
 
 
 @lru_cache
@@ -97,6 +117,8 @@ def jinja_env() -> Environment:
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template file's mtime on each render is for editing templates live (DEBUG) only.
+        auto_reload=get_settings().debug,
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed

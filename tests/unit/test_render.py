@@ -85,3 +85,13 @@ def test_cover_crops_to_exactly_the_size_and_honours_exif_rotation() -> None:
     assert upright.size == (200, 300)
     left, right = upright.getpixel((20, 150)), upright.getpixel((180, 150))
     assert left[2] > 150 and right[0] > 150, "rotated upright: blue (was bottom) on the left, red on the right"
+
+
+def test_the_same_clip_asked_twice_is_the_same_file_and_a_new_caption_is_a_new_one():
+    first, clip = render_clip_bytes(width=320, height=180, seconds=1, caption="Same request")
+    clip.keyframes[0].paste((255, 0, 0), (0, 0, 320, 180))  # a caller drawing on its poster changes nothing later
+    again, clip_again = render_clip_bytes(width=320, height=180, seconds=1, caption="Same request")
+    other, _ = render_clip_bytes(width=320, height=180, seconds=1, caption="Another request")
+    assert again == first
+    assert clip_again.keyframes[0].getpixel((0, 0)) != (255, 0, 0)
+    assert other != first and probe(other)["width"] == 320
