@@ -70,6 +70,11 @@ class LazySessionBackend(ServerSideSessionBackend):
         if state.get(_DOWN):
             return
         loaded_id, loaded_data = state.get(_LOADED) or (None, None)
+        if scope_session is Empty or not scope_session:
+            if not loaded_id:
+                return
+        elif loaded_id and not state.get(_ROTATE) and self.serialize_data(scope_session, scope) == loaded_data:
+            return  # unchanged: the common case, decided before anything else is prepared
         store = self.config.get_store_from_app(scope["app"])
         headers = MutableScopeHeaders.from_message(message)
         cookie_params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
@@ -83,8 +88,6 @@ class LazySessionBackend(ServerSideSessionBackend):
                     )
                 return
             data = self.serialize_data(scope_session, scope)
-            if loaded_id and not state.get(_ROTATE) and data == loaded_data:
-                return  # unchanged
             session_id = loaded_id if loaded_id and not state.get(_ROTATE) else self.generate_session_id()
             await self.set(session_id=session_id, data=data, store=store)
         except STORE_ERRORS as exc:

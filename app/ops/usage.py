@@ -302,24 +302,25 @@ class UserUsage:
 async def user_usage(user_id: int, now: datetime | None = None) -> UserUsage:
     now = now or datetime.now(UTC)
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # One round trip for both figures: the videos by model and status, then the credits by reason.
     rows = await _rows(
-        "SELECT model, status, COUNT(*) AS n FROM videos WHERE user_id = {} AND created_at >= {}"
-        " GROUP BY model, status",
-        user_id, start,
+        "SELECT 'video' AS kind, model, status, COUNT(*) AS n FROM videos WHERE user_id = {} AND created_at >= {}"
+        " GROUP BY model, status"
+        " UNION ALL SELECT 'credits', reason, NULL, SUM(delta) FROM credit_transactions"
+        " WHERE user_id = {} AND created_at >= {} AND reason IN ('generation', 'refund') GROUP BY reason",
+        user_id, start, user_id, start,
     )
     models: dict[str, dict[str, Any]] = {}
+    sums: dict[str, int] = {}
     for r in rows:
+        if r["kind"] == "credits":
+            sums[r["model"]] = int(r["n"] or 0)
+            continue
         entry = models.setdefault(r["model"], {"model": r["model"], "completed": 0, "failed": 0, "in_flight": 0,
                                                "total": 0})
         kind = r["status"] if r["status"] in FINISHED else "in_flight"
         entry[kind] += int(r["n"])
         entry["total"] += int(r["n"])
-    credit_rows = await _rows(
-        "SELECT reason, SUM(delta) AS total FROM credit_transactions"
-        " WHERE user_id = {} AND created_at >= {} AND reason IN ('generation', 'refund') GROUP BY reason",
-        user_id, start,
-    )
-    sums = {r["reason"]: int(r["total"] or 0) for r in credit_rows}
     return UserUsage(
         month_start=start.date(),
         by_model=sorted(models.values(), key=lambda m: (-m["total"], m["model"])),

@@ -6,7 +6,6 @@ visitor's cookie for everybody).
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIELESS_PREFIXES = ("/healthz", "/readyz", "/api/", "/static/", "/media/public/")
@@ -24,10 +23,16 @@ class CookieGuardMiddleware:
 
         async def send_without_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                shared = "public" in (headers.get("cache-control") or "").lower()
-                if (path_says_none or shared) and "set-cookie" in headers:
-                    del headers["set-cookie"]
+                headers = message.get("headers") or ()
+                names = [name.lower() for name, _ in headers]
+                if b"set-cookie" in names and (path_says_none or _shared(headers, names)):
+                    message["headers"] = [h for h, name in zip(headers, names, strict=True) if name != b"set-cookie"]
             await send(message)
 
         await self.app(scope, receive, send_without_cookies)
+
+
+def _shared(headers, names: list[bytes]) -> bool:
+    """`Cache-Control: public`: a shared cache may keep the response."""
+    return any(name == b"cache-control" and b"public" in value.lower()
+               for (_, value), name in zip(headers, names, strict=True))

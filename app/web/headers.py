@@ -9,7 +9,8 @@ change single directives through its `opt`, e.g. an embeddable player:
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
+from functools import lru_cache
+
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP_OPT = "csp"
@@ -48,6 +49,20 @@ def _route_overrides(scope: Scope) -> dict[str, str] | None:
     return opt.get(CSP_OPT)
 
 
+@lru_cache(maxsize=64)
+def _headers_for(overrides: tuple[tuple[str, str], ...], media_origins: tuple[str, ...],
+                 production: bool) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """(the CSP value, the other headers) for a route's overrides: the same few on every response."""
+    directives = dict(overrides)
+    others = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+    if directives.get("frame-ancestors", "'none'") == "'none'":
+        others.append((b"x-frame-options", b"DENY"))
+    others.append((b"cross-origin-opener-policy", b"same-origin"))
+    if production:
+        others.append((b"strict-transport-security", HSTS.encode()))
+    return policy(directives, media_origins).encode(), others
+
+
 class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, Referrer-Policy, frame protection and (in production) HSTS to every response."""
 
@@ -63,17 +78,18 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                overrides = _route_overrides(scope) or {}
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = policy(overrides, self.media_origins)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-                if overrides.get("frame-ancestors", "'none'") == "'none'":
-                    headers["X-Frame-Options"] = "DENY"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if self.production:
-                    headers["Strict-Transport-Security"] = HSTS
+                overrides = tuple(sorted((_route_overrides(scope) or {}).items()))
+                csp, others = _headers_for(overrides, self.media_origins, self.production)
+                replaced = {name for name, _ in others}
+                kept, has_csp = [], False
+                for name, value in message.get("headers") or ():
+                    lowered = name.lower()
+                    has_csp = has_csp or lowered == b"content-security-policy"
+                    if lowered not in replaced:
+                        kept.append((name, value))
+                if not has_csp:
+                    kept.append((b"content-security-policy", csp))
+                message["headers"] = [*kept, *others]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
