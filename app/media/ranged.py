@@ -7,6 +7,7 @@ body, since uvicorn has no sendfile and every thread hop and ASGI message costs 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -83,6 +84,7 @@ def _read_slice(stored: StoredFile, first: int, length: int) -> bytes:
 
 
 async def _stream(stored: StoredFile, first: int, last: int) -> AsyncIterator[bytes]:
+    # anyio's thread calls run to the end even when the client goes away, so `fd` is closed only after its last read.
     fd = await anyio.to_thread.run_sync(os.open, stored.path, os.O_RDONLY)
     try:
         while first <= last:
@@ -131,6 +133,6 @@ async def serve_file(request: Request, stored: StoredFile, *, cache_control: str
     if request.method == "HEAD" or length == 0:
         return Response(content=b"", status_code=status, headers=headers, media_type=stored.content_type)
     if length <= WHOLE:
-        body = await anyio.to_thread.run_sync(_read_slice, stored, first, length)
+        body = await asyncio.to_thread(_read_slice, stored, first, length)
         return Response(content=body, status_code=status, headers=headers, media_type=stored.content_type)
     return Stream(_stream(stored, first, last), status_code=status, headers=headers, media_type=stored.content_type)
