@@ -26,7 +26,7 @@ run: seed
 	$(BIN)/python -m app serve
 
 worker: install
-	$(BIN)/python -m app worker --processes 1 --threads 4
+	$(BIN)/python -m app worker --processes 1 --threads 32
 
 test: install
 	$(BIN)/python -m pytest

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import dramatiq
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -63,10 +64,10 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        import tasks  # noqa: F401  (declares every actor)
-        from tasks.broker import ensure, start_embedded_worker
+        import tasks  # noqa: F401  (declares every actor on the process's broker)
+        from tasks.broker import start_embedded_worker
 
-        broker = ensure(settings.redis_url)
+        broker = dramatiq.get_broker()
         engine = db.current_engine()
         embedded = not settings.redis_url
         # A connection pool belongs to one event loop. The embedded worker runs actors on a loop of

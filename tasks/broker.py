@@ -1,7 +1,6 @@
 """The Dramatiq broker: Redis when REDIS_URL is set, otherwise in-process with a worker inside the web app.
 
-Import this module before any actor module: actors bind to the broker current at declaration,
-and `configure()` re-binds the already declared ones when tests switch brokers.
+Import this module before any actor module: actors bind to the broker current at declaration.
 """
 
 from __future__ import annotations
@@ -78,35 +77,6 @@ class HandBackOnShutdown(dramatiq.Middleware):
         pipeline.draining.set()
 
 
-_current_url: str | None = None
-
-
-def ensure(redis_url: str | None) -> Broker:
-    """The current broker if it already serves `redis_url`, else a fresh one."""
-    if _has_broker() and redis_url == _current_url:
-        return dramatiq.get_broker()
-    return configure(redis_url)
-
-
-def configure(redis_url: str | None) -> Broker:
-    """Make a fresh broker current and move every declared actor onto it."""
-    global _current_url
-    _current_url = redis_url
-    previous = dramatiq.get_broker() if _has_broker() else None
-    broker = build_broker(redis_url)
-    dramatiq.set_broker(broker)
-    if previous is not None:
-        for name in previous.get_declared_actors():
-            actor = previous.get_actor(name)
-            actor.broker = broker
-            broker.declare_actor(actor)
-    return broker
-
-
-def _has_broker() -> bool:
-    return dramatiq.broker.global_broker is not None
-
-
 def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
     """The in-process worker of the embedded default; it starts and stops with the web app."""
     # Its threads notice a stop request within one poll: a short poll makes the app's shutdown (a reload,
@@ -119,4 +89,4 @@ def start_embedded_worker(broker: Broker, threads: int = 2) -> Worker:
 # A `dramatiq tasks` worker process starts here: logs and error tracking first (the Sentry
 # integration hooks into the broker's constructor).
 setup_process(get_settings())
-ensure(get_settings().redis_url)
+dramatiq.set_broker(build_broker(get_settings().redis_url))

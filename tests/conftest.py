@@ -183,7 +183,9 @@ def app(settings):
     """The app for these settings, built once per distinct configuration: the database and the media
     folder are looked up per request, so tests that differ only in those share one app."""
     from app.asgi import create_app
+    from tests.brokers import use_broker
 
+    use_broker(settings.redis_url)
     db.enable_wal(settings.database_url)
     key = settings.model_dump_json(exclude={"database_url", "media_root"})
     if key not in _APPS:

@@ -22,7 +22,7 @@ class PublicMediaController(Controller):
     @route("/{key:path}", http_method=["GET", "HEAD"], name="media:public")
     async def public_media(self, request: Request, key: FromPath[str]) -> Response:
         """Showcase videos, posters and trial images: anyone may fetch them."""
-        return answer(request, "public/" + key.lstrip("/"), public=True)
+        return await answer(request, "public/" + key.lstrip("/"), public=True)
 
 
 class OwnerMediaController(Controller):
@@ -46,4 +46,4 @@ class OwnerMediaController(Controller):
         if download:
             # `?download=<name>` names the saved file (the page passes one made from the prompt).
             name = download if SAFE_FILE_NAME.fullmatch(download) else f"adsvideo-{owned.key.rsplit('/', 1)[-1]}"
-        return answer(request, owned.key, public=False, content_type=owned.content_type, download_name=name)
+        return await answer(request, owned.key, public=False, content_type=owned.content_type, download_name=name)

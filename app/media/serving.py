@@ -20,7 +20,7 @@ PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
 
 
-def answer(request: Request, key: str, *, public: bool, content_type: str | None = None,
+async def answer(request: Request, key: str, *, public: bool, content_type: str | None = None,
            download_name: str | None = None, cache_control: str | None = None) -> Response:
     """The file at `key` (already checked: public, or one the caller may have), or 404.
 
@@ -31,20 +31,20 @@ def answer(request: Request, key: str, *, public: bool, content_type: str | None
     try:
         if store.name == "local":
             cache = cache_control or (PUBLIC_CACHE if public else PRIVATE_CACHE)
-            return _from_disk(request, store.stat(key), cache_control=cache, content_type=content_type,
+            return await _from_disk(request, store.stat(key), cache_control=cache, content_type=content_type,
                               download_name=download_name)
         return _redirect(request, store, key, public=public, download_name=download_name)
     except InvalidKey:
         raise NotFound("No such file.") from None
 
 
-def _from_disk(request: Request, stored: StoredFile | None, *, cache_control: str, content_type: str | None,
+async def _from_disk(request: Request, stored: StoredFile | None, *, cache_control: str, content_type: str | None,
                download_name: str | None) -> Response:
     if stored is None:
         raise NotFound("No such file.")
     if content_type:
         stored = replace(stored, content_type=content_type)
-    response = serve_file(request, stored, cache_control=cache_control)
+    response = await serve_file(request, stored, cache_control=cache_control)
     if download_name:
         response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
         response.headers["Cache-Control"] = "private, no-store"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
 from app.config import Settings, get_settings
 from app.media.backend import (
@@ -55,15 +56,17 @@ class LocalStorage(StorageBackend):
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
+        self._inside = os.path.join(str(self.root), "")  # what every file path under the root starts with
 
     def __repr__(self) -> str:
         return f"<LocalStorage {self.root}>"
 
     def path(self, key: str) -> Path:
-        path = (self.root / check_key(key)).resolve()
-        if self.root not in path.parents:
+        # String operations, not pathlib's: every media request resolves its key, and this is a third of the cost.
+        path = os.path.realpath(os.path.join(self._inside, check_key(key)))
+        if not path.startswith(self._inside):
             raise InvalidKey(key)
-        return path
+        return Path(path)
 
     def _temp_beside(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +99,7 @@ class LocalStorage(StorageBackend):
             st = path.stat()
         except (InvalidKey, OSError):
             return None
-        if not path.is_file():
+        if not S_ISREG(st.st_mode):
             return None
         modified = datetime.fromtimestamp(st.st_mtime, UTC)
         return StoredFile(key=key, path=path, size=st.st_size, modified=modified, content_type=content_type_for(key))

@@ -58,19 +58,19 @@ class SharePagesController(Controller):
 
     @route("/{token:str}/video.mp4", http_method=["GET", "HEAD"], name="share:video")
     async def video(self, request: Request, token: FromPath[str]) -> Response:
-        return self._file(request, await links.by_token(token), "video")
+        return await self._file(request, await links.by_token(token), "video")
 
     @route("/{token:str}/poster", http_method=["GET", "HEAD"], name="share:poster")
     async def poster(self, request: Request, token: FromPath[str]) -> Response:
-        return self._file(request, await links.by_token(token), "poster")
+        return await self._file(request, await links.by_token(token), "poster")
 
     @staticmethod
-    def _file(request: Request, shared: links.Shared, which: str) -> Response:
+    async def _file(request: Request, shared: links.Shared, which: str) -> Response:
         key = links.shared_key(shared, which)
         if key is None:
             raise NotFound("No such file.")
         # Like the owner's media: from this disk, or a redirect to a short-lived URL in the bucket.
-        response = answer(request, key, public=False, cache_control=PUBLIC_MEDIA_CACHE)
+        response = await answer(request, key, public=False, cache_control=PUBLIC_MEDIA_CACHE)
         response.headers["X-Robots-Tag"] = "noindex"
         # Players on other sites (embeds, chat unfurls) fetch these cross-origin.
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

@@ -55,8 +55,12 @@ class Subscription:
 
     async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
         """The next event, or None when `timeout` seconds pass without one."""
+        if not self.queue.empty():
+            return self.queue.get_nowait()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            # A timeout scope, not wait_for: no task per wait, which a thousand idle streams would each pay.
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -90,8 +94,9 @@ class Hub:
     def dispatch(self, channel: str, payload: dict[str, Any]) -> None:
         with self._lock:
             targets = list(self._subscribers.get(channel, ()))
+        loop = _running_loop()
         for sub in targets:
-            _deliver(sub, payload)
+            _deliver(sub, payload, loop)
 
     def resync_all(self) -> None:
         self._to_all(RESYNC)
@@ -104,11 +109,22 @@ class Hub:
     def _to_all(self, payload: dict[str, Any]) -> None:
         with self._lock:
             targets = {sub for subs in self._subscribers.values() for sub in subs}
+        loop = _running_loop()
         for sub in targets:
-            _deliver(sub, payload)
+            _deliver(sub, payload, loop)
 
 
-def _deliver(sub: Subscription, payload: dict[str, Any]) -> None:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _deliver(sub: Subscription, payload: dict[str, Any], loop: asyncio.AbstractEventLoop | None = None) -> None:
+    if sub.loop is loop:  # the relay's own loop: no cross-thread wake-up per subscriber
+        sub.queue.put_nowait(payload)
+        return
     try:
         sub.loop.call_soon_threadsafe(sub.queue.put_nowait, payload)
     except RuntimeError:  # the subscriber's loop has closed; it is going away
@@ -124,7 +140,7 @@ async def subscribe(channels: Iterable[str]) -> AsyncIterator[Subscription]:
     sub = Subscription(channels)
     hub.add(sub)
     if hub.closing:
-        _deliver(sub, CLOSING)
+        _deliver(sub, CLOSING, sub.loop)
     try:
         yield sub
     finally:

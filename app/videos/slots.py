@@ -17,6 +17,7 @@ import time
 from piccolo.columns.combination import WhereRaw
 
 from app.config import get_settings
+from app.db import is_postgres
 from app.errors import AppError
 from app.tables import Users, Videos, VideoStatus
 
@@ -58,7 +59,12 @@ async def in_flight(user_id: int) -> int:
 
 async def acquire(user_id: int, kind: str, ref_id: int) -> bool:
     """Take a slot for job (kind, ref_id); False when the user's cap is reached. Idempotent per job."""
-    async with Users._meta.db.transaction():
+    engine = Users._meta.db
+    async with engine.transaction():
+        if is_postgres(engine):
+            # No wait for the disk: only a database crash could lose this slot, along with the steps after
+            # it (the run's next durable commit writes it out), and the job then starts again from the queue.
+            await engine.run_ddl("SET LOCAL synchronous_commit = off")
         # Writing the user's row first serialises concurrent takers of this user's slots: a row lock on
         # PostgreSQL, the database write lock on SQLite. It reads their plan on the way.
         locked = await Users.raw("UPDATE users SET id = id WHERE id = {} RETURNING subscription_plan", user_id)

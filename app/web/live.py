@@ -45,6 +45,16 @@ def _bell(update: Update) -> str:
     return render("partials/notifications/_bell.html", unread=update.unread, oob=True)
 
 
+class _EncodedOnce(ServerSentEventMessage):
+    """A message every watcher of a step is sent: encoded for the first, the same bytes for the rest."""
+
+    def encode(self) -> bytes:
+        encoded = self.__dict__.get("_encoded")
+        if encoded is None:
+            encoded = self.__dict__["_encoded"] = super().encode()
+        return encoded
+
+
 def _keepalive() -> ServerSentEventMessage:
     # data=None: a bare comment; an empty data line would fire a `message` event in the browser.
     return ServerSentEventMessage(comment="keep-alive", data=None)
@@ -52,7 +62,7 @@ def _keepalive() -> ServerSentEventMessage:
 
 # The same step rendered once for every watcher of a video in this process, keyed by what it shows (and
 # the ten-second window, so the log's "n seconds ago" never goes stale).
-_rendered: dict[tuple, str] = {}
+_rendered: dict[tuple, ServerSentEventMessage] = {}
 
 
 def html_message(update: Update) -> ServerSentEventMessage:
@@ -62,13 +72,13 @@ def html_message(update: Update) -> ServerSentEventMessage:
     video = update.video
     key = (update.kind, video.id, update.event_id, video.status, video.step, video.progress, update.refund,
            update.credits, update.unread, video.video_key, video.poster_key, int(time.monotonic() // 10))
-    data = _rendered.get(key)
-    if data is None:
-        data = _render_html(update)
+    message = _rendered.get(key)
+    if message is None:
+        message = _EncodedOnce(data=_render_html(update), event=update.kind, id=update.event_id, retry=RETRY_MS)
         if len(_rendered) > 1024:
             _rendered.clear()
-        _rendered[key] = data
-    return ServerSentEventMessage(data=data, event=update.kind, id=update.event_id, retry=RETRY_MS)
+        _rendered[key] = message
+    return message
 
 
 def _render_html(update: Update) -> str:
@@ -105,10 +115,25 @@ def json_data(update: Update) -> dict[str, Any]:
     }
 
 
+# Streams of one video share the snapshot read for a step (app.videos.live), so their updates hold the very
+# same row and event objects: by identity, one JSON message serves them all. The entry keeps those objects
+# alive, so an id cannot be reused by a different row while it is cached.
+_encoded_json: dict[tuple, tuple[Any, Any, ServerSentEventMessage]] = {}
+
+
 def json_message(update: Update) -> ServerSentEventMessage:
     if update.kind == "keepalive":
         return _keepalive()
-    return ServerSentEventMessage(data=json.dumps(json_data(update)), event=update.kind, id=update.event_id, retry=RETRY_MS)
+    video, event = update.video, update.event
+    key = (update.kind, update.event_id, update.refund, id(video), id(event))
+    cached = _encoded_json.get(key)
+    if cached is not None and cached[0] is video and cached[1] is event:
+        return cached[2]
+    message = _EncodedOnce(data=json.dumps(json_data(update)), event=update.kind, id=update.event_id, retry=RETRY_MS)
+    if len(_encoded_json) > 1024:
+        _encoded_json.clear()
+    _encoded_json[key] = (video, event, message)
+    return message
 
 
 def card_message(update: Update) -> ServerSentEventMessage:

@@ -11,14 +11,14 @@ import pytest
 import redis
 from dramatiq import Worker
 
-from tasks import broker as broker_module
+from tests.brokers import switch_broker, use_broker
 from tests.services import REDIS_URL, require
 
 RECEIVED: set[str] = set()
 
 
 def _run_ping(redis_url: str | None) -> str:
-    broker = broker_module.configure(redis_url)
+    broker = switch_broker(redis_url)
 
     name = f"ping_{uuid.uuid4().hex[:8]}"
 
@@ -37,7 +37,7 @@ def _run_ping(redis_url: str | None) -> str:
         worker.join()
     finally:
         worker.stop()
-        broker_module.configure(None)
+        switch_broker(None)
     return token
 
 
@@ -67,7 +67,7 @@ def test_an_idle_redis_consumer_takes_a_new_message_without_waiting_out_its_poll
     """A consumer idle for long (Dramatiq's own back-off would now sleep out the whole minute-long poll)
     still takes a message sent now: the send wakes it."""
     require("redis")
-    broker = broker_module.configure(REDIS_URL)
+    broker = switch_broker(REDIS_URL)
     name = f"wake_{uuid.uuid4().hex[:8]}"
 
     @dramatiq.actor(broker=broker, actor_name=name, queue_name=name)
@@ -95,4 +95,4 @@ def test_an_idle_redis_consumer_takes_a_new_message_without_waiting_out_its_poll
         consumer.ack(taken[0])
     finally:
         consumer.close()
-        broker_module.configure(None)
+        switch_broker(None)

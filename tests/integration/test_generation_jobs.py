@@ -20,7 +20,7 @@ from app.tables import Users, VideoEvents, Videos
 from app.videos import pipeline, progress
 from app.videos import service as videos_service
 from app.videos.reconciler import reconcile
-from tasks import broker as broker_module
+from tests.brokers import switch_broker, use_broker
 from tests.jobs_support import (
     FAST_JOBS,
     STEPS,
@@ -59,14 +59,14 @@ def jobs(job_env, client, openai_emulator):
     """The API client with a worker behind it: the embedded one, or a Worker consuming from Redis."""
     worker = None
     if job_env == "redis":
-        worker = Worker(broker_module.ensure(REDIS_URL), worker_threads=2, worker_timeout=100)
+        worker = Worker(use_broker(REDIS_URL), worker_threads=2, worker_timeout=100)
         worker.start()
     try:
         yield client
     finally:
         if worker is not None:
             worker.stop(timeout=10_000)
-            broker_module.configure(None)
+            switch_broker(None)
             redis.Redis.from_url(REDIS_URL).flushdb()
 
 
@@ -212,7 +212,7 @@ async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, set
                                                                    monkeypatch):
     """The video is stored and charged, but its message is lost before any worker sees it; a worker
     that starts later finds it with its reconciler and makes it."""
-    broker = broker_module.configure(settings.redis_url)
+    broker = switch_broker(settings.redis_url)
     user, _ = await api_user()
     prompt = unique_prompt("Headphones on a desk")
     video, created = await videos_service.create_video(user, prompt=prompt, model="sora-2", duration=4,
@@ -227,7 +227,7 @@ async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, set
         done = await wait_for_final(video.id)
     finally:
         worker.stop(timeout=10_000)
-        broker_module.configure(None)
+        switch_broker(None)
         if settings.redis_url:
             redis.Redis.from_url(REDIS_URL).flushdb()
     assert done.status == "completed", done.error_message

@@ -23,7 +23,7 @@ import redis
 from app.config import ROOT
 from app.tables import Videos
 from app.videos import service as videos_service
-from tasks import broker as broker_module
+from tests.brokers import switch_broker, use_broker
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import (
     STEPS,
@@ -112,7 +112,7 @@ async def test_a_dramatiq_worker_killed_mid_job_is_resumed_by_the_next_worker(se
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = _env(settings, slow_emulator, REDIS_URL=REDIS_URL, REDIS_CHANNEL_PREFIX=f"t{uuid.uuid4().hex[:8]}:")
     worker_cmd = [sys.executable, "-m", "dramatiq", "tasks", "--processes", "1", "--threads", "2"]
-    broker_module.configure(REDIS_URL)
+    switch_broker(REDIS_URL)
     try:
         user, _ = await api_user()
         prompt = unique_prompt("Running shoes on wet asphalt")
@@ -125,7 +125,7 @@ async def test_a_dramatiq_worker_killed_mid_job_is_resumed_by_the_next_worker(se
         with _process(worker_cmd, env, tmp_path / "worker2.log"):
             await _assert_resumed(video.id, running.provider_job_id, slow_emulator, prompt)
     finally:
-        broker_module.configure(None)
+        switch_broker(None)
         # The killed worker's message is still unacknowledged in Redis; leave the database clean for others.
         redis.Redis.from_url(REDIS_URL).flushdb()
 

@@ -184,7 +184,7 @@ def redis_worker(fast, monkeypatch):
     import redis
     from dramatiq import Worker
 
-    from tasks import broker as broker_module
+    from tests.brokers import switch_broker, use_broker
     from tests.services import REDIS_URL, require
 
     require("redis")
@@ -192,13 +192,13 @@ def redis_worker(fast, monkeypatch):
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     monkeypatch.setenv("REDIS_CHANNEL_PREFIX", f"t{uuid.uuid4().hex[:8]}:")
     get_settings.cache_clear()
-    worker = Worker(broker_module.ensure(REDIS_URL), worker_threads=2, worker_timeout=100)
+    worker = Worker(use_broker(REDIS_URL), worker_threads=2, worker_timeout=100)
     worker.start()
     try:
         yield
     finally:
         worker.stop(timeout=10_000)
-        broker_module.configure(None)
+        switch_broker(None)
         redis.Redis.from_url(REDIS_URL).flushdb()
 
 
