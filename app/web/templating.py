@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -109,30 +110,48 @@ def static_url(context: Any, path: str) -> str:
     return f"{_reverse(_app_for(context), 'static', {'file_path': path})}?v={_digest(path)}"
 
 
+class _Environment(Environment):
+    """Each template keeps its globals as a plain dict: Jinja's default ChainMap is copied key by key, in
+    Python, into every context, i.e. on every render and `{% include %}`. `jinja_env` completes the globals
+    before any template loads, as Jinja asks, so a snapshot sees them all."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 @lru_cache
 def jinja_env() -> Environment:
     """The one Jinja environment (compiled templates are cached in it), for pages and SSE fragments."""
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(ROOT / "templates")),
         autoescape=select_autoescape(["html", "xml"]),
         trim_blocks=True,
         lstrip_blocks=True,
         # Checking every template file's mtime on each render is for editing templates live (DEBUG) only.
         auto_reload=get_settings().debug,
+        # A plain dict of compiled templates: Jinja's LRU (400) moves every hit to the back of a list, a
+        # scan per `{% include %}`, and the app's templates are far fewer than that anyway.
+        cache_size=-1,
     )
     env.filters.update(time_ago=_time_ago, date=_date, number=_number)
     env.filters["elapsed"] = _elapsed
     env.filters.update(naming.FILTERS)
     env.globals.update(url_for=url_for, static_url=static_url)
     env.globals.update(ACTIVE_STATUSES=ACTIVE_STATUSES, FINISHED_STATUSES=FINISHED_STATUSES)
+    _litestar_globals(env)
     return env
 
 
+def _litestar_globals(env: Environment) -> JinjaTemplateEngine:
+    """Litestar's template callables (`csrf_token`, ...) on `env`, with our `url_for` in place of its own:
+    Litestar's needs a request, ours also serves SSE fragments."""
+    engine = JinjaTemplateEngine.from_environment(env)
+    env.globals["url_for"] = url_for
+    return engine
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    engine = JinjaTemplateEngine.from_environment(jinja_env())
-    # Litestar registers its own `url_for`, which needs a request; ours also serves SSE fragments.
-    engine.engine.globals["url_for"] = url_for
-    return TemplateConfig(instance=engine)
+    return TemplateConfig(instance=_litestar_globals(jinja_env()))
 
 
 def render(template_name: str, **context: Any) -> str:
