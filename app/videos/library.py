@@ -127,7 +127,7 @@ async def list_videos(
             page = last
             rows = await _page_rows(user_id, statuses, page, per_page)
             total = rows[0]["total_count"] if rows else await _count(user_id, statuses)
-    items = [ListedVideo(**{k: v for k, v in row.items() if k != "total_count"}) for row in rows]
+    items = [ListedVideo(**row) for row in rows]  # `total_count` comes along, unused
     return VideoPage(items=items, total=total, page=page, per_page=per_page, status=status)
 
 

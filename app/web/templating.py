@@ -72,16 +72,26 @@ def _app_for(context: Any) -> Litestar:
         raise RuntimeError("url_for outside a request needs an app: call use_routes(app) first") from None
 
 
-# Reversed paths, kept in the app's state: a page asks for the same few dozen on every render, and an
-# app's routes never change.
-_REVERSED = "reversed_paths"
+# Reversed paths per app: a page asks for the same few dozen on every render, and an app's routes never
+# change. Only the last few apps are remembered (one in production; tests build many).
+_reversed: dict[int, tuple[Litestar, dict[tuple, str]]] = {}
+_APPS_MAX = 4
 _REVERSED_MAX = 4096
 
 
+def _paths_of(app: Litestar) -> dict[tuple, str]:
+    entry = _reversed.get(id(app))
+    if entry is None or entry[0] is not app:
+        if len(_reversed) >= _APPS_MAX:
+            _reversed.clear()
+        entry = _reversed[id(app)] = (app, {})
+    return entry[1]
+
+
 def _reverse(app: Litestar, route_name: str, path_parameters: dict[str, Any]) -> str:
-    paths: dict[tuple, str] = app.state.setdefault(_REVERSED, {})
+    paths = _paths_of(app)
     try:
-        key = (route_name, *sorted(path_parameters.items()))
+        key = (route_name, *sorted(path_parameters.items())) if path_parameters else route_name
         return paths[key]
     except TypeError:  # an unhashable parameter: nothing to remember it by
         return app.route_reverse(route_name, **path_parameters)
