@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.e2e.conftest import start_server, stop_server
 from tests.services import reachable
 
-REDIS_URL = os.environ.get("CONTRACT_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("CONTRACT_REDIS_URL", "redis://127.0.0.1:6379/11")
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 PRO_EMAIL = "contract-pro@example.com"
 

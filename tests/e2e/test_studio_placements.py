@@ -68,10 +68,10 @@ def test_three_variations_play_side_by_side(page) -> None:
     page.set_default_timeout(45_000)
     sign_in_to_the_studio(page)
     choose_placement(page, "9:16")
+    # Two choices in quick succession, the second before the first one's answer is back: both hold.
     page.select_option("#studio-model", "sora-2")
-    expect(page.locator("#studio-model")).to_have_value("sora-2")
-    page.wait_for_load_state("networkidle")  # the settings block has come back before the next choice, as for a person
     page.select_option("#studio-variations", "3")
+    expect(page.locator("#studio-model")).to_have_value("sora-2")
     expect(page.locator("#quote-price")).to_have_text("300 credits (3 × 100)", timeout=15_000)
     expect(page.locator("#studio-submit")).to_contain_text("3 videos")
     page.fill("#studio-prompt", "Three takes on a cold brew can on a sunny windowsill")
