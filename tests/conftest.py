@@ -175,6 +175,14 @@ def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def cold_caches():
+    """Every test has a database of its own: nothing a process cached from another test's may be served."""
+    from app.showcase import home_cache
+
+    run_blocking(home_cache.invalidate())
+
+
 _APPS: dict[str, object] = {}
 
 

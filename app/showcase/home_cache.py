@@ -62,9 +62,3 @@ async def invalidate() -> None:
     store = _store()
     if store is not _memory:
         await store.delete_all()
-
-
-def clear_local() -> None:
-    """Drop this process's entries (tests start from a cold cache)."""
-    global _memory
-    _memory = MemoryStore()

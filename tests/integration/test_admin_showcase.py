@@ -14,13 +14,6 @@ from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
 
 
-@pytest.fixture(autouse=True)
-def cold_cache():
-    home_cache.clear_local()
-    yield
-    home_cache.clear_local()
-
-
 def _files() -> set[str]:
     root = get_storage().root
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()

@@ -14,13 +14,6 @@ from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users
 
 
-@pytest.fixture(autouse=True)
-def cold_cache():
-    home_cache.clear_local()
-    yield
-    home_cache.clear_local()
-
-
 @pytest.fixture
 async def seeded(settings):
     await seed(quick=True)

@@ -16,7 +16,6 @@ from tests.studio_factories import sign_in
 def page_cache_on(monkeypatch):
     monkeypatch.setenv("PAGE_CACHE_SECONDS", "30")
     page_cache.clear()
-    home_cache.clear_local()
     yield
     page_cache.clear()
 

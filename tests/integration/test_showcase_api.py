@@ -12,13 +12,6 @@ from app.showcase.seed import seed
 from app.tables import ShowcaseVideos, TrialImages, Users, Videos
 
 
-@pytest.fixture(autouse=True)
-def cold_cache():
-    home_cache.clear_local()
-    yield
-    home_cache.clear_local()
-
-
 @pytest.fixture
 async def seeded(settings):
     await seed(quick=True)
@@ -197,7 +190,7 @@ async def test_home_query_count_does_not_grow_with_showcase_rows(client, seeded)
     with QueryCounter() as few:
         assert (await client.get("/")).status_code == 200
     await _add_showcase_rows(60, 0)
-    home_cache.clear_local()
+    await home_cache.invalidate()
     with QueryCounter() as many:
         response = await client.get("/")
     assert response.status_code == 200 and "Cars" in response.text
@@ -252,7 +245,6 @@ async def test_home_cache_in_redis_is_shared_and_cleared_by_admin_changes(settin
         client = aioredis.Redis.from_url(REDIS_URL)
         keys = [k async for k in client.scan_iter(match=home_cache.NAMESPACE + ":*")]
         assert keys and 0 < await client.ttl(keys[0]) <= home_cache.TTL_SECONDS
-        home_cache.clear_local()  # a different process: nothing local, the Redis copy answers
         with QueryCounter() as warm:
             again = await home.home_data()
         assert warm.queries == [] and again == first
