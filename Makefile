@@ -28,8 +28,10 @@ run: seed
 worker: install
 	$(BIN)/python -m app worker --processes 1 --threads 32
 
+# `make test TESTS=tests/e2e` runs a part (CI runs the parts side by side).
+TESTS ?=
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TESTS)
 
 # The whole suite again with PostgreSQL as the database of every test (CI runs both).
 test-postgres: install
