@@ -214,13 +214,13 @@ def render_clip(
 
     CPU-bound: call it from a worker thread (`anyio.to_thread.run_sync`) inside async code.
     """
-    key = _memo_key(image, width=width, height=height, seconds=seconds, caption=caption, fps=fps,
-                    keyframe_count=keyframe_count, audio=audio, motion=motion)
+    options = dict(width=width, height=height, seconds=seconds, caption=caption, fps=fps,
+                   keyframe_count=keyframe_count, audio=audio, motion=motion)
+    key = _memo_key(image, **options)
     found = _recall(key)
     if found is None:
         buffer = io.BytesIO()
-        clip = _render(buffer, width=width, height=height, seconds=seconds, caption=caption, image=image, fps=fps,
-                       keyframe_count=keyframe_count, audio=audio, motion=motion)
+        clip = _render(buffer, image, **options)
         found = (buffer.getvalue(), clip)
         _remember(key, *found)
     data, clip = found
@@ -231,19 +231,8 @@ def render_clip(
     return replace(clip, keyframes=[frame.copy() for frame in clip.keyframes])
 
 
-def _render(
-    out: BinaryIO,
-    *,
-    width: int,
-    height: int,
-    seconds: int,
-    caption: str = "",
-    image: Image.Image | None = None,
-    fps: int = DEFAULT_FPS,
-    keyframe_count: int = 5,
-    audio: bool = False,
-    motion: str = "push",
-) -> RenderedClip:
+def _render(out: BinaryIO, image: Image.Image | None, *, width: int, height: int, seconds: int, caption: str,
+            fps: int, keyframe_count: int, audio: bool, motion: str) -> RenderedClip:
     if width % 2 or height % 2:
         raise ValueError("H.264 needs even dimensions")
     if motion not in MOTIONS:

@@ -21,9 +21,10 @@ def sign_in_to_the_studio(page) -> None:
 
 
 def choose_placement(page, ratio: str) -> None:
-    """Click a placement and wait for the settings block the server sends back for it."""
+    """Click a placement and wait for the settings block the server sends back for it, settled: htmx keeps the
+    old block's classes on the new one for a moment after the swap."""
     page.check(f"#studio-placements input[value='{ratio}']")
-    page.wait_for_selector(f"#crop-preview[data-ratio='{ratio}']")
+    page.wait_for_selector(f"#crop-preview.ratio-{ratio.replace(':', 'x')}[data-ratio='{ratio}']")
 
 
 def options(page, select: str) -> list[str]:
@@ -57,7 +58,7 @@ def test_placement_narrows_models_and_sizes_and_the_crop_follows(page) -> None:
     assert "sora-2" in models and "veo-3.1-fast" in models
     sizes = options(page, "#studio-size")
     assert sizes and all(int(w) < int(h) for w, h in (s.split("x") for s in sizes))  # portrait sizes only
-    assert page.evaluate("getComputedStyle(document.getElementById('crop-preview')).aspectRatio") == "9 / 16"
+    expect(page.locator("#crop-preview")).to_have_css("aspect-ratio", "9 / 16")
     trial_src = page.get_attribute(".trial-option:has(input[name=trial_image_id]:checked) img", "src")
     expect(page.locator("#crop-preview img")).to_have_attribute("src", trial_src)
     assert page.is_visible("#crop-preview img")
