@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="adsvideo-tests-"))
@@ -147,21 +146,49 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
-    name = f"adsvideo_t_{uuid.uuid4().hex[:12]}"
+    name = request.getfixturevalue("postgres_database")
+    run_blocking(_empty(name))
+    yield _with_database(POSTGRES_URL, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_template: str) -> str:
+    """This process's PostgreSQL database, copied from the template once and emptied before each test
+    (emptying is ten times cheaper than copying a database per test, and leaves the same state)."""
+    name = f"adsvideo_t_{os.getpid()}"
 
     async def create() -> None:
         conn = await asyncpg.connect(POSTGRES_URL)
         try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             # FILE_COPY (PostgreSQL 15+) copies a small template about twice as fast as the WAL_LOG default.
             strategy = " STRATEGY FILE_COPY" if conn.get_server_version().major >= 15 else ""
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"{strategy}')
         finally:
             await conn.close()
 
     run_blocking(create())
-    yield _with_database(POSTGRES_URL, name)
+    yield name
     run_blocking(_drop_database(name))
+
+
+async def _empty(name: str) -> None:
+    """What DROP DATABASE WITH (FORCE) would do to a previous test's leftovers, then every table emptied and
+    every id sequence restarted; the migrations' own bookkeeping stays."""
+    conn = await asyncpg.connect(_with_database(POSTGRES_URL, name))
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
+        )
+        await conn.execute(
+            "TRUNCATE " + ", ".join(f'"{row["tablename"]}"' for row in tables) + " RESTART IDENTITY CASCADE"
+        )
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
