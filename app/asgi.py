@@ -141,8 +141,16 @@ def finishing_routes(settings: Settings) -> list:
     from app.finishing.uploads import finishing_router
 
     return [
-        finishing_router(settings, [BrandApiController, AudioUploadApiController, FinishApiController,
-                                    BrandPagesController, FinishingPagesController]),
+        finishing_router(
+            settings,
+            [
+                BrandApiController,
+                AudioUploadApiController,
+                FinishApiController,
+                BrandPagesController,
+                FinishingPagesController,
+            ],
+        ),
     ]
 
 
@@ -170,9 +178,18 @@ def out_in_the_world_routes() -> list:
     from app.webhooks.pages import WebhookPagesController
 
     return [
-        SharePagesController, OEmbedController, GalleryController, ShareActionsController, AdminGalleryController,
-        ShareApiController, NotificationsController, PreferencesController, UnsubscribeController,
-        NotificationsApiController, WebhookPagesController, WebhooksApiController,
+        SharePagesController,
+        OEmbedController,
+        GalleryController,
+        ShareActionsController,
+        AdminGalleryController,
+        ShareApiController,
+        NotificationsController,
+        PreferencesController,
+        UnsubscribeController,
+        NotificationsApiController,
+        WebhookPagesController,
+        WebhooksApiController,
     ]
 
 
@@ -223,13 +240,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[
-            InputGuardMiddleware(
-                max_json_bytes=settings.max_json_kb * 1024, max_json_depth=settings.max_json_depth
-            ),
+            InputGuardMiddleware(max_json_bytes=settings.max_json_kb * 1024, max_json_depth=settings.max_json_depth),
             session.middleware,
             DefineMiddleware(
-                AuthMiddleware, exclude=["^/static/", "^/healthz", "^/readyz", "^/_emulators/", "^/media/public/",
-                                 "^/billing/stripe/webhook$"]
+                AuthMiddleware,
+                exclude=[
+                    "^/static/",
+                    "^/healthz",
+                    "^/readyz",
+                    "^/_emulators/",
+                    "^/media/public/",
+                    "^/billing/stripe/webhook$",
+                ],
             ),
             UserContext,
             RateLimitMiddleware(),
@@ -257,8 +279,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     application.asgi_handler = PageCacheMiddleware(application.asgi_handler, settings.page_cache_seconds)
     # Every response, errors and 404s included, carries the security headers (images and media may also
     # come from the object storage that media redirects to).
-    application.asgi_handler = SecurityHeadersMiddleware(application.asgi_handler, production=settings.is_production,
-                                                         media_origins=storage_for(settings).origins())
+    application.asgi_handler = SecurityHeadersMiddleware(
+        application.asgi_handler, production=settings.is_production, media_origins=storage_for(settings).origins()
+    )
     # Around everything: the request id, HTTP metrics and the request's log line.
     application.asgi_handler = RequestContext(application.asgi_handler)
     use_routes(application)

@@ -314,7 +314,7 @@ class Settings(BaseSettings):
             elif estimated_bits(value) < MIN_SECRET_BITS:
                 problems.append(
                     f"{name.upper()} is too predictable (about {max(0.0, estimated_bits(value)):.0f} bits; "
-                    f"{MIN_SECRET_BITS} needed): use e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`"
+                    f'{MIN_SECRET_BITS} needed): use e.g. `python -c "import secrets; print(secrets.token_hex(32))"`'
                 )
         if self.secret_key and self.secret_key == self.jwt_secret_key:
             problems.append("SECRET_KEY and JWT_SECRET_KEY must differ (one leaked secret must not unlock both)")
@@ -332,8 +332,15 @@ class Settings(BaseSettings):
             problems.append("USE_MOCK_RUNWAY is true: production must not use the Runway emulator")
         if self.use_mock_stripe:
             problems.append("USE_MOCK_STRIPE is true: production must not take payments through the emulator")
-        for name in ("stripe_secret_key", "stripe_webhook_secret", "stripe_price_basic", "stripe_price_pro",
-                     "stripe_price_pack_small", "stripe_price_pack_medium", "stripe_price_pack_large"):
+        for name in (
+            "stripe_secret_key",
+            "stripe_webhook_secret",
+            "stripe_price_basic",
+            "stripe_price_pro",
+            "stripe_price_pack_small",
+            "stripe_price_pack_medium",
+            "stripe_price_pack_large",
+        ):
             if not getattr(self, name):
                 problems.append(f"{name.upper()} must be set (payments go through Stripe)")
         if self.use_mock_veo:
@@ -344,15 +351,15 @@ class Settings(BaseSettings):
         """Refuse to run with several web processes but nothing shared between them, or in production with
         unsafe settings (naming every problem at once)."""
         if self.web_concurrency > 1 and not self.redis_url:
-            raise ConfigError("WEB_CONCURRENCY is above 1 but REDIS_URL is not set: each web process would "
-                              "have its own sessions, worker and live progress")
+            raise ConfigError(
+                "WEB_CONCURRENCY is above 1 but REDIS_URL is not set: each web process would "
+                "have its own sessions, worker and live progress"
+            )
         if not self.is_production:
             return
         problems = self.production_problems()
         if problems:
-            raise ConfigError(
-                "Refusing to start with APP_ENV=production:\n" + "\n".join(f"  - {p}" for p in problems)
-            )
+            raise ConfigError("Refusing to start with APP_ENV=production:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 @lru_cache

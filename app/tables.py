@@ -324,8 +324,9 @@ class ShareLinks(Table, tablename="share_links"):
     id = Serial(primary_key=True)
     video = ForeignKey(Videos, db_column_name="video_id", on_delete=OnDelete.cascade, index=True)
     # A finished ad for one placement instead of the video itself.
-    rendition = ForeignKey(Renditions, db_column_name="rendition_id", null=True, default=None,
-                           on_delete=OnDelete.cascade)
+    rendition = ForeignKey(
+        Renditions, db_column_name="rendition_id", null=True, default=None, on_delete=OnDelete.cascade
+    )
     token = Varchar(length=64, unique=True)
     title = Varchar(length=120, default="")
     published_at = Timestamptz(null=True, default=None, index=True)
@@ -362,8 +363,7 @@ class EmailMessages(Table, tablename="email_messages"):
     """Every email the app sends: written with the event that causes it, sent by a job, retried on failure."""
 
     id = Serial(primary_key=True)
-    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.cascade,
-                      index=True)
+    user = ForeignKey(Users, db_column_name="user_id", null=True, default=None, on_delete=OnDelete.cascade, index=True)
     to_address = Varchar(length=320)
     kind = Varchar(length=32)
     subject = Varchar(length=255)

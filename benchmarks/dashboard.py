@@ -36,23 +36,68 @@ def _rows(count: int, users: int, now: datetime, rng: random.Random) -> Iterator
         status = "completed" if roll < 0.9 else "failed" if roll < 0.98 else "processing"
         took = timedelta(seconds=rng.lognormvariate(4.5, 0.5))
         user = rng.randrange(users)
-        video = {"user_id": user, "prompt": "A product on a table", "model": model, "provider": provider,
-                 "status": status, "step": status if status != "processing" else "generating",
-                 "progress": 100 if status == "completed" else 40, "duration": 4, "resolution": "1280x720",
-                 "error_message": rng.choice(REASONS) if status == "failed" else None, "credits_charged": 100,
-                 "charge_seq": 1, "attempts": 0, "created_at": created, "updated_at": created + took,
-                 "completed_at": created + took if status == "completed" else None}
-        ledger = [{"user_id": user, "delta": -100, "reason": "generation", "charge_seq": 1, "balance_after": 0,
-                   "note": "", "created_at": created}]
+        video = {
+            "user_id": user,
+            "prompt": "A product on a table",
+            "model": model,
+            "provider": provider,
+            "status": status,
+            "step": status if status != "processing" else "generating",
+            "progress": 100 if status == "completed" else 40,
+            "duration": 4,
+            "resolution": "1280x720",
+            "error_message": rng.choice(REASONS) if status == "failed" else None,
+            "credits_charged": 100,
+            "charge_seq": 1,
+            "attempts": 0,
+            "created_at": created,
+            "updated_at": created + took,
+            "completed_at": created + took if status == "completed" else None,
+        }
+        ledger = [
+            {
+                "user_id": user,
+                "delta": -100,
+                "reason": "generation",
+                "charge_seq": 1,
+                "balance_after": 0,
+                "note": "",
+                "created_at": created,
+            }
+        ]
         if status == "failed":
-            ledger.append({"user_id": user, "delta": 100, "reason": "refund", "charge_seq": 1, "balance_after": 100,
-                           "note": "", "created_at": created + took})
+            ledger.append(
+                {
+                    "user_id": user,
+                    "delta": 100,
+                    "reason": "refund",
+                    "charge_seq": 1,
+                    "balance_after": 100,
+                    "note": "",
+                    "created_at": created + took,
+                }
+            )
         yield video, ledger
 
 
-VIDEO_COLUMNS = ["user_id", "prompt", "model", "provider", "status", "step", "progress", "duration", "resolution",
-                 "error_message", "credits_charged", "charge_seq", "attempts", "created_at", "updated_at",
-                 "completed_at"]
+VIDEO_COLUMNS = [
+    "user_id",
+    "prompt",
+    "model",
+    "provider",
+    "status",
+    "step",
+    "progress",
+    "duration",
+    "resolution",
+    "error_message",
+    "credits_charged",
+    "charge_seq",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "completed_at",
+]
 LEDGER_COLUMNS = ["user_id", "delta", "reason", "charge_seq", "balance_after", "note", "created_at"]
 
 
@@ -64,16 +109,36 @@ async def seed_history(videos: int = 100_000, users: int = 2_000, seed: int = 7)
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    user_rows = [(f"bench-{i}-{seed}@example.com", f"Bench {i}", 100, "free", "active", False,
-                  now - timedelta(seconds=rng.uniform(0, 365 * 86400)), now) for i in range(users)]
+    user_rows = [
+        (
+            f"bench-{i}-{seed}@example.com",
+            f"Bench {i}",
+            100,
+            "free",
+            "active",
+            False,
+            now - timedelta(seconds=rng.uniform(0, 365 * 86400)),
+            now,
+        )
+        for i in range(users)
+    ]
     engine = Users._meta.db
-    user_columns = ["email", "name", "credits", "subscription_plan", "subscription_status", "is_admin", "created_at",
-                    "updated_at"]
+    user_columns = [
+        "email",
+        "name",
+        "credits",
+        "subscription_plan",
+        "subscription_status",
+        "is_admin",
+        "created_at",
+        "updated_at",
+    ]
     if db.is_postgres(engine):
         import asyncpg
 
-        conn = await asyncpg.connect(engine.config.get("dsn", None), **{
-            k: v for k, v in engine.config.items() if k != "dsn"})
+        conn = await asyncpg.connect(
+            engine.config.get("dsn", None), **{k: v for k, v in engine.config.items() if k != "dsn"}
+        )
         try:
             await conn.copy_records_to_table("users", records=user_rows, columns=user_columns)
             first = await conn.fetchval("SELECT MIN(id) FROM users WHERE email LIKE 'bench-%'")
@@ -92,15 +157,20 @@ async def seed_history(videos: int = 100_000, users: int = 2_000, seed: int = 7)
         return int(value) if isinstance(value, bool) else value
 
     with sqlite3.connect(db.sqlite_path(os.environ["DATABASE_URL"])) as conn:
-        conn.executemany(f"INSERT INTO users ({', '.join(user_columns)}) VALUES ({', '.join('?' * len(user_columns))})",
-                         [tuple(stored(v) for v in row) for row in user_rows])
+        conn.executemany(
+            f"INSERT INTO users ({', '.join(user_columns)}) VALUES ({', '.join('?' * len(user_columns))})",
+            [tuple(stored(v) for v in row) for row in user_rows],
+        )
         first = conn.execute("SELECT MIN(id) FROM users WHERE email LIKE 'bench-%'").fetchone()[0]
         video_rows, ledger_rows = _materialise(videos, users, now, rng, first)
-        conn.executemany(f"INSERT INTO videos ({', '.join(VIDEO_COLUMNS)}) VALUES ({', '.join('?' * len(VIDEO_COLUMNS))})",
-                         [tuple(stored(v) for v in row) for row in video_rows])
+        conn.executemany(
+            f"INSERT INTO videos ({', '.join(VIDEO_COLUMNS)}) VALUES ({', '.join('?' * len(VIDEO_COLUMNS))})",
+            [tuple(stored(v) for v in row) for row in video_rows],
+        )
         conn.executemany(
             f"INSERT INTO credit_transactions ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})",
-            [tuple(stored(v) for v in row) for row in ledger_rows])
+            [tuple(stored(v) for v in row) for row in ledger_rows],
+        )
         conn.execute("ANALYZE")
 
 
@@ -157,8 +227,10 @@ async def measure(videos: int) -> None:
             started = time.perf_counter()
             figures = await usage.dashboard()
             elapsed = time.perf_counter() - started
-        print(f"dashboard figures ({attempt}){'':<14} {elapsed * 1000:8.1f} ms   {len(queries)} queries   "
-              f"({figures.made.month:,} made, {figures.failed.month:,} failed in 30 days)")
+        print(
+            f"dashboard figures ({attempt}){'':<14} {elapsed * 1000:8.1f} ms   {len(queries)} queries   "
+            f"({figures.made.month:,} made, {figures.failed.month:,} failed in 30 days)"
+        )
     for sql, ms in sorted(queries, key=lambda q: -q[1])[:3]:
         print(f"  slowest: {ms:7.1f} ms  {' '.join(sql.split())[:110]}")
 

@@ -41,13 +41,20 @@ def _free_port() -> int:
 
 def _serve(tmp: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-           "MEDIA_ROOT": str(tmp / "media"), "PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "RATE_LIMIT_VALIDATE": "0/minute"}
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "RATE_LIMIT_VALIDATE": "0/minute",
+    }
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    process = subprocess.Popen([sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -109,12 +116,18 @@ def main() -> None:
                 process.kill()
                 process.wait()
     ms = lambda s: s * 1000  # noqa: E731
-    print(f"/healthz idle                      p50 {ms(_percentile(idle, 0.5)):7.1f} ms   "
-          f"p99 {ms(_percentile(idle, 0.99)):7.1f} ms   (n={len(idle)})")
-    print(f"/healthz during {args.images} validations      p50 {ms(_percentile(busy, 0.5)):7.1f} ms   "
-          f"p99 {ms(_percentile(busy, 0.99)):7.1f} ms   max {ms(max(busy)):7.1f} ms   (n={len(busy)})")
-    print(f"one validation of the large PNG   p50 {_percentile(validations, 0.5):7.2f} s    "
-          f"max {max(validations):7.2f} s    (n={len(validations)})")
+    print(
+        f"/healthz idle                      p50 {ms(_percentile(idle, 0.5)):7.1f} ms   "
+        f"p99 {ms(_percentile(idle, 0.99)):7.1f} ms   (n={len(idle)})"
+    )
+    print(
+        f"/healthz during {args.images} validations      p50 {ms(_percentile(busy, 0.5)):7.1f} ms   "
+        f"p99 {ms(_percentile(busy, 0.99)):7.1f} ms   max {ms(max(busy)):7.1f} ms   (n={len(busy)})"
+    )
+    print(
+        f"one validation of the large PNG   p50 {_percentile(validations, 0.5):7.2f} s    "
+        f"max {max(validations):7.2f} s    (n={len(validations)})"
+    )
 
 
 if __name__ == "__main__":

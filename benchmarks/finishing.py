@@ -42,29 +42,47 @@ def main() -> None:
         root = Path(tmp)
         clip = make_clip(root / "clip.mp4", seconds=int(clip_seconds), width=1280, height=720)
         music = tone(root / "music.mp3", seconds=30)
-        brand = Brand(name="Bench", primary=(20, 60, 160), accent=(250, 200, 30), logo=logo(),
-                      cta_text="Shop now", cta_url="example.com/shop")
-        options = FinishOptions(placements=("9:16", "1:1", "4:5", "16:9"), hook_text="The bottle that keeps up",
-                                captions=(Caption("Cold for 24 hours"), Caption("Fits every bag")),
-                                end_card=EndCard(seconds=2))
-        print(f"finishing on {cores} core(s), x264 preset {engine.X264_PRESET}: a {clip_seconds:g} s 1280x720 clip, "
-              f"hook, 2 captions, 2 s end card, music")
+        brand = Brand(
+            name="Bench",
+            primary=(20, 60, 160),
+            accent=(250, 200, 30),
+            logo=logo(),
+            cta_text="Shop now",
+            cta_url="example.com/shop",
+        )
+        options = FinishOptions(
+            placements=("9:16", "1:1", "4:5", "16:9"),
+            hook_text="The bottle that keeps up",
+            captions=(Caption("Cold for 24 hours"), Caption("Fits every bag")),
+            end_card=EndCard(seconds=2),
+        )
+        print(
+            f"finishing on {cores} core(s), x264 preset {engine.X264_PRESET}: a {clip_seconds:g} s 1280x720 clip, "
+            f"hook, 2 captions, 2 s end card, music"
+        )
         with Timer() as whole:
             with Timer() as prep:
                 plan = engine.plan(options, brand, engine.probe_clip(clip))
                 sound = engine.write_soundtrack(
-                    soundtrack(clip=clip, music=music, trim_start=0, trim_end=plan.clip_seconds,
-                               total_seconds=plan.seconds), root / "sound.m4a")
+                    soundtrack(
+                        clip=clip, music=music, trim_start=0, trim_end=plan.clip_seconds, total_seconds=plan.seconds
+                    ),
+                    root / "sound.m4a",
+                )
             print(f"  plan + soundtrack (decode, loudnorm, fade, AAC)  wall {prep.wall:6.2f} s   cpu {prep.cpu:6.2f} s")
             for rendition in plan.renditions:
                 stem = rendition.placement.replace(":", "x")
                 with Timer() as one:
                     engine.render_rendition(plan, rendition, clip, sound, root / f"{stem}.mp4", root / f"{stem}.jpg")
-                print(f"  {rendition.placement:<5} {rendition.width}x{rendition.height:<5} {rendition.fit:<5}"
-                      f"  wall {one.wall:6.2f} s   cpu {one.cpu:6.2f} s   "
-                      f"{clip_seconds / one.cpu:5.2f}x real time (clip {clip_seconds:g} s; ad {plan.seconds:g} s)")
-        print(f"  all four                                         wall {whole.wall:6.2f} s   cpu {whole.cpu:6.2f} s   "
-              f"{4 * clip_seconds / whole.cpu:5.2f}x real time per rendition")
+                print(
+                    f"  {rendition.placement:<5} {rendition.width}x{rendition.height:<5} {rendition.fit:<5}"
+                    f"  wall {one.wall:6.2f} s   cpu {one.cpu:6.2f} s   "
+                    f"{clip_seconds / one.cpu:5.2f}x real time (clip {clip_seconds:g} s; ad {plan.seconds:g} s)"
+                )
+        print(
+            f"  all four                                         wall {whole.wall:6.2f} s   cpu {whole.cpu:6.2f} s   "
+            f"{4 * clip_seconds / whole.cpu:5.2f}x real time per rendition"
+        )
 
 
 if __name__ == "__main__":

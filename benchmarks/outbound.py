@@ -1,6 +1,6 @@
 """Outbound traffic on loopback: signed webhook deliveries to a local receiver, and emails to a local SMTP server.
 
-    python -m benchmarks.run outbound
+python -m benchmarks.run outbound
 """
 
 from __future__ import annotations
@@ -63,8 +63,13 @@ async def _emails(directory: Path, report) -> None:
     server = start_smtp_outbox(directory)
     try:
         settings = Settings(_env_file=None, smtp_host=server.hostname, smtp_port=server.port, smtp_security="none")
-        email = OutgoingEmail(to="bench@example.com", subject="Your video is ready", text="t" * 400,
-                              html="<p>" + "h" * 1200 + "</p>", unsubscribe_url="https://adsvideo.example/u/x")
+        email = OutgoingEmail(
+            to="bench@example.com",
+            subject="Your video is ready",
+            text="t" * 400,
+            html="<p>" + "h" * 1200 + "</p>",
+            unsubscribe_url="https://adsvideo.example/u/x",
+        )
 
         async def mail(_: int) -> None:
             await send(build_message(email, sender=settings.mail_from), settings)

@@ -55,9 +55,14 @@ async def _run(root: str) -> None:
     customer = sdk.v1.customers.create({"email": "bench@example.com"})
     user = Users(email="bench@example.com", stripe_customer_id=customer.id)
     await user.save()
-    session = sdk.v1.checkout.sessions.create({
-        "mode": "subscription", "customer": customer.id, "success_url": "http://127.0.0.1/done",
-        "line_items": [{"price": "price_emu_basic_monthly"}]})
+    session = sdk.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "customer": customer.id,
+            "success_url": "http://127.0.0.1/done",
+            "line_items": [{"price": "price_emu_basic_monthly"}],
+        }
+    )
     assert httpx.post(session.url, data={"card_number": "4242424242424242"}).status_code == 303
     sub = sdk.v1.checkout.sessions.retrieve(session.id).subscription
     for _ in range(RENEWALS - 1):
@@ -71,8 +76,10 @@ async def _run(root: str) -> None:
         start = time.perf_counter()
         outcomes = [await deliver(p) for p in payloads]
         elapsed = time.perf_counter() - start
-        print(f"invoice.paid, {label:<24} {len(payloads) / elapsed:8.1f} events/s   "
-              f"{elapsed / len(payloads) * 1000:6.1f} ms each   ({sum(o == 'duplicate' for o in outcomes)} duplicates)")
+        print(
+            f"invoice.paid, {label:<24} {len(payloads) / elapsed:8.1f} events/s   "
+            f"{elapsed / len(payloads) * 1000:6.1f} ms each   ({sum(o == 'duplicate' for o in outcomes)} duplicates)"
+        )
 
     httpx.post(f"{root}/_emulator/subscriptions/{sub}/renew", json={}).raise_for_status()
     last = _events(root, "invoice.paid")[-1]
@@ -91,8 +98,12 @@ def main() -> None:
         from app.emulators.stripe import create_stripe_emulator
 
         root = _serve(create_stripe_emulator(catalogue=emulator_catalogue()))
-        os.environ.update(DATABASE_URL=f"sqlite:///{tmp}/bench.db", STRIPE_API_BASE=root,
-                          STRIPE_WEBHOOK_SECRET=SECRET, ADSVIDEO_ENV_FILE="")
+        os.environ.update(
+            DATABASE_URL=f"sqlite:///{tmp}/bench.db",
+            STRIPE_API_BASE=root,
+            STRIPE_WEBHOOK_SECRET=SECRET,
+            ADSVIDEO_ENV_FILE="",
+        )
         from app import db
         from app.config import get_settings
 

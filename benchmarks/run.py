@@ -40,7 +40,9 @@ def bench_render() -> None:
         start = time.perf_counter()
         render_clip(io.BytesIO(), width=width, height=height, seconds=seconds, caption="A benchmark clip")
         elapsed = time.perf_counter() - start
-        print(f"render {width}x{height} {seconds:>2}s clip{'':<17} {elapsed:8.2f} s    ({seconds * 24 / elapsed:.0f} frames/s)")
+        print(
+            f"render {width}x{height} {seconds:>2}s clip{'':<17} {elapsed:8.2f} s    ({seconds * 24 / elapsed:.0f} frames/s)"
+        )
 
 
 async def _ledger(n: int) -> None:
@@ -101,8 +103,15 @@ def bench_storage() -> None:
     run()
 
 
-BENCHES = {"render": bench_render, "ledger": bench_ledger, "finishing": bench_finishing, "payments": bench_payments,
-           "outbound": bench_outbound, "storage": bench_storage, "loop": bench_event_loop}
+BENCHES = {
+    "render": bench_render,
+    "ledger": bench_ledger,
+    "finishing": bench_finishing,
+    "payments": bench_payments,
+    "outbound": bench_outbound,
+    "storage": bench_storage,
+    "loop": bench_event_loop,
+}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(BENCHES):

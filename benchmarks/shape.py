@@ -62,8 +62,14 @@ class Running:
 
 
 def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(["sh", "-c", command], cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        ["sh", "-c", command],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -110,9 +116,12 @@ async def _create_database(name: str) -> None:
 def emulator(tmp: Path):
     """The OpenAI Videos emulator on its own port: zero generation time, one render per size and length."""
     port = free_port()
-    process = _start(f"{shlex.quote(sys.executable)} -m app.emulators.openai_videos --port {port} "
-                     f"--generation-seconds 0 --reuse-renders --storage-dir {tmp / 'emulator'}",
-                     {**os.environ, "PYTHONPATH": str(ROOT)}, tmp / "emulator.log")
+    process = _start(
+        f"{shlex.quote(sys.executable)} -m app.emulators.openai_videos --port {port} "
+        f"--generation-seconds 0 --reuse-renders --storage-dir {tmp / 'emulator'}",
+        {**os.environ, "PYTHONPATH": str(ROOT)},
+        tmp / "emulator.log",
+    )
     base = f"http://127.0.0.1:{port}/v1"
     try:
         wait_until_up(f"{base}/videos")
@@ -124,12 +133,23 @@ def emulator(tmp: Path):
 def _base_env(tmp: Path, emulator_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("REDIS_", "DATABASE_"))}
     env.update(
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}", PYTHONPATH=str(ROOT), APP_ENV="development", ADSVIDEO_ENV_FILE="", MEDIA_ROOT=str(tmp / "media"),
-        OPENAI_BASE_URL=emulator_url, OPENAI_API_KEY="sk-bench", JOB_POLL_INTERVAL_SECONDS="0.05",
-        MOCK_GENERATION_SECONDS="0", LOG_LEVEL="WARNING",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        PYTHONPATH=str(ROOT),
+        APP_ENV="development",
+        ADSVIDEO_ENV_FILE="",
+        MEDIA_ROOT=str(tmp / "media"),
+        OPENAI_BASE_URL=emulator_url,
+        OPENAI_API_KEY="sk-bench",
+        JOB_POLL_INTERVAL_SECONDS="0.05",
+        MOCK_GENERATION_SECONDS="0",
+        LOG_LEVEL="WARNING",
         # The cases drive far more than a person would: the limits that protect production stay out of the way.
-        RATE_LIMIT_SIGN_IN="100000/minute", RATE_LIMIT_GENERATE="100000/minute", MAX_QUEUED_JOBS_PER_USER="1000",
-        MAX_JOBS_IN_FLIGHT_BASIC="1000", MAX_JOBS_IN_FLIGHT_PRO="1000", MAX_OPEN_STREAMS_PER_USER="2000",
+        RATE_LIMIT_SIGN_IN="100000/minute",
+        RATE_LIMIT_GENERATE="100000/minute",
+        MAX_QUEUED_JOBS_PER_USER="1000",
+        MAX_JOBS_IN_FLIGHT_BASIC="1000",
+        MAX_JOBS_IN_FLIGHT_PRO="1000",
+        MAX_OPEN_STREAMS_PER_USER="2000",
     )
     return env
 
@@ -145,8 +165,13 @@ def production(tmp: Path, emulator_url: str, *, web_concurrency: int = 1, worker
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = free_port()
     env = _base_env(tmp, emulator_url)
-    env.update(DATABASE_URL=POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}", REDIS_URL=REDIS_URL, PORT=str(port),
-               WEB_CONCURRENCY=str(web_concurrency), PUBLIC_URL=f"http://127.0.0.1:{port}")
+    env.update(
+        DATABASE_URL=POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}",
+        REDIS_URL=REDIS_URL,
+        PORT=str(port),
+        WEB_CONCURRENCY=str(web_concurrency),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
     lines = procfile()
     subprocess.run(["sh", "-c", lines["release"]], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "app", "seed", "--quick"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -164,8 +189,12 @@ def embedded(tmp: Path, emulator_url: str):
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = _base_env(tmp, emulator_url)
-    env.update(DATABASE_URL=f"sqlite:///{tmp}/bench.db", PORT=str(port), HOST="127.0.0.1",
-               PUBLIC_URL=f"http://127.0.0.1:{port}")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp}/bench.db",
+        PORT=str(port),
+        HOST="127.0.0.1",
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
     for command in (["migrate"], ["seed", "--quick"]):
         subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     running = Running("embedded", f"http://127.0.0.1:{port}", env, tmp / "media")
@@ -178,9 +207,12 @@ def embedded(tmp: Path, emulator_url: str):
 def bare_litestar(tmp: Path):
     """The reference app under the web line's uvicorn settings."""
     port = free_port()
-    process = _start(f"{shlex.quote(sys.executable)} -m uvicorn --factory benchmarks.bare_app:create_app "
-                     f"--host 127.0.0.1 --port {port} --log-level warning --no-access-log",
-                     {**os.environ, "PYTHONPATH": str(ROOT)}, tmp / "bare.log")
+    process = _start(
+        f"{shlex.quote(sys.executable)} -m uvicorn --factory benchmarks.bare_app:create_app "
+        f"--host 127.0.0.1 --port {port} --log-level warning --no-access-log",
+        {**os.environ, "PYTHONPATH": str(ROOT)},
+        tmp / "bare.log",
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/plain")
         yield f"http://127.0.0.1:{port}"
@@ -209,8 +241,9 @@ http {{
   server {{ listen 127.0.0.1:{port}; root {root}; }}
 }}
 """)
-    process = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/")
         yield f"http://127.0.0.1:{port}"

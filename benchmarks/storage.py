@@ -35,8 +35,11 @@ def bench_storage() -> None:
     from app.media.s3 import S3Storage
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         endpoint = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -67,22 +70,30 @@ def bench_storage() -> None:
             download = time.perf_counter() - start
             download_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-        print(f"S3 upload {SIZE_MIB} MiB (8 MiB parts){'':<14} {SIZE_MIB / upload:8.1f} MiB/s   "
-              f"peak client memory {upload_peak / MiB:5.1f} MiB")
-        print(f"S3 download {SIZE_MIB} MiB{'':<25} {SIZE_MIB / download:8.1f} MiB/s   "
-              f"peak client memory {download_peak / MiB:5.1f} MiB")
+        print(
+            f"S3 upload {SIZE_MIB} MiB (8 MiB parts){'':<14} {SIZE_MIB / upload:8.1f} MiB/s   "
+            f"peak client memory {upload_peak / MiB:5.1f} MiB"
+        )
+        print(
+            f"S3 download {SIZE_MIB} MiB{'':<25} {SIZE_MIB / download:8.1f} MiB/s   "
+            f"peak client memory {download_peak / MiB:5.1f} MiB"
+        )
         start = time.perf_counter()
         for n in range(N_PRESIGN):
             store.presigned_url(f"videos/bench/{n}.mp4")
         elapsed = time.perf_counter() - start
-        print(f"presigned URLs, distinct files{'':<15} {N_PRESIGN / elapsed:8.0f} /s     "
-              f"{elapsed / N_PRESIGN * 1e6:6.0f} µs each")
+        print(
+            f"presigned URLs, distinct files{'':<15} {N_PRESIGN / elapsed:8.0f} /s     "
+            f"{elapsed / N_PRESIGN * 1e6:6.0f} µs each"
+        )
         start = time.perf_counter()
         for _ in range(N_PRESIGN):
             store.presigned_url("videos/bench/0.mp4")
         elapsed = time.perf_counter() - start
-        print(f"presigned URLs, the same file again (reused){'':<1} {N_PRESIGN / elapsed:8.0f} /s     "
-              f"{elapsed / N_PRESIGN * 1e6:6.0f} µs each")
+        print(
+            f"presigned URLs, the same file again (reused){'':<1} {N_PRESIGN / elapsed:8.0f} /s     "
+            f"{elapsed / N_PRESIGN * 1e6:6.0f} µs each"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -46,8 +46,11 @@ def record(row: Row) -> None:
     ROWS.append(row)
     ratio = f"{row.ratio:6.3f}" if row.ratio is not None else "     -"
     reference = f"{row.reference:10.1f}" if row.reference is not None else " " * 10
-    print(f"  {row.shape:<11} {row.case:<42} {row.figure:10.1f} {row.unit:<6} {reference}  {ratio}  "
-          f"{row.goal:<12} {row.detail}", flush=True)
+    print(
+        f"  {row.shape:<11} {row.case:<42} {row.figure:10.1f} {row.unit:<6} {reference}  {ratio}  "
+        f"{row.goal:<12} {row.detail}",
+        flush=True,
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -85,9 +88,19 @@ async def make_user(email: str, plan: str = "basic", credits: int = 0) -> tuple[
 async def add_videos(user_id: int, count: int, status: str = "completed") -> list[int]:
     from app.tables import Videos
 
-    rows = [Videos(user=user_id, prompt=f"Bench video {i}", model="sora-2", duration=4, resolution="1280x720",
-                   status=status, step="completed" if status == "completed" else "generating", progress=50)
-            for i in range(count)]
+    rows = [
+        Videos(
+            user=user_id,
+            prompt=f"Bench video {i}",
+            model="sora-2",
+            duration=4,
+            resolution="1280x720",
+            status=status,
+            step="completed" if status == "completed" else "generating",
+            progress=50,
+        )
+        for i in range(count)
+    ]
     await Videos.insert(*rows)
     return [r["id"] for r in await Videos.select(Videos.id).where(Videos.user == user_id)]
 
@@ -117,13 +130,29 @@ def session_cookie(base: str, email: str) -> str:
 
 def case_public(running: shape.Running, bare: str, seconds: int) -> None:
     reference = wrk.run(f"{bare}/plain", seconds=seconds)
-    record(Row(running.name, "bare Litestar /plain (reference)", reference.requests_per_second, "req/s",
-               detail=f"p99 {reference.p99_ms:.1f} ms"))
+    record(
+        Row(
+            running.name,
+            "bare Litestar /plain (reference)",
+            reference.requests_per_second,
+            "req/s",
+            detail=f"p99 {reference.p99_ms:.1f} ms",
+        )
+    )
     for path in ("/", "/pricing", "/api/v1/showcase/videos", "/healthz"):
         result = wrk.run(f"{running.base}{path}", seconds=seconds)
-        record(Row(running.name, f"GET {path}", result.requests_per_second, "req/s", reference.requests_per_second,
-                   result.requests_per_second / reference.requests_per_second, "≥ 0.5",
-                   f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}"))
+        record(
+            Row(
+                running.name,
+                f"GET {path}",
+                result.requests_per_second,
+                "req/s",
+                reference.requests_per_second,
+                result.requests_per_second / reference.requests_per_second,
+                "≥ 0.5",
+                f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}",
+            )
+        )
 
 
 def case_signed_in(running: shape.Running, bare: str, seconds: int) -> None:
@@ -143,14 +172,26 @@ def case_signed_in(running: shape.Running, bare: str, seconds: int) -> None:
 
     token = run_async(setup())
     reference = wrk.run(f"{bare}/plain", seconds=seconds).requests_per_second
-    for path, headers in (("/videos", {"Cookie": cookie}), ("/account", {"Cookie": cookie}),
-                          ("/create", {"Cookie": cookie}),
-                          ("/api/v1/videos", {"Authorization": f"Bearer {token}"})):
+    for path, headers in (
+        ("/videos", {"Cookie": cookie}),
+        ("/account", {"Cookie": cookie}),
+        ("/create", {"Cookie": cookie}),
+        ("/api/v1/videos", {"Authorization": f"Bearer {token}"}),
+    ):
         result = wrk.run(f"{running.base}{path}", seconds=seconds, headers=headers)
         label = f"GET {path} ({'bearer' if 'Authorization' in headers else 'signed in'}, 100 videos)"
-        record(Row(running.name, label, result.requests_per_second, "req/s", reference,
-                   result.requests_per_second / reference, "≥ 0.3",
-                   f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}"))
+        record(
+            Row(
+                running.name,
+                label,
+                result.requests_per_second,
+                "req/s",
+                reference,
+                result.requests_per_second / reference,
+                "≥ 0.3",
+                f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}",
+            )
+        )
 
 
 def case_media(running: shape.Running, tmp: Path, seconds: int) -> None:
@@ -162,14 +203,26 @@ def case_media(running: shape.Running, tmp: Path, seconds: int) -> None:
     with shape.nginx(running.media_root, tmp / "nginx") as ceiling:
         reference = wrk.run(f"{ceiling}/public/bench/big.mp4", seconds=seconds, script="player_ranges.lua")
     result = wrk.run(f"{running.base}/media/public/bench/big.mp4", seconds=seconds, script="player_ranges.lua")
-    record(Row(running.name, "media: 1 MiB Range slices of 50 MB (MB/s)", result.bytes_per_second / 1e6, "MB/s",
-               reference.bytes_per_second / 1e6, result.bytes_per_second / reference.bytes_per_second,
-               "≥ 0.5 nginx", f"p99 {result.p99_ms:.1f} ms vs nginx {reference.p99_ms:.1f} ms"))
+    record(
+        Row(
+            running.name,
+            "media: 1 MiB Range slices of 50 MB (MB/s)",
+            result.bytes_per_second / 1e6,
+            "MB/s",
+            reference.bytes_per_second / 1e6,
+            result.bytes_per_second / reference.bytes_per_second,
+            "≥ 0.5 nginx",
+            f"p99 {result.p99_ms:.1f} ms vs nginx {reference.p99_ms:.1f} ms",
+        )
+    )
 
 
 async def _generate(client: httpx.AsyncClient, token: str, prompt: str) -> httpx.Response:
-    return await client.post("/api/v1/videos/generate", headers={"Authorization": f"Bearer {token}"},
-                             json={"prompt": prompt, "model": "sora-2", "duration": 4, "resolution": "1280x720"})
+    return await client.post(
+        "/api/v1/videos/generate",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"prompt": prompt, "model": "sora-2", "duration": 4, "resolution": "1280x720"},
+    )
 
 
 def case_dispatch(running: shape.Running, jobs: int) -> None:
@@ -197,8 +250,16 @@ def case_dispatch(running: shape.Running, jobs: int) -> None:
         return latencies
 
     latencies = run_async(run())
-    record(Row(running.name, f"dispatch: 202 → provider job ({jobs} jobs), p50", statistics.median(latencies), "ms",
-               goal="p50 ≤ 50 ms", detail=f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms"))
+    record(
+        Row(
+            running.name,
+            f"dispatch: 202 → provider job ({jobs} jobs), p50",
+            statistics.median(latencies),
+            "ms",
+            goal="p50 ≤ 50 ms",
+            detail=f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms",
+        )
+    )
 
 
 class _Watcher(asyncio.Protocol):
@@ -239,8 +300,10 @@ def case_fanout(running: shape.Running, watchers: int) -> None:
         user_id, token = await make_user(f"bench-fanout-{time.time_ns()}@example.com", credits=0)
         video_id = (await add_videos(user_id, 1, status="processing"))[0]
         host, port = running.base.removeprefix("http://").rsplit(":", 1)
-        request = (f"GET /api/v1/videos/{video_id}/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                   f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").encode()
+        request = (
+            f"GET /api/v1/videos/{video_id}/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
         arrived: list[float] = []
         ready = 0
         sent_at = 0.0
@@ -255,9 +318,12 @@ def case_fanout(running: shape.Running, watchers: int) -> None:
 
         loop = asyncio.get_running_loop()
         opening = time.perf_counter()
-        connections = await asyncio.gather(*(
-            loop.create_connection(lambda: _Watcher(request, on_first, on_second), host, int(port))
-            for _ in range(watchers)))
+        connections = await asyncio.gather(
+            *(
+                loop.create_connection(lambda: _Watcher(request, on_first, on_second), host, int(port))
+                for _ in range(watchers)
+            )
+        )
         while ready < watchers and time.perf_counter() - opening < 120:
             await asyncio.sleep(0.05)
         opened = time.perf_counter() - opening
@@ -265,9 +331,19 @@ def case_fanout(running: shape.Running, watchers: int) -> None:
         event = VideoEvents(video=video_id, step="generating", message="Generating: 60%", progress=60)
         await event.save()
         sent_at = time.perf_counter()
-        await progress.publish(video_id, user_id, {"video_id": video_id, "event_id": event.id, "step": "generating",
-                                                   "status": "processing", "progress": 60,
-                                                   "message": "Generating: 60%", "done": False})
+        await progress.publish(
+            video_id,
+            user_id,
+            {
+                "video_id": video_id,
+                "event_id": event.id,
+                "step": "generating",
+                "status": "processing",
+                "progress": 60,
+                "message": "Generating: 60%",
+                "done": False,
+            },
+        )
         while len(arrived) < ready and time.perf_counter() - sent_at < 60:
             await asyncio.sleep(0.01)
         for transport, _ in connections:
@@ -275,10 +351,17 @@ def case_fanout(running: shape.Running, watchers: int) -> None:
         return arrived, opened, rss
 
     arrived, opened, rss = run_async(run())
-    record(Row(running.name, f"fan-out: one step to {watchers} SSE watchers, p99",
-               percentile(arrived, 0.99) if arrived else float("nan"), "ms", goal="p99 ≤ 250 ms",
-               detail=f"reached {len(arrived)}/{watchers}, p50 {percentile(arrived, 0.5):.0f} ms, "
-                      f"opening took {opened:.1f} s"))
+    record(
+        Row(
+            running.name,
+            f"fan-out: one step to {watchers} SSE watchers, p99",
+            percentile(arrived, 0.99) if arrived else float("nan"),
+            "ms",
+            goal="p99 ≤ 250 ms",
+            detail=f"reached {len(arrived)}/{watchers}, p50 {percentile(arrived, 0.5):.0f} ms, "
+            f"opening took {opened:.1f} s",
+        )
+    )
     record(Row(running.name, f"web RSS with {watchers} open streams", rss, "MB", goal="≤ 300 MB"))
 
 
@@ -302,14 +385,17 @@ def case_credits(running: shape.Running, users: int, per_user: int, affordable: 
     """`users × per_user` generates at once; each user can afford `affordable`: accepted must equal that."""
 
     async def run() -> tuple[dict[int, int], float]:
-        tokens = [(await make_user(f"bench-credits-{i}-{time.time_ns()}@example.com", credits=100 * affordable))[1]
-                  for i in range(users)]
+        tokens = [
+            (await make_user(f"bench-credits-{i}-{time.time_ns()}@example.com", credits=100 * affordable))[1]
+            for i in range(users)
+        ]
         statuses: dict[int, int] = {}
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(base_url=running.base, timeout=120, limits=limits) as client:
             start = time.perf_counter()
-            responses = await asyncio.gather(*(_generate(client, token, f"Credits {i}")
-                                               for token in tokens for i in range(per_user)))
+            responses = await asyncio.gather(
+                *(_generate(client, token, f"Credits {i}") for token in tokens for i in range(per_user))
+            )
             elapsed = time.perf_counter() - start
         for response in responses:
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -319,10 +405,17 @@ def case_credits(running: shape.Running, users: int, per_user: int, affordable: 
     total = users * per_user
     expected = users * affordable
     errors = sum(n for code, n in statuses.items() if code >= 500)
-    record(Row(running.name, f"credits: {total} concurrent generates, {users} users", total / elapsed, "req/s",
-               goal=f"{expected} accepted, 0 errors",
-               detail=f"accepted {statuses.get(202, 0)} (expected {expected}), statuses {dict(sorted(statuses.items()))}, "
-                      f"5xx {errors}"))
+    record(
+        Row(
+            running.name,
+            f"credits: {total} concurrent generates, {users} users",
+            total / elapsed,
+            "req/s",
+            goal=f"{expected} accepted, 0 errors",
+            detail=f"accepted {statuses.get(202, 0)} (expected {expected}), statuses {dict(sorted(statuses.items()))}, "
+            f"5xx {errors}",
+        )
+    )
 
 
 def case_throughput(running: shape.Running, jobs: int) -> None:
@@ -345,20 +438,34 @@ def case_throughput(running: shape.Running, jobs: int) -> None:
         elapsed = time.perf_counter() - start
         completed = await Videos.count().where(Videos.id.is_in(ids) & (Videos.status == "completed"))
         charges = await CreditTransactions.count().where(
-            (CreditTransactions.user == user_id) & (CreditTransactions.reason == "generation"))
+            (CreditTransactions.user == user_id) & (CreditTransactions.reason == "generation")
+        )
         return len(ids) / elapsed, completed, charges
 
     rate, completed, charges = run_async(run())
-    record(Row(running.name, f"jobs: {jobs} videos through one worker", rate, "jobs/s", goal="≥ 10 jobs/s",
-               detail=f"completed {completed}/{jobs}, generation charges {charges}"))
+    record(
+        Row(
+            running.name,
+            f"jobs: {jobs} videos through one worker",
+            rate,
+            "jobs/s",
+            goal="≥ 10 jobs/s",
+            detail=f"completed {completed}/{jobs}, generation charges {charges}",
+        )
+    )
 
 
 def case_finishing() -> None:
     script = shape.ROOT / "benchmarks" / "finishing.py"
     if not script.exists():
         return
-    out = subprocess.run([sys.executable, "-m", "benchmarks.finishing"], cwd=shape.ROOT, capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(shape.ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.finishing"],
+        cwd=shape.ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(shape.ROOT)},
+    )
     for line in out.stdout.strip().splitlines():
         print(f"  finishing   {line}")
     ROWS.append(Row("cpu", "finishing (see lines above)", 0, "", detail=out.stdout.strip()[-300:]))
@@ -371,16 +478,33 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs and fewer jobs (a smoke run)")
     parser.add_argument("--json", type=Path, default=shape.ROOT / "benchmarks" / "results.json")
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="public signed_in media dispatch fanout credits throughput multiprocess finishing embedded")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="public signed_in media dispatch fanout credits throughput multiprocess finishing embedded",
+    )
     args = parser.parse_args(argv)
     wrk.require()
     seconds = 3 if args.quick else 8
     jobs = 50 if args.quick else 200
     watchers = 200 if args.quick else 1000
     throughput_jobs = 100 if args.quick else 500
-    wanted = set(args.only or ["public", "signed_in", "media", "dispatch", "fanout", "credits", "throughput",
-                               "multiprocess", "finishing", "embedded"])
+    wanted = set(
+        args.only
+        or [
+            "public",
+            "signed_in",
+            "media",
+            "dispatch",
+            "fanout",
+            "credits",
+            "throughput",
+            "multiprocess",
+            "finishing",
+            "embedded",
+        ]
+    )
     print(f"AdsVideo benchmarks on {os.cpu_count()} cores (loopback; wrk -t1 -c16 {seconds}s per route)")
     print(f"  {'shape':<11} {'case':<42} {'figure':>10} {'unit':<6} {'reference':>10}  {'ratio':>6}  goal")
     tmp = shape.tmpdir()

@@ -21,8 +21,13 @@ class WrkResult:
     errors: int
 
     def as_dict(self) -> dict[str, float]:
-        return {"req_s": round(self.requests_per_second, 1), "MB_s": round(self.bytes_per_second / 1e6, 1),
-                "p50_ms": round(self.p50_ms, 2), "p99_ms": round(self.p99_ms, 2), "errors": self.errors}
+        return {
+            "req_s": round(self.requests_per_second, 1),
+            "MB_s": round(self.bytes_per_second / 1e6, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "errors": self.errors,
+        }
 
 
 def require() -> str:
@@ -42,8 +47,14 @@ def _bytes(text: str) -> float:
     return float(number) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit]
 
 
-def run(url: str, *, seconds: int = 5, connections: int = 16, headers: dict[str, str] | None = None,
-        script: str | None = None) -> WrkResult:
+def run(
+    url: str,
+    *,
+    seconds: int = 5,
+    connections: int = 16,
+    headers: dict[str, str] | None = None,
+    script: str | None = None,
+) -> WrkResult:
     """`wrk -t1 -c<connections> -d<seconds>s --latency` with the given headers (and Lua script)."""
     command = [require(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in (headers or {}).items():

@@ -37,7 +37,11 @@ def build_broker(redis_url: str | None) -> Broker:
     broker.add_middleware(ReconcilerMiddleware())
     broker.add_middleware(JobContext())
     settings = get_settings()
-    serve = (settings.worker_metrics_host, settings.worker_metrics_port) if redis_url and settings.worker_metrics_port else None
+    serve = (
+        (settings.worker_metrics_host, settings.worker_metrics_port)
+        if redis_url and settings.worker_metrics_port
+        else None
+    )
     broker.add_middleware(JobMetrics(serve=serve))
     broker.add_middleware(HandBackOnShutdown())
     return broker
@@ -57,7 +61,10 @@ class HandBackOnShutdown(dramatiq.Middleware):
         same SIGTERM to its workers; dramatiq treats a second one as "kill now", which would cut the jobs off.
         """
         stop = signal.getsignal(signal.SIGTERM)
-        if threading.current_thread() is not threading.main_thread() or getattr(stop, "__module__", "") != "dramatiq.cli":
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or getattr(stop, "__module__", "") != "dramatiq.cli"
+        ):
             return  # not a worker process of the `dramatiq` command (e.g. the web app's embedded worker)
         first: list[float] = []
 

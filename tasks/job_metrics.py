@@ -52,9 +52,15 @@ class JobMetrics(Middleware):
         if started is not None:
             metrics.JOB_DURATION.labels(message.actor_name, outcome).observe(time.perf_counter() - started)
             metrics.JOBS_RUNNING.labels(message.actor_name).dec()
-        log.info("job %s", outcome, extra={"actor": message.actor_name, "outcome": outcome,
-                                           "duration_ms": round((time.perf_counter() - started) * 1000, 1)
-                                           if started is not None else None})
+        log.info(
+            "job %s",
+            outcome,
+            extra={
+                "actor": message.actor_name,
+                "outcome": outcome,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started is not None else None,
+            },
+        )
 
     def after_worker_shutdown(self, broker: Broker, worker) -> None:
         metrics.mark_process_dead()

@@ -12,8 +12,17 @@ from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="adsvideo-tests-"))
 for _name in (
-    "REDIS_URL", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_REDIRECT_URI", "OPENAI_API_KEY",
-    "OPENAI_BASE_URL", "RUNWAYML_API_SECRET", "PUBLIC_URL", "ALLOWED_ORIGINS", "GOOGLE_API_KEY", "GEMINI_API_KEY",
+    "REDIS_URL",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_REDIRECT_URI",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "RUNWAYML_API_SECRET",
+    "PUBLIC_URL",
+    "ALLOWED_ORIGINS",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
     "VEO_BASE_URL",
 ):
     os.environ.pop(_name, None)

@@ -35,8 +35,7 @@ def serve_asgi(app, *, startup_timeout: float = 20.0) -> Iterator[str]:
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, loop="asyncio")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"uvicorn-{port}")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"uvicorn-{port}")
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
@@ -52,12 +51,14 @@ def serve_asgi(app, *, startup_timeout: float = 20.0) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def run_openai_emulator(*, generation_seconds: float = 0.0, storage_dir: Path | None = None,
-                        api_key: str | None = None) -> Iterator[str]:
+def run_openai_emulator(
+    *, generation_seconds: float = 0.0, storage_dir: Path | None = None, api_key: str | None = None
+) -> Iterator[str]:
     """An OpenAI Videos emulator on its own port; yields its base URL `http://127.0.0.1:PORT/v1`."""
     with tempfile.TemporaryDirectory(prefix="openai-emulator-") as tmp:
-        app = standalone_app(generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp),
-                             api_key=api_key)
+        app = standalone_app(
+            generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp), api_key=api_key
+        )
         with serve_asgi(app) as root:
             yield f"{root}/v1"
 
@@ -70,14 +71,16 @@ def openai_emulator() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def run_runway_emulator(*, generation_seconds: float = 0.0, storage_dir: Path | None = None,
-                        api_key: str | None = None) -> Iterator[str]:
+def run_runway_emulator(
+    *, generation_seconds: float = 0.0, storage_dir: Path | None = None, api_key: str | None = None
+) -> Iterator[str]:
     """A Runway API emulator on its own port; yields its base URL `http://127.0.0.1:PORT`."""
     from app.emulators.runway import create_runway_emulator
 
     with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
-        app = create_runway_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp),
-                                     api_key=api_key)
+        app = create_runway_emulator(
+            generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp), api_key=api_key
+        )
         with serve_asgi(app) as root:
             yield root
 
@@ -91,14 +94,16 @@ def runway_emulator() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def run_veo_emulator(*, generation_seconds: float = 0.0, storage_dir: Path | None = None,
-                     api_key: str | None = None) -> Iterator[str]:
+def run_veo_emulator(
+    *, generation_seconds: float = 0.0, storage_dir: Path | None = None, api_key: str | None = None
+) -> Iterator[str]:
     """A Veo (Vertex AI) emulator on its own port; yields its base URL `http://127.0.0.1:PORT`."""
     from app.emulators.veo import create_veo_emulator
 
     with tempfile.TemporaryDirectory(prefix="veo-emulator-") as tmp:
-        app = create_veo_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp),
-                                  api_key=api_key)
+        app = create_veo_emulator(
+            generation_seconds=generation_seconds, storage_dir=storage_dir or Path(tmp), api_key=api_key
+        )
         with serve_asgi(app) as root:
             yield root
 
@@ -113,13 +118,22 @@ def veo_emulator() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def run_stripe_emulator(*, forward_to: str | None = None, webhook_secret: str | None = None,
-                        api_key: str | None = None, catalogue: list[dict] | None = None) -> Iterator[tuple[str, object]]:
+def run_stripe_emulator(
+    *,
+    forward_to: str | None = None,
+    webhook_secret: str | None = None,
+    api_key: str | None = None,
+    catalogue: list[dict] | None = None,
+) -> Iterator[tuple[str, object]]:
     """A Stripe API emulator on its own port; yields `(root URL, the emulator app)`. Point the SDK at it with
     `stripe.StripeClient("sk_test_...", base_addresses={"api": root})`."""
     from app.emulators.stripe import EMULATOR_WEBHOOK_SECRET, create_stripe_emulator
 
-    app = create_stripe_emulator(forward_to=forward_to, webhook_secret=webhook_secret or EMULATOR_WEBHOOK_SECRET,
-                                 api_key=api_key, catalogue=catalogue)
+    app = create_stripe_emulator(
+        forward_to=forward_to,
+        webhook_secret=webhook_secret or EMULATOR_WEBHOOK_SECRET,
+        api_key=api_key,
+        catalogue=catalogue,
+    )
     with serve_asgi(app) as root:
         yield root, app

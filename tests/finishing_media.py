@@ -14,8 +14,12 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 from app.media.render import render_clip
 
 # container format, codec per file suffix
-ENCODERS = {".mp3": ("mp3", "libmp3lame"), ".ogg": ("ogg", "libvorbis"), ".wav": ("wav", "pcm_s16le"),
-            ".m4a": ("ipod", "aac")}
+ENCODERS = {
+    ".mp3": ("mp3", "libmp3lame"),
+    ".ogg": ("ogg", "libvorbis"),
+    ".wav": ("wav", "pcm_s16le"),
+    ".m4a": ("ipod", "aac"),
+}
 
 
 def thirds(width: int = 1280, height: int = 720) -> Image.Image:
@@ -26,7 +30,9 @@ def thirds(width: int = 1280, height: int = 720) -> Image.Image:
     return image
 
 
-def make_clip(path: Path, *, seconds: int = 4, width: int = 1280, height: int = 720, tone_hz: float | None = None) -> Path:
+def make_clip(
+    path: Path, *, seconds: int = 4, width: int = 1280, height: int = 720, tone_hz: float | None = None
+) -> Path:
     """A clip from our renderer; with `tone_hz`, remuxed with a sine tone as the model's own sound."""
     if tone_hz is None:
         render_clip(path, width=width, height=height, seconds=seconds, image=thirds(width, height))
@@ -35,7 +41,11 @@ def make_clip(path: Path, *, seconds: int = 4, width: int = 1280, height: int = 
     render_clip(silent, width=width, height=height, seconds=seconds, image=thirds(width, height))
     sound = path.with_name(path.stem + "-sound.m4a")
     tone(sound, seconds=seconds, hz=tone_hz)
-    with av.open(str(silent)) as video_in, av.open(str(sound)) as audio_in, av.open(str(path), "w", format="mp4") as out:
+    with (
+        av.open(str(silent)) as video_in,
+        av.open(str(sound)) as audio_in,
+        av.open(str(path), "w", format="mp4") as out,
+    ):
         v = out.add_stream_from_template(video_in.streams.video[0])
         a = out.add_stream_from_template(audio_in.streams.audio[0])
         for source, stream in ((video_in, v), (audio_in, a)):
@@ -98,7 +108,7 @@ def difference(a: Image.Image, b: Image.Image, box: tuple[int, int, int, int] | 
 def share_near(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 40) -> float:
     """Share of pixels within `tolerance` of `colour` on every channel."""
     data = image.convert("RGB").resize((image.width // 4, image.height // 4)).tobytes()
-    pixels = [data[i:i + 3] for i in range(0, len(data), 3)]
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
     near = sum(all(abs(p[i] - colour[i]) <= tolerance for i in range(3)) for p in pixels)
     return near / len(pixels)
 
@@ -112,7 +122,7 @@ def audio_samples(path: Path, start: float = 0.0, end: float | None = None) -> l
             for mono in resampler.resample(frame):
                 out.extend(array("f", bytes(mono.planes[0]))[: mono.samples])
     first = int(start * 48000)
-    return out[first: int(end * 48000) if end is not None else None]
+    return out[first : int(end * 48000) if end is not None else None]
 
 
 def rms(samples: list[float]) -> float:

@@ -81,8 +81,9 @@ def distinct_steps(steps: list[str]) -> list[str]:
 async def ledger_of(video_id: int) -> list[tuple[str, int, int]]:
     """(reason, delta, charge_seq) of every ledger row of a video, in order."""
     rows = (
-        await CreditTransactions.select(CreditTransactions.reason, CreditTransactions.delta,
-                                        CreditTransactions.charge_seq)
+        await CreditTransactions.select(
+            CreditTransactions.reason, CreditTransactions.delta, CreditTransactions.charge_seq
+        )
         .where(CreditTransactions.video == video_id)
         .order_by(CreditTransactions.id)
     )
@@ -119,7 +120,14 @@ async def make_upload(user_id: int, data: bytes | None = None) -> Uploads:
     storage.get_storage().save_bytes(key, data)
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-    upload = Uploads(user=user_id, storage_key=key, content_type="image/jpeg", width=width, height=height,
-                     bytes=len(data), sha256=uuid.uuid4().hex)
+    upload = Uploads(
+        user=user_id,
+        storage_key=key,
+        content_type="image/jpeg",
+        width=width,
+        height=height,
+        bytes=len(data),
+        sha256=uuid.uuid4().hex,
+    )
     await upload.save()
     return upload

@@ -27,7 +27,13 @@ async def new_video(user_id: int, *, charge: int = 0) -> int:
 
 
 async def step(
-    video_id: int, name: str, progress_pct: int = 0, message: str = "", *, publish: bool = True, error: str | None = None
+    video_id: int,
+    name: str,
+    progress_pct: int = 0,
+    message: str = "",
+    *,
+    publish: bool = True,
+    error: str | None = None,
 ) -> int:
     """Record step `name` (event row + the video's state) and announce it; the event id."""
     status = STATUS_FOR.get(name, VideoStatus.processing.value)
@@ -46,9 +52,11 @@ async def step(
 
 
 async def announce(video_id: int, event_id: int) -> None:
-    video = await Videos.select(Videos.user.as_alias("owner"), Videos.step, Videos.status, Videos.progress).where(
-        Videos.id == video_id
-    ).first()
+    video = (
+        await Videos.select(Videos.user.as_alias("owner"), Videos.step, Videos.status, Videos.progress)
+        .where(Videos.id == video_id)
+        .first()
+    )
     await progress.publish(
         video_id,
         video["owner"],

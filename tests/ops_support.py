@@ -117,7 +117,7 @@ def parse_envelope(body: bytes) -> list[tuple[str, dict]]:
         header = json.loads(header_line)
         length = header.get("length")
         if length is not None:
-            payload, rest = rest[:length], rest[length + 1:]
+            payload, rest = rest[:length], rest[length + 1 :]
         else:
             payload, _, rest = rest.partition(b"\n")
         try:

@@ -50,8 +50,9 @@ class Shop:
 
     def event_json(self, event_id: str) -> str:
         """An event exactly as Stripe's API returns it (the body a webhook delivery carries)."""
-        response = httpx.get(f"{self.stripe_url}/v1/events/{event_id}",
-                             headers={"Authorization": "Bearer sk_test_payments"})
+        response = httpx.get(
+            f"{self.stripe_url}/v1/events/{event_id}", headers={"Authorization": "Bearer sk_test_payments"}
+        )
         response.raise_for_status()
         return response.text
 
@@ -72,12 +73,19 @@ def open_shop(tmp: Path, backend: str) -> Iterator[Shop]:
         else:
             database_url = f"sqlite:///{tmp}/shop.db"
         stripe_url, _ = stack.enter_context(run_stripe_emulator(catalogue=emulator_catalogue()))
-        server = start_server(tmp, DATABASE_URL=database_url, STRIPE_API_BASE=stripe_url,
-                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, MOCK_GENERATION_SECONDS="0")
+        server = start_server(
+            tmp,
+            DATABASE_URL=database_url,
+            STRIPE_API_BASE=stripe_url,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            MOCK_GENERATION_SECONDS="0",
+        )
         stack.callback(stop_server, server)
         stack.callback(lambda: print(f"\n--- {backend} server log (tail) ---\n" + server.log.read_text()[-6000:]))
-        httpx.post(f"{stripe_url}/_emulator/webhooks",
-                   json={"url": f"{server.url}/billing/stripe/webhook", "secret": WEBHOOK_SECRET}).raise_for_status()
+        httpx.post(
+            f"{stripe_url}/_emulator/webhooks",
+            json={"url": f"{server.url}/billing/stripe/webhook", "secret": WEBHOOK_SECRET},
+        ).raise_for_status()
         yield Shop(server=server, stripe_url=stripe_url, database_url=database_url)
     get_settings.cache_clear()
 
@@ -97,8 +105,9 @@ def new_email() -> str:
 def signed_in(shop: Shop, email: str | None = None) -> httpx.Client:
     """A browser-like client signed in through the Google emulator mounted in the app."""
     client = httpx.Client(base_url=shop.url, timeout=30)
-    r = client.get("/auth/login", params={"login_hint": email or new_email(), "next": "/account"},
-                   follow_redirects=True)
+    r = client.get(
+        "/auth/login", params={"login_hint": email or new_email(), "next": "/account"}, follow_redirects=True
+    )
     assert r.status_code == 200 and r.url.path == "/account", (r.status_code, r.url)
     return client
 
@@ -143,5 +152,6 @@ async def ledger_rows(email: str) -> list[dict]:
     from app.tables import CreditTransactions, Users
 
     user = await Users.select(Users.id).where(Users.email == email).first()
-    return await CreditTransactions.select().where(CreditTransactions.user == user["id"]).order_by(
-        CreditTransactions.id)
+    return (
+        await CreditTransactions.select().where(CreditTransactions.user == user["id"]).order_by(CreditTransactions.id)
+    )

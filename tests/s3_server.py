@@ -85,8 +85,12 @@ def run_s3_server_with_auth() -> Iterator[AuthS3]:
     endpoint = f"http://127.0.0.1:{port}"
     # The first three requests (create the user, its policy, its key) are let through unauthenticated.
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -99,8 +103,7 @@ def run_s3_server_with_auth() -> Iterator[AuthS3]:
                 time.sleep(0.1)
         iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION, **ANY_KEYS)
         iam.create_user(UserName="adsvideo")
-        policy = {"Version": "2012-10-17",
-                  "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
         iam.put_user_policy(UserName="adsvideo", PolicyName="media", PolicyDocument=json.dumps(policy))
         key = iam.create_access_key(UserName="adsvideo")["AccessKey"]
         keys = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}

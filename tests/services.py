@@ -10,17 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _own_redis_database(url: str) -> str:
-    """Tests flush their Redis database: under pytest-xdist each worker N takes the database two below
-    worker N-1's (CI's two passes start at 15 and 14, so they never meet)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    base, _, number = url.rpartition("/")
-    return f"{base}/{int(number or 0) - 2 * int(worker[2:])}"
-
-
-REDIS_URL = _own_redis_database(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 IN_CI = bool(os.environ.get("CI"))

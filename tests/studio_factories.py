@@ -82,14 +82,29 @@ async def make_upload(user_id: int, data: bytes | None = None) -> Uploads:
     data = data or jpeg()
     key = new_key("uploads", ".jpg")
     get_storage().save_bytes(key, data)
-    row = Uploads(user=user_id, storage_key=key, content_type="image/jpeg", width=640, height=360,
-                  bytes=len(data), sha256="0" * 64)
+    row = Uploads(
+        user=user_id,
+        storage_key=key,
+        content_type="image/jpeg",
+        width=640,
+        height=360,
+        bytes=len(data),
+        sha256="0" * 64,
+    )
     await row.save()
     return row
 
 
-async def make_video(user_id: int, *, status: str = "completed", body: bytes | None = None, prompt: str = "A shoe on a beach",
-                     model: str = "sora-2", events: list[tuple[str, str, int]] | None = None, **columns) -> Videos:
+async def make_video(
+    user_id: int,
+    *,
+    status: str = "completed",
+    body: bytes | None = None,
+    prompt: str = "A shoe on a beach",
+    model: str = "sora-2",
+    events: list[tuple[str, str, int]] | None = None,
+    **columns,
+) -> Videos:
     """A video row; a completed one gets a stored MP4 body and poster under random keys."""
     video_key = poster_key = None
     if status == "completed":
@@ -97,11 +112,21 @@ async def make_video(user_id: int, *, status: str = "completed", body: bytes | N
         poster_key = new_key("posters", ".webp")
         get_storage().save_bytes(video_key, body if body is not None else bytes(range(256)) * 40)
         get_storage().save_bytes(poster_key, webp(128, 72))
-    defaults = {"step": "completed" if status == "completed" else "queued",
-                "progress": 100 if status == "completed" else 0}
+    defaults = {
+        "step": "completed" if status == "completed" else "queued",
+        "progress": 100 if status == "completed" else 0,
+    }
     defaults["resolution"] = "1280x720"
-    video = Videos(user=user_id, prompt=prompt, model=model, duration=4, status=status,
-                   video_key=video_key, poster_key=poster_key, **{**defaults, **columns})
+    video = Videos(
+        user=user_id,
+        prompt=prompt,
+        model=model,
+        duration=4,
+        status=status,
+        video_key=video_key,
+        poster_key=poster_key,
+        **{**defaults, **columns},
+    )
     await video.save()
     for step, message, progress in events or []:
         await VideoEvents(video=video.id, step=step, message=message, progress=progress).save()

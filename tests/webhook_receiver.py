@@ -41,8 +41,7 @@ class Receiver:
             status = self.statuses.pop(0) if self.statuses else self.default_status
             self.requests.append(Delivery(scope["path"], headers, body))
             self._arrived.notify_all()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": f"answered {status}".encode()})
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list[Delivery]:

@@ -26,8 +26,12 @@ class AccountController(Controller):
         user = request.user
         return Template(
             "pages/accounts/account.html",
-            context={"account": user, "form": {"name": user.name, "avatar_url": user.avatar_url or ""}, "errors": {},
-                     "usage": await usage.user_usage(user.id)},
+            context={
+                "account": user,
+                "form": {"name": user.name, "avatar_url": user.avatar_url or ""},
+                "errors": {},
+                "usage": await usage.user_usage(user.id),
+            },
         )
 
     @post("/account/avatar", name="account:avatar", opt={RATE_LIMIT_OPT: "upload"})

@@ -31,9 +31,14 @@ class ApiAuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/google", name="api:auth-google", status_code=200, opt={RATE_LIMIT_OPT: "sign_in"},
-          responses=error_responses(401, 409, 422, 429, 503),
-          summary="Sign in with a Google authorization code or ID token")
+    @post(
+        "/google",
+        name="api:auth-google",
+        status_code=200,
+        opt={RATE_LIMIT_OPT: "sign_in"},
+        responses=error_responses(401, 409, 422, 429, 503),
+        summary="Sign in with a Google authorization code or ID token",
+    )
     async def google(self, data: JSONBody[GoogleSignIn]) -> TokenResponse:
         settings = get_settings()
         if data.id_token:
@@ -50,8 +55,14 @@ class ApiAuthController(Controller):
             raise ValidationFailed("Send either {code, redirect_uri, code_verifier?} or {id_token}.")
         return _token_response(await tokens.issue_pair(user.id), user)
 
-    @post("/refresh", name="api:auth-refresh", status_code=200, opt={RATE_LIMIT_OPT: "refresh"},
-          responses=error_responses(401, 422, 429), summary="Rotate a refresh token for a new token pair")
+    @post(
+        "/refresh",
+        name="api:auth-refresh",
+        status_code=200,
+        opt={RATE_LIMIT_OPT: "refresh"},
+        responses=error_responses(401, 422, 429),
+        summary="Rotate a refresh token for a new token pair",
+    )
     async def refresh(self, data: JSONBody[RefreshRequest]) -> TokenResponse:
         user_id, pair = await tokens.rotate(data.refresh_token)
         user = await users_service.get_user(user_id)
@@ -63,7 +74,13 @@ class ApiAuthController(Controller):
     async def me(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @post("/logout", name="api:auth-logout", status_code=204, security=BEARER, summary="Sign out: revoke the refresh token family")
+    @post(
+        "/logout",
+        name="api:auth-logout",
+        status_code=204,
+        security=BEARER,
+        summary="Sign out: revoke the refresh token family",
+    )
     async def logout(self, request: Request, data: JSONBody[LogoutRequest | None] = None) -> Response[None]:
         """Works with the access token, the refresh token, or both (an expired access token is fine)."""
         family = None

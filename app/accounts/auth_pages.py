@@ -20,7 +20,11 @@ def _failure_page(request: Request, exc: AppError, next_path: str) -> Template:
     status = 503 if exc.status_code == 503 else 409 if exc.status_code == 409 else 400
     return Template(
         "pages/accounts/signin_error.html",
-        context={"detail": exc.detail, "code": exc.code, "retry_url": f"{request.app.route_reverse('auth:login')}?next={quote(next_path, safe='/')}"},
+        context={
+            "detail": exc.detail,
+            "code": exc.code,
+            "retry_url": f"{request.app.route_reverse('auth:login')}?next={quote(next_path, safe='/')}",
+        },
         status_code=status,
     )
 

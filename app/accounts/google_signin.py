@@ -95,9 +95,7 @@ async def start_login(settings: Settings, *, next_path: str | None, login_hint: 
     """The provider's authorization URL with state, nonce and a PKCE S256 challenge."""
     extra = {"login_hint": login_hint.strip()} if login_hint and login_hint.strip() else {}
     try:
-        rv = await oidc_client(settings).create_authorization_url(
-            redirect_uri=settings.google_redirect_url, **extra
-        )
+        rv = await oidc_client(settings).create_authorization_url(redirect_uri=settings.google_redirect_url, **extra)
     except (httpx2.HTTPError, ValueError) as exc:
         raise ProviderUnavailable() from exc
     pending = {

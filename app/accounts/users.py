@@ -20,8 +20,7 @@ AVATAR_URL_MAX = 1024
 
 # Every signed-in request loads its user: the statement is written once, not built per request.
 _SELECT_USER = f"SELECT {', '.join(c._meta.db_column_name for c in Users._meta.columns)} FROM users WHERE id = {{}}"
-_LIVE_FAMILY = (" AND EXISTS (SELECT 1 FROM refresh_tokens WHERE family = {} AND revoked_at IS NULL"
-                " AND expires_at > {})")
+_LIVE_FAMILY = " AND EXISTS (SELECT 1 FROM refresh_tokens WHERE family = {} AND revoked_at IS NULL AND expires_at > {})"
 
 
 def _one_user(rows: list[dict]) -> Users | None:
@@ -62,9 +61,7 @@ async def sign_in_google_user(identity: GoogleIdentity) -> tuple[Users, bool]:
     if user is None:
         user = await Users.objects().where(Users.email == email).first()
         if user is not None and user.google_id and user.google_id != identity.sub:
-            raise Conflict(
-                "This email address belongs to another Google account here.", code="email_taken"
-            )
+            raise Conflict("This email address belongs to another Google account here.", code="email_taken")
     if user is None:
         try:
             return await _create(identity, email), True
@@ -206,9 +203,13 @@ async def recent_users(limit: int = 5) -> RecentUsers:
     """The newest creators (first names and avatars only) and the real number of users. A creator has made
     at least one video, is not an administrator and has not opted out on /account."""
     makers = Videos.select(Videos.user).distinct()
-    rows = await Users.select(Users.name, Users.avatar_url).where(
-        (Users.is_admin == False) & (Users.show_in_creators == True) & Users.id.is_in(makers)
-    ).order_by(Users.created_at, ascending=False).order_by(Users.id, ascending=False).limit(limit)
+    rows = (
+        await Users.select(Users.name, Users.avatar_url)
+        .where((Users.is_admin == False) & (Users.show_in_creators == True) & Users.id.is_in(makers))
+        .order_by(Users.created_at, ascending=False)
+        .order_by(Users.id, ascending=False)
+        .limit(limit)
+    )
     total = await Users.count()
     return RecentUsers(
         users=[RecentUser(name=_display_name(r["name"]), avatar_url=avatars.shown(r["avatar_url"])) for r in rows],

@@ -25,8 +25,11 @@ class UsersController(Controller):
     async def profile(self, request: Request) -> UserOut:
         return user_out(request.user)
 
-    @patch("/profile", name="api:users-profile-update",
-           summary="Change your name (or clear your avatar with avatar_url null)")
+    @patch(
+        "/profile",
+        name="api:users-profile-update",
+        summary="Change your name (or clear your avatar with avatar_url null)",
+    )
     async def update_profile(self, request: Request, data: JSONBody[ProfileUpdate]) -> UserOut:
         user = await users_service.update_profile(
             request.user.id,

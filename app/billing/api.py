@@ -27,8 +27,15 @@ class BillingApiController(Controller):
     path = "/api/v1/billing"
     tags = ["billing"]
 
-    @post("/checkout", name="api:billing-checkout", status_code=200, guards=[user_required], security=BEARER,
-          responses=error_responses(401, 409, 422, 502), summary="Start paying for a plan or a credit pack")
+    @post(
+        "/checkout",
+        name="api:billing-checkout",
+        status_code=200,
+        guards=[user_required],
+        security=BEARER,
+        responses=error_responses(401, 409, 422, 502),
+        summary="Start paying for a plan or a credit pack",
+    )
     async def checkout(self, request: Request, data: JSONBody[CheckoutRequest]) -> CheckoutOut:
         """A Stripe Checkout Session for the plan or pack; open its `url` in a browser. The plan or the
         credits are yours once Stripe confirms the payment (a few seconds after paying)."""

@@ -82,7 +82,13 @@ def offer_for_price(settings: Settings, price_id: str | None) -> Offer | None:
 def emulator_catalogue() -> list[dict]:
     """The prices the Stripe emulator starts with: every offer, under its emulator price id."""
     return [
-        {"id": o.emulator_price_id, "name": f"AdsVideo {o.title}", "unit_amount": o.amount, "currency": CURRENCY,
-         "interval": "month" if o.kind == "plan" else None, "lookup_key": o.key}
+        {
+            "id": o.emulator_price_id,
+            "name": f"AdsVideo {o.title}",
+            "unit_amount": o.amount,
+            "currency": CURRENCY,
+            "interval": "month" if o.kind == "plan" else None,
+            "lookup_key": o.key,
+        }
         for o in (*PLAN_OFFERS.values(), *PACK_OFFERS.values())
     ]

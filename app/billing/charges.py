@@ -96,18 +96,14 @@ async def check_can_generate(user: Users | None, price: int) -> None:
         if end.tzinfo is None:
             end = end.replace(tzinfo=UTC)
         if end <= datetime.now(UTC):
-            await Users.update({Users.subscription_status: SubscriptionStatus.expired.value}).where(
-                Users.id == user.id
-            )
+            await Users.update({Users.subscription_status: SubscriptionStatus.expired.value}).where(Users.id == user.id)
             user.subscription_status = SubscriptionStatus.expired.value
             raise SubscriptionExpiredException(
                 f"Your {plan_info(user.subscription_plan).title} plan ended on "
                 f"{end.strftime('%d %b %Y')}. Renew it to generate videos."
             )
     if user.credits < price:
-        raise InsufficientCreditsException(
-            f"This video costs {price:,} credits and you have {user.credits:,}."
-        )
+        raise InsufficientCreditsException(f"This video costs {price:,} credits and you have {user.credits:,}.")
 
 
 def _check_amount(value: int, what: str) -> None:
@@ -122,9 +118,7 @@ async def debit(user_id: int, video_id: int, charge_seq: int, price: int) -> led
     if price <= 0:
         raise ValidationFailed("The price must be more than zero credits.")
     try:
-        return await ledger.apply(
-            user_id, -price, LedgerReason.generation, video_id=video_id, charge_seq=charge_seq
-        )
+        return await ledger.apply(user_id, -price, LedgerReason.generation, video_id=video_id, charge_seq=charge_seq)
     except InsufficientCreditsException:
         raise InsufficientCreditsException(f"This video costs {price:,} credits and your balance is lower.") from None
     except Exception as exc:
@@ -194,8 +188,13 @@ async def announce_grant(user_id: int, amount: int, why: str) -> None:
     """Tell the user (in the bell) that credits were added."""
     from app.notifications.inbox import notify
 
-    await notify(user_id, "credits_granted", title=f"{amount:,} credits were added to your balance", body=why,
-                 link="/account#ledger")
+    await notify(
+        user_id,
+        "credits_granted",
+        title=f"{amount:,} credits were added to your balance",
+        body=why,
+        link="/account#ledger",
+    )
 
 
 @dataclass(frozen=True)
@@ -289,4 +288,6 @@ async def ledger_page(user_id: int, page: int = 1, per_page: int = 20) -> Ledger
         )
         for r in rows[:per_page]
     ]
-    return LedgerPage(lines=lines, page=page, has_more=len(rows) > per_page, balance=balance["credits"] if balance else 0)
+    return LedgerPage(
+        lines=lines, page=page, has_more=len(rows) > per_page, balance=balance["credits"] if balance else 0
+    )

@@ -48,8 +48,11 @@ class BillingController(Controller):
         """Where Checkout sends the payer back: what happened and the balance now (with htmx, the status part)."""
         outcome = await payments.checkout_outcome(request.user, session_id, get_settings())
         template = "partials/billing/_done.html" if request.htmx else "pages/billing/done.html"
-        return Template(template, context={"outcome": outcome, "account": request.user, "session_id": session_id},
-                        headers={"Vary": "HX-Request"})
+        return Template(
+            template,
+            context={"outcome": outcome, "account": request.user, "session_id": session_id},
+            headers={"Vary": "HX-Request"},
+        )
 
     @get("/account/invoices", name="billing:invoices", guards=[user_required])
     async def invoices(self, request: HTMXRequest) -> Template:

@@ -23,7 +23,9 @@ DONE_PATH = "/billing/done"
 
 def _has_live_subscription(user: Users) -> bool:
     return bool(user.stripe_subscription_id) and user.subscription_status in (
-        SubscriptionStatus.active.value, SubscriptionStatus.past_due.value)
+        SubscriptionStatus.active.value,
+        SubscriptionStatus.past_due.value,
+    )
 
 
 def choose_offer(plan: str | None, pack: str | None) -> Offer:
@@ -40,11 +42,13 @@ async def _customer_id(user: Users, settings: Settings) -> str:
         return user.stripe_customer_id
     try:
         customer = await stripe_api.client(settings).v1.customers.create_async(
-            {"email": user.email, "name": user.name or "", "metadata": {"user_id": str(user.id)}})
+            {"email": user.email, "name": user.name or "", "metadata": {"user_id": str(user.id)}}
+        )
     except stripe.StripeError as exc:
         raise stripe_api.unavailable(exc, "creating a customer") from None
     await Users.update({Users.stripe_customer_id: customer.id}).where(
-        (Users.id == user.id) & Users.stripe_customer_id.is_null())
+        (Users.id == user.id) & Users.stripe_customer_id.is_null()
+    )
     row = await Users.select(Users.stripe_customer_id).where(Users.id == user.id).first()
     user.stripe_customer_id = row["stripe_customer_id"]
     return user.stripe_customer_id
@@ -54,8 +58,10 @@ async def start_checkout(user: Users, offer: Offer, settings: Settings) -> str:
     """A Checkout Session for `offer`; returns the URL to send the user to."""
     if offer.kind == "plan" and _has_live_subscription(user):
         current = plan_info(user.subscription_plan).title
-        raise Conflict(f"You already have the {current} plan. Change or cancel it in the billing portal "
-                       "(Account → Manage billing).")
+        raise Conflict(
+            f"You already have the {current} plan. Change or cancel it in the billing portal "
+            "(Account → Manage billing)."
+        )
     if offer.kind == "pack":
         info = plan_info(user.subscription_plan)
         if not info.can_generate or user.subscription_status != SubscriptionStatus.active.value:
@@ -91,7 +97,8 @@ async def portal_url(user: Users, settings: Settings) -> str:
         raise Conflict("You have no billing account yet: choose a plan on the pricing page first.")
     try:
         session = await stripe_api.client(settings).v1.billing_portal.sessions.create_async(
-            {"customer": user.stripe_customer_id, "return_url": f"{settings.base_url}/account"})
+            {"customer": user.stripe_customer_id, "return_url": f"{settings.base_url}/account"}
+        )
     except stripe.StripeError as exc:
         raise stripe_api.unavailable(exc, "opening the customer portal") from None
     return session.url
@@ -147,10 +154,18 @@ async def invoices(user: Users, settings: Settings, limit: int = 12) -> list[Inv
         return []
     try:
         listing = await stripe_api.client(settings).v1.invoices.list_async(
-            {"customer": user.stripe_customer_id, "limit": limit})
+            {"customer": user.stripe_customer_id, "limit": limit}
+        )
     except stripe.StripeError as exc:
         stripe_api.unavailable(exc, "listing invoices")
         return None
-    return [InvoiceLine(number=i.number or i.id, date=datetime.fromtimestamp(i.created, UTC),
-                        amount=format_money(i.amount_paid if i.status == "paid" else i.amount_due),
-                        status=i.status or "", url=i.hosted_invoice_url) for i in listing.data]
+    return [
+        InvoiceLine(
+            number=i.number or i.id,
+            date=datetime.fromtimestamp(i.created, UTC),
+            amount=format_money(i.amount_paid if i.status == "paid" else i.amount_due),
+            status=i.status or "",
+            url=i.hosted_invoice_url,
+        )
+        for i in listing.data
+    ]

@@ -39,15 +39,27 @@ class PlanInfo:
 # The models (and so the sizes) each plan may use come from the catalogue's `plans` column.
 PLANS: dict[Plan, PlanInfo] = {
     Plan.free: PlanInfo(
-        Plan.free, "Free", 0, (), (),
+        Plan.free,
+        "Free",
+        0,
+        (),
+        (),
         "Browse the showcase, upload product photos and try the studio.",
     ),
     Plan.basic: PlanInfo(
-        Plan.basic, "Basic", 1_000, _models_for("basic"), _sizes_for("basic"),
+        Plan.basic,
+        "Basic",
+        1_000,
+        _models_for("basic"),
+        _sizes_for("basic"),
         "Make HD ad videos with Veo 3.1 Fast, Runway and Sora 2.",
     ),
     Plan.pro: PlanInfo(
-        Plan.pro, "Pro", 5_000, _models_for("pro"), _sizes_for("pro"),
+        Plan.pro,
+        "Pro",
+        5_000,
+        _models_for("pro"),
+        _sizes_for("pro"),
         "More credits, Veo 3.1 and Sora 2 Pro, and larger sizes.",
     ),
 }

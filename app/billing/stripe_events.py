@@ -36,9 +36,12 @@ from app.tables import (
 log = logging.getLogger("adsvideo.billing")
 
 STATUS = {  # Stripe subscription status -> ours
-    "active": SubscriptionStatus.active, "trialing": SubscriptionStatus.active,
-    "past_due": SubscriptionStatus.past_due, "unpaid": SubscriptionStatus.past_due,
-    "canceled": SubscriptionStatus.cancelled, "incomplete_expired": SubscriptionStatus.cancelled,
+    "active": SubscriptionStatus.active,
+    "trialing": SubscriptionStatus.active,
+    "past_due": SubscriptionStatus.past_due,
+    "unpaid": SubscriptionStatus.past_due,
+    "canceled": SubscriptionStatus.cancelled,
+    "incomplete_expired": SubscriptionStatus.cancelled,
 }
 
 
@@ -101,9 +104,14 @@ async def _tell_payment_failed(user_id: int) -> None:
     from app.notifications.inbox import notify
 
     try:
-        await notify(user_id, "payment_problem", title="Your payment did not go through",
-                     body="We could not charge your card for your plan, so generating is paused. Update your card "
-                          "to carry on.", link="/account#plan", action_label="Update your card")
+        await notify(
+            user_id,
+            "payment_problem",
+            title="Your payment did not go through",
+            body="We could not charge your card for your plan, so generating is paused. Update your card to carry on.",
+            link="/account#plan",
+            action_label="Update your card",
+        )
     except Exception:  # the event is handled; telling the user is a courtesy that must not fail it
         log.exception("could not notify user %s of a failed payment", user_id)
 
@@ -146,8 +154,9 @@ async def _apply_subscription(user_id: int, sub, settings: Settings) -> str:
     status = STATUS.get(sub["status"])
     if status is None:  # incomplete: the first payment has not gone through yet
         return f"subscription {sub['status']}"
-    user = await Users.select(Users.stripe_subscription_id, Users.subscription_status).where(
-        Users.id == user_id).first()
+    user = (
+        await Users.select(Users.stripe_subscription_id, Users.subscription_status).where(Users.id == user_id).first()
+    )
     current = user["stripe_subscription_id"]
     if current and current != sub["id"] and status is SubscriptionStatus.cancelled:
         return "an older subscription ended; the current one is untouched"
@@ -206,12 +215,24 @@ async def checkout_completed(session: dict, settings: Settings) -> Prepared:
         return _nothing(f"unknown offer {key!r}")
 
     async def apply_purchase() -> str:
-        await CreditPurchases.insert(CreditPurchases(
-            user=user_id, checkout_session_id=session["id"], payment_intent_id=session.get("payment_intent"),
-            pack=offer.key, credits=offer.credits, amount=session.get("amount_total") or 0,
-            currency=session.get("currency") or "usd"))
-        await ledger.apply(user_id, offer.credits, LedgerReason.purchase,
-                           note=f"Bought the {offer.title} pack", reference=f"purchase:{session['id']}")
+        await CreditPurchases.insert(
+            CreditPurchases(
+                user=user_id,
+                checkout_session_id=session["id"],
+                payment_intent_id=session.get("payment_intent"),
+                pack=offer.key,
+                credits=offer.credits,
+                amount=session.get("amount_total") or 0,
+                currency=session.get("currency") or "usd",
+            )
+        )
+        await ledger.apply(
+            user_id,
+            offer.credits,
+            LedgerReason.purchase,
+            note=f"Bought the {offer.title} pack",
+            reference=f"purchase:{session['id']}",
+        )
         return f"+{offer.credits} credits (pack)"
 
     return Prepared(user_id, apply_purchase)
@@ -282,17 +303,20 @@ async def charge_refunded(charge: dict, settings: Settings) -> Prepared:
     """A refunded pack gives back its share of credits (all of them for a full refund), never below zero."""
     purchase = None
     if charge.get("payment_intent"):
-        purchase = await CreditPurchases.objects().where(
-            CreditPurchases.payment_intent_id == charge["payment_intent"]).first()
+        purchase = (
+            await CreditPurchases.objects().where(CreditPurchases.payment_intent_id == charge["payment_intent"]).first()
+        )
     if purchase is None:
         return _nothing("not a credit pack")
     owed_total = purchase.credits * charge["amount_refunded"] // max(1, charge["amount"])
     title = next((o.title for o in PACK_OFFERS.values() if o.key == purchase.pack), purchase.pack)
 
     async def apply() -> str:
-        moved = await CreditPurchases.update({CreditPurchases.credits_refunded: owed_total}).where(
-            (CreditPurchases.id == purchase.id) & (CreditPurchases.credits_refunded < owed_total)
-        ).returning(CreditPurchases.id)
+        moved = (
+            await CreditPurchases.update({CreditPurchases.credits_refunded: owed_total})
+            .where((CreditPurchases.id == purchase.id) & (CreditPurchases.credits_refunded < owed_total))
+            .returning(CreditPurchases.id)
+        )
         if not moved:
             return "nothing more to take back"
         due = owed_total - purchase.credits_refunded
@@ -303,8 +327,13 @@ async def charge_refunded(charge: dict, settings: Settings) -> Prepared:
             if take < due:
                 note += f" ({due:,} were due; the balance does not go below zero)"
             try:
-                await ledger.apply(purchase.user, -take, LedgerReason.pack_refund, note=note,
-                                   reference=f"pack_refund:{charge['id']}:{owed_total}")
+                await ledger.apply(
+                    purchase.user,
+                    -take,
+                    LedgerReason.pack_refund,
+                    note=note,
+                    reference=f"pack_refund:{charge['id']}:{owed_total}",
+                )
             except InsufficientCredits:
                 continue
             return f"-{take} credits (pack refund)"

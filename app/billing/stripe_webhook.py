@@ -16,8 +16,9 @@ class StripeWebhookController(Controller):
     async def receive(self, request: Request) -> Response:
         """200 once the event is handled (or was before); any other answer makes Stripe deliver it again."""
         try:
-            outcome = await stripe_events.handle(await request.body(), request.headers.get("stripe-signature"),
-                                                 get_settings())
+            outcome = await stripe_events.handle(
+                await request.body(), request.headers.get("stripe-signature"), get_settings()
+            )
         except AppError as exc:  # Stripe reads JSON, not our error pages
             return Response({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code)
         return Response({"received": True, "outcome": outcome})

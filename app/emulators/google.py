@@ -90,7 +90,9 @@ class GoogleEmulator:
     client_id: str = EMULATOR_CLIENT_ID
     client_secret: str = EMULATOR_CLIENT_SECRET
     code_ttl: float = CODE_TTL
-    key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True))
+    key: RSAKey = field(
+        default_factory=lambda: RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
+    )
     pending: dict[str, AuthRequest] = field(default_factory=dict)
     codes: dict[str, IssuedCode] = field(default_factory=dict)
     access_tokens: dict[str, tuple[Account, float]] = field(default_factory=dict)
@@ -167,9 +169,7 @@ async def _demo_accounts() -> list[Account]:
 
     try:
         rows = (
-            await Users.select(Users.email, Users.name)
-            .where(Users.email.like(f"%{DEMO_DOMAIN}"))
-            .order_by(Users.email)
+            await Users.select(Users.email, Users.name).where(Users.email.like(f"%{DEMO_DOMAIN}")).order_by(Users.email)
         )
     except Exception:  # no database (a bare emulator): the made-up account form still works
         return []
@@ -200,7 +200,9 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
         if params.get("response_type") != "code":
             return _redirect_with(req.redirect_uri, error="unsupported_response_type", state=req.state)
         if "openid" not in req.scope.split():
-            return _redirect_with(req.redirect_uri, error="invalid_scope", error_description="Missing openid", state=req.state)
+            return _redirect_with(
+                req.redirect_uri, error="invalid_scope", error_description="Missing openid", state=req.state
+            )
         if req.code_challenge and req.code_challenge_method not in (None, "plain", "S256"):
             return _redirect_with(req.redirect_uri, error="invalid_request", state=req.state)
         return None
@@ -221,7 +223,18 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "email", "profile"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-            "claims_supported": ["aud", "email", "email_verified", "exp", "iat", "iss", "name", "picture", "sub", "nonce"],
+            "claims_supported": [
+                "aud",
+                "email",
+                "email_verified",
+                "exp",
+                "iat",
+                "iss",
+                "name",
+                "picture",
+                "sub",
+                "nonce",
+            ],
             "code_challenge_methods_supported": ["plain", "S256"],
             "grant_types_supported": ["authorization_code"],
         }
@@ -287,11 +300,11 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
     async def token(request: Request) -> Response:
         form = dict(await request.form())
         try:
-            return Response(_exchange(form, request.headers.get("authorization")), headers={"Cache-Control": "no-store"})
-        except OAuthError as exc:
             return Response(
-                {"error": exc.error, "error_description": exc.description}, status_code=exc.status
+                _exchange(form, request.headers.get("authorization")), headers={"Cache-Control": "no-store"}
             )
+        except OAuthError as exc:
+            return Response({"error": exc.error, "error_description": exc.description}, status_code=exc.status)
 
     def _exchange(form: dict[str, Any], authorization: str | None) -> dict[str, Any]:
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
@@ -322,9 +335,7 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
             if not verifier:
                 raise OAuthError("invalid_grant", "Missing code verifier.")
             expected = (
-                _b64url(hashlib.sha256(verifier.encode()).digest())
-                if req.code_challenge_method == "S256"
-                else verifier
+                _b64url(hashlib.sha256(verifier.encode()).digest()) if req.code_challenge_method == "S256" else verifier
             )
             if not hmac.compare_digest(expected, req.code_challenge):
                 raise OAuthError("invalid_grant", "Invalid code verifier.")
@@ -345,7 +356,9 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
         found = emu.access_tokens.get(header[7:]) if header.lower().startswith("bearer ") else None
         if not found or found[1] < time.time():
             return Response(
-                {"error": "invalid_token"}, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                {"error": "invalid_token"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         account = found[0]
         return Response(
@@ -365,8 +378,9 @@ def _build_app(emu: GoogleEmulator) -> Litestar:
         hue = int(digest[:4], 16) % 360
         letter = chr(ord("A") + int(digest[4:6], 16) % 26)
         if name.endswith(".png"):  # what id tokens point at, like Google's own raster pictures
-            return Response(_letter_png(hue, letter), media_type="image/png",
-                            headers={"Cache-Control": "public, max-age=86400"})
+            return Response(
+                _letter_png(hue, letter), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+            )
         svg = (
             '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
             f'<rect width="96" height="96" fill="hsl({hue},55%,52%)"/>'

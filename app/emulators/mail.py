@@ -36,8 +36,10 @@ from litestar.response import Redirect
 from app.web.templating import render
 
 MOUNT_PATH = "/_emulators/mail"
-PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action 'self'; "
-               "base-uri 'none'; frame-ancestors 'none'")
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 _ID = re.compile(r"^[0-9]{19}-[0-9a-f]{8}$")
 
 
@@ -182,8 +184,11 @@ def create_mail_emulator(directory: Path | Callable[[], Path], *, base_path: str
 
     def page(template: str, **context: Any) -> Response:
         # Its own policy: the pages and the emails shown in them use inline styles, and nothing else runs.
-        return Response(render(template, base=base_path, **context), media_type="text/html",
-                        headers={"Content-Security-Policy": PAGE_POLICY})
+        return Response(
+            render(template, base=base_path, **context),
+            media_type="text/html",
+            headers={"Content-Security-Policy": PAGE_POLICY},
+        )
 
     @get("/", sync_to_thread=False)
     def index() -> Response:
@@ -226,11 +231,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", type=Path, default=Path("./uploads/_emulators/mail"))
     args = parser.parse_args(argv)
     smtp = start_smtp_outbox(args.dir, host=args.host, port=args.smtp_port)
-    print(f"Mail outbox: SMTP on {args.host}:{smtp.port}, messages at http://{args.host}:{args.http_port}/ "
-          f"(stored in {args.dir})")
+    print(
+        f"Mail outbox: SMTP on {args.host}:{smtp.port}, messages at http://{args.host}:{args.http_port}/ "
+        f"(stored in {args.dir})"
+    )
     try:
-        uvicorn.run(create_mail_emulator(args.dir, base_path=""), host=args.host, port=args.http_port,
-                    log_level="warning")
+        uvicorn.run(
+            create_mail_emulator(args.dir, base_path=""), host=args.host, port=args.http_port, log_level="warning"
+        )
     finally:
         smtp.stop()
 

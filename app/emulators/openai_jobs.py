@@ -22,8 +22,11 @@ BASE_SIZES = ("720x1280", "1280x720")
 ALL_SIZES = BASE_SIZES + PRO_SIZES
 SECONDS = ("4", "8", "12")
 MODELS = ("sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08")
-VARIANTS = {"video": ("video.mp4", "video/mp4"), "thumbnail": ("thumbnail.webp", "image/webp"),
-            "spritesheet": ("spritesheet.jpg", "image/jpeg")}
+VARIANTS = {
+    "video": ("video.mp4", "video/mp4"),
+    "thumbnail": ("thumbnail.webp", "image/webp"),
+    "spritesheet": ("spritesheet.jpg", "image/jpeg"),
+}
 ASSET_TTL_SECONDS = 3600
 
 # Rendering is CPU-bound; two at once keeps a small machine responsive.
@@ -36,8 +39,6 @@ KNOWN_FAULTS = REQUEST_FAULTS | JOB_FAULTS | {"slow"}
 def parse_faults(text: str, header: str | None) -> dict[str, int]:
     """This emulator's faults requested by `text` and the header (see app.emulators.faults)."""
     return _faults.parse_faults(text, header, KNOWN_FAULTS)
-
-
 
 
 def is_pro(model: str) -> bool:
@@ -95,11 +96,29 @@ class JobStore:
     reuse_renders: bool = False
     _rendered: dict[tuple[int, int, int], Path] = field(default_factory=dict)
 
-    def new_job(self, *, model: str, prompt: str, size: str, seconds: str, faults: dict[str, int],
-                reference: bytes | None, remixed_from: str | None = None) -> Job:
-        job = Job(id=f"video_{uuid.uuid4().hex}", model=model, prompt=prompt, size=size, seconds=seconds,
-                  created=time.time(), faults=faults, reference=reference, remixed_from_video_id=remixed_from,
-                  content_faults_left=faults.get("content-502", 0))
+    def new_job(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        size: str,
+        seconds: str,
+        faults: dict[str, int],
+        reference: bytes | None,
+        remixed_from: str | None = None,
+    ) -> Job:
+        job = Job(
+            id=f"video_{uuid.uuid4().hex}",
+            model=model,
+            prompt=prompt,
+            size=size,
+            seconds=seconds,
+            created=time.time(),
+            faults=faults,
+            reference=reference,
+            remixed_from_video_id=remixed_from,
+            content_faults_left=faults.get("content-502", 0),
+        )
         with self.lock:
             self.jobs[job.id] = job
         return job
@@ -140,10 +159,14 @@ class JobStore:
         if "stuck" in job.faults:
             return JobView("in_progress", max(1, min(50, int(share * 50))))
         if "moderation" in job.faults and share >= 1.0:
-            return JobView("failed", 0, {
-                "code": "moderation_blocked",
-                "message": "Your request was blocked by our moderation system.",
-            })
+            return JobView(
+                "failed",
+                0,
+                {
+                    "code": "moderation_blocked",
+                    "message": "Your request was blocked by our moderation system.",
+                },
+            )
         if share >= 1.0 and job.rendered_at is not None:
             job.completed_at = int(max(now, job.rendered_at))
             job.expires_at = job.completed_at + (0 if "expired" in job.faults else ASSET_TTL_SECONDS)
@@ -162,8 +185,14 @@ class JobStore:
                 if source is not None:
                     shutil.copytree(source, self.job_dir(job.id), dirs_exist_ok=True)
                 else:
-                    render_assets(self.job_dir(job.id), width=job.width, height=job.height,
-                                  seconds=int(job.seconds), caption=caption_of(job.prompt), reference=job.reference)
+                    render_assets(
+                        self.job_dir(job.id),
+                        width=job.width,
+                        height=job.height,
+                        seconds=int(job.seconds),
+                        caption=caption_of(job.prompt),
+                        reference=job.reference,
+                    )
                     if self.reuse_renders and job.reference is None:
                         self._rendered[shape] = self.job_dir(job.id)
             job.rendered_at = time.time()
@@ -176,14 +205,16 @@ class JobStore:
         shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
 
 
-def render_assets(folder: Path, *, width: int, height: int, seconds: int, caption: str,
-                  reference: bytes | None) -> RenderedClip:
+def render_assets(
+    folder: Path, *, width: int, height: int, seconds: int, caption: str, reference: bytes | None
+) -> RenderedClip:
     """video.mp4 + thumbnail.webp + spritesheet.jpg in `folder`, each written whole before it appears."""
     folder.mkdir(parents=True, exist_ok=True)
     image = Image.open(io.BytesIO(reference)) if reference else None
     partial = folder / "video.mp4.part"
-    clip = render_clip(partial, width=width, height=height, seconds=seconds, caption=caption, image=image,
-                       keyframe_count=8)
+    clip = render_clip(
+        partial, width=width, height=height, seconds=seconds, caption=caption, image=image, keyframe_count=8
+    )
     thumb = folder / "thumbnail.webp.part"
     clip.poster.save(thumb, format="WEBP", quality=80)
     sheet = folder / "spritesheet.jpg.part"

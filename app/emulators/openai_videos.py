@@ -73,8 +73,16 @@ CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 class ApiError(Exception):
     """An error answered with the OpenAI error envelope."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
         self.headers = headers or {}
@@ -107,12 +115,17 @@ def _type_name(value: Any) -> str:
 
 def _status_fault(kind: str) -> ApiError:
     if kind == "429":
-        return ApiError(429, f"Rate limit reached for requests. Please try again in {RETRY_AFTER_MS}ms.",
-                        type="requests", code="rate_limit_exceeded",
-                        headers={"retry-after-ms": str(RETRY_AFTER_MS), "retry-after": "1"})
+        return ApiError(
+            429,
+            f"Rate limit reached for requests. Please try again in {RETRY_AFTER_MS}ms.",
+            type="requests",
+            code="rate_limit_exceeded",
+            headers={"retry-after-ms": str(RETRY_AFTER_MS), "retry-after": "1"},
+        )
     if kind == "500":
-        return ApiError(500, "The server had an error while processing your request. Sorry about that!",
-                        type="server_error")
+        return ApiError(
+            500, "The server had an error while processing your request. Sorry about that!", type="server_error"
+        )
     if kind == "503":
         return ApiError(503, "The engine is currently overloaded, please try again later.", type="server_error")
     return ApiError(502, "Bad gateway.", type="server_error")
@@ -149,17 +162,26 @@ async def _body(request: Request) -> tuple[dict[str, Any], bool]:
         try:
             data = json.loads(raw or b"{}")
         except ValueError:
-            raise ApiError(400, "We could not parse the JSON body of your request. (HINT: This likely means you "
-                                "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
-                                "but what was sent was not valid JSON.)") from None
+            raise ApiError(
+                400,
+                "We could not parse the JSON body of your request. (HINT: This likely means you "
+                "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+                "but what was sent was not valid JSON.)",
+            ) from None
         if not isinstance(data, dict):
-            raise ApiError(400, f"Invalid type for body: expected an object, but got {_type_name(data)} instead.",
-                           code="invalid_type")
+            raise ApiError(
+                400,
+                f"Invalid type for body: expected an object, but got {_type_name(data)} instead.",
+                code="invalid_type",
+            )
         return data, False
     if not raw:
         return {}, False
-    raise ApiError(400, f"Unsupported content type: '{content_type}'. This API method only accepts "
-                        "'application/json' and 'multipart/form-data' requests.")
+    raise ApiError(
+        400,
+        f"Unsupported content type: '{content_type}'. This API method only accepts "
+        "'application/json' and 'multipart/form-data' requests.",
+    )
 
 
 def _prompt(fields: dict[str, Any]) -> str:
@@ -167,15 +189,28 @@ def _prompt(fields: dict[str, Any]) -> str:
         raise ApiError(400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
     prompt = fields["prompt"]
     if not isinstance(prompt, str):
-        raise ApiError(400, f"Invalid type for 'prompt': expected a string, but got {_type_name(prompt)} instead.",
-                       param="prompt", code="invalid_type")
+        raise ApiError(
+            400,
+            f"Invalid type for 'prompt': expected a string, but got {_type_name(prompt)} instead.",
+            param="prompt",
+            code="invalid_type",
+        )
     if not prompt:
-        raise ApiError(400, "Invalid 'prompt': string too short. Expected a string with minimum length 1, "
-                            "but got an empty string instead.", param="prompt", code="string_below_min_length")
+        raise ApiError(
+            400,
+            "Invalid 'prompt': string too short. Expected a string with minimum length 1, "
+            "but got an empty string instead.",
+            param="prompt",
+            code="string_below_min_length",
+        )
     if len(prompt) > MAX_PROMPT:
-        raise ApiError(400, f"Invalid 'prompt': string too long. Expected a string with maximum length {MAX_PROMPT}, "
-                            f"but got a string with length {len(prompt)} instead.",
-                       param="prompt", code="string_above_max_length")
+        raise ApiError(
+            400,
+            f"Invalid 'prompt': string too long. Expected a string with maximum length {MAX_PROMPT}, "
+            f"but got a string with length {len(prompt)} instead.",
+            param="prompt",
+            code="string_above_max_length",
+        )
     return prompt
 
 
@@ -185,11 +220,19 @@ def _choice(fields: dict[str, Any], name: str, default: str, allowed: tuple[str,
         return default
     if not isinstance(value, str):
         expected = f"one of {_quoted(allowed).replace(', and', ', or').replace(' and ', ' or ')}"
-        raise ApiError(400, f"Invalid type for '{name}': expected {expected}, but got {_type_name(value)} instead.",
-                       param=name, code="invalid_type")
+        raise ApiError(
+            400,
+            f"Invalid type for '{name}': expected {expected}, but got {_type_name(value)} instead.",
+            param=name,
+            code="invalid_type",
+        )
     if value not in allowed:
-        raise ApiError(400, f"Invalid value: '{value}'. Supported values are: {_quoted(allowed)}.",
-                       param=name, code="invalid_value")
+        raise ApiError(
+            400,
+            f"Invalid value: '{value}'. Supported values are: {_quoted(allowed)}.",
+            param=name,
+            code="invalid_value",
+        )
     return value
 
 
@@ -200,14 +243,26 @@ async def _reference_bytes(value: Any, multipart: bool) -> bytes | None:
         return await value.read()
     if isinstance(value, str):
         expected = "a file" if multipart else "an object"
-        raise ApiError(400, f"Invalid type for 'input_reference': expected {expected}, but got a string instead.",
-                       param="input_reference", code="invalid_type")
+        raise ApiError(
+            400,
+            f"Invalid type for 'input_reference': expected {expected}, but got a string instead.",
+            param="input_reference",
+            code="invalid_type",
+        )
     if not isinstance(value, dict):
-        raise ApiError(400, f"Invalid type for 'input_reference': expected an object, but got {_type_name(value)} "
-                            "instead.", param="input_reference", code="invalid_type")
+        raise ApiError(
+            400,
+            f"Invalid type for 'input_reference': expected an object, but got {_type_name(value)} instead.",
+            param="input_reference",
+            code="invalid_type",
+        )
     if len({"image_url", "file_id"} & value.keys()) != 1:
-        raise ApiError(400, "Invalid 'input_reference': provide exactly one of 'image_url' or 'file_id'.",
-                       param="input_reference", code="invalid_value")
+        raise ApiError(
+            400,
+            "Invalid 'input_reference': provide exactly one of 'image_url' or 'file_id'.",
+            param="input_reference",
+            code="invalid_value",
+        )
     if "file_id" in value:
         raise ApiError(404, f"No such File object: '{value['file_id']}'.", param="input_reference.file_id")
     url = value["image_url"]
@@ -216,8 +271,12 @@ async def _reference_bytes(value: Any, multipart: bool) -> bytes | None:
             return base64.b64decode(url.split(";base64,", 1)[1], validate=True)
         except (binascii.Error, ValueError):
             pass
-    raise ApiError(400, "Invalid 'input_reference.image_url': the emulator accepts base64 data URLs only.",
-                   param="input_reference.image_url", code="invalid_value")
+    raise ApiError(
+        400,
+        "Invalid 'input_reference.image_url': the emulator accepts base64 data URLs only.",
+        param="input_reference.image_url",
+        code="invalid_value",
+    )
 
 
 def _check_image(data: bytes, size: str) -> None:
@@ -228,14 +287,20 @@ def _check_image(data: bytes, size: str) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         kind, dims = None, None
     if kind not in ("JPEG", "PNG", "WEBP"):
-        raise ApiError(400, "Invalid file format for 'input_reference'. Supported formats are: 'image/jpeg', "
-                            "'image/png', and 'image/webp'.", param="input_reference", code="invalid_image_format")
+        raise ApiError(
+            400,
+            "Invalid file format for 'input_reference'. Supported formats are: 'image/jpeg', "
+            "'image/png', and 'image/webp'.",
+            param="input_reference",
+            code="invalid_image_format",
+        )
     if f"{dims[0]}x{dims[1]}" != size:
         raise ApiError(400, "Inpaint image must match the requested width and height")
 
 
-def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None,
-                           reuse_renders: bool = False):
+def create_openai_emulator(
+    *, generation_seconds: float, storage_dir: Path, api_key: str | None = None, reuse_renders: bool = False
+):
     """The emulator as an ASGI app (mount it at `/v1`, or at `/_emulators/openai/v1` in the web app)."""
     store = JobStore(generation_seconds=generation_seconds, storage_dir=Path(storage_dir), reuse_renders=reuse_renders)
     background: set[asyncio.Task] = set()
@@ -262,13 +327,28 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
             background.add(task)
             task.add_done_callback(background.discard)
 
-    async def accept(request: Request, *, prompt: str, model: str, size: str, seconds: str,
-                     reference: bytes | None, remixed_from: str | None = None) -> Response:
+    async def accept(
+        request: Request,
+        *,
+        prompt: str,
+        model: str,
+        size: str,
+        seconds: str,
+        reference: bytes | None,
+        remixed_from: str | None = None,
+    ) -> Response:
         faults = await request_faults(request, counted_prompt=prompt)
         if kind := store.take_request_fault(faults, prompt):
             raise _status_fault(kind)
-        job = store.new_job(model=model, prompt=prompt, size=size, seconds=seconds, faults=faults,
-                            reference=reference, remixed_from=remixed_from)
+        job = store.new_job(
+            model=model,
+            prompt=prompt,
+            size=size,
+            seconds=seconds,
+            faults=faults,
+            reference=reference,
+            remixed_from=remixed_from,
+        )
         start(job)
         return Response(_video(job, store, just_created=True))
 
@@ -281,17 +361,29 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         prompt = _prompt(fields)
         model = fields.get("model") or "sora-2"
         if not isinstance(model, str):
-            raise ApiError(400, f"Invalid type for 'model': expected a string, but got {_type_name(model)} instead.",
-                           param="model", code="invalid_type")
+            raise ApiError(
+                400,
+                f"Invalid type for 'model': expected a string, but got {_type_name(model)} instead.",
+                param="model",
+                code="invalid_type",
+            )
         if model not in MODELS:
-            raise ApiError(400, f"Invalid value: '{model}'. Supported values are: {_quoted(MODELS)}.",
-                           param="model", code="invalid_value")
+            raise ApiError(
+                400,
+                f"Invalid value: '{model}'. Supported values are: {_quoted(MODELS)}.",
+                param="model",
+                code="invalid_value",
+            )
         seconds = _choice(fields, "seconds", "4", SECONDS)
         size = _choice(fields, "size", "720x1280", ALL_SIZES)
         if size not in BASE_SIZES and not is_pro(model):
-            raise ApiError(400, f"Invalid value: '{size}'. The model '{model}' supports only sizes "
-                                f"{_quoted(BASE_SIZES)}; use 'sora-2-pro' for '{size}'.",
-                           param="size", code="invalid_value")
+            raise ApiError(
+                400,
+                f"Invalid value: '{size}'. The model '{model}' supports only sizes "
+                f"{_quoted(BASE_SIZES)}; use 'sora-2-pro' for '{size}'.",
+                param="size",
+                code="invalid_value",
+            )
         reference = await _reference_bytes(fields.get("input_reference"), multipart)
         if reference is not None:
             _check_image(reference, size)
@@ -303,31 +395,49 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         query = request.query_params
         order = query.get("order") or "desc"
         if order not in ("asc", "desc"):
-            raise ApiError(400, f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-                           param="order", code="invalid_value")
+            raise ApiError(
+                400,
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+                param="order",
+                code="invalid_value",
+            )
         raw_limit = query.get("limit") or "20"
         try:
             limit = int(raw_limit)
         except ValueError:
-            raise ApiError(400, f"Invalid 'limit': expected an integer, but got '{raw_limit}' instead.",
-                           param="limit", code="invalid_type") from None
+            raise ApiError(
+                400,
+                f"Invalid 'limit': expected an integer, but got '{raw_limit}' instead.",
+                param="limit",
+                code="invalid_type",
+            ) from None
         if not 0 <= limit <= 100:
-            bound = "below minimum value. Expected a value >= 0" if limit < 0 else "above maximum value. Expected a value <= 100"
-            raise ApiError(400, f"Invalid 'limit': integer {bound}, but got {limit} instead.", param="limit",
-                           code="integer_below_min_value" if limit < 0 else "integer_above_max_value")
+            bound = (
+                "below minimum value. Expected a value >= 0"
+                if limit < 0
+                else "above maximum value. Expected a value <= 100"
+            )
+            raise ApiError(
+                400,
+                f"Invalid 'limit': integer {bound}, but got {limit} instead.",
+                param="limit",
+                code="integer_below_min_value" if limit < 0 else "integer_above_max_value",
+            )
         jobs = sorted(store.jobs.values(), key=lambda j: j.created, reverse=order == "desc")
         if after := query.get("after"):
             ids = [j.id for j in jobs]
-            jobs = jobs[ids.index(after) + 1:] if after in ids else []
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
         page = jobs[:limit]
         data = [_video(j, store) for j in page]
-        return Response({
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(jobs) > len(page),
-        })
+        return Response(
+            {
+                "object": "list",
+                "data": data,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+                "has_more": len(jobs) > len(page),
+            }
+        )
 
     @get("/videos/{video_id:str}")
     async def retrieve_video(request: Request, video_id: FromPath[str]) -> Response:
@@ -340,8 +450,11 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         await request_faults(request)
         job = find(video_id)
         if store.view(job).status not in ("completed", "failed"):
-            raise ApiError(400, f"Video '{video_id}' is still being generated; only completed or failed videos "
-                                "can be deleted.", param="video_id")
+            raise ApiError(
+                400,
+                f"Video '{video_id}' is still being generated; only completed or failed videos can be deleted.",
+                param="video_id",
+            )
         store.delete(job)
         return Response({"id": video_id, "object": "video.deleted", "deleted": True})
 
@@ -354,31 +467,56 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         prompt = _prompt(fields)
         source = find(video_id)
         if store.view(source).status != "completed":
-            raise ApiError(400, f"Video '{video_id}' is not completed; only completed videos can be remixed.",
-                           param="video_id")
-        return await accept(request, prompt=prompt, model=source.model, size=source.size, seconds=source.seconds,
-                            reference=source.reference, remixed_from=source.id)
+            raise ApiError(
+                400, f"Video '{video_id}' is not completed; only completed videos can be remixed.", param="video_id"
+            )
+        return await accept(
+            request,
+            prompt=prompt,
+            model=source.model,
+            size=source.size,
+            seconds=source.seconds,
+            reference=source.reference,
+            remixed_from=source.id,
+        )
 
     @get("/videos/{video_id:str}/content")
     async def video_content(request: Request, video_id: FromPath[str]) -> Response | File:
         await request_faults(request)
         variant = request.query_params.get("variant") or "video"
         if variant not in VARIANTS:
-            raise ApiError(400, f"Invalid value: '{variant}'. Supported values are: {_quoted(tuple(VARIANTS))}.",
-                           param="variant", code="invalid_value")
+            raise ApiError(
+                400,
+                f"Invalid value: '{variant}'. Supported values are: {_quoted(tuple(VARIANTS))}.",
+                param="variant",
+                code="invalid_value",
+            )
         job = find(video_id)
         view = store.view(job)
         if view.status != "completed":
-            raise ApiError(400, f"Video '{video_id}' is not ready yet (status: {view.status}); its content can be "
-                                "downloaded once it is completed.", param="video_id", code="video_not_ready")
+            raise ApiError(
+                400,
+                f"Video '{video_id}' is not ready yet (status: {view.status}); its content can be "
+                "downloaded once it is completed.",
+                param="video_id",
+                code="video_not_ready",
+            )
         if job.expires_at is not None and time.time() >= job.expires_at:
-            raise ApiError(400, f"The content of video '{video_id}' has expired and can no longer be downloaded.",
-                           param="video_id", code="video_expired")
+            raise ApiError(
+                400,
+                f"The content of video '{video_id}' has expired and can no longer be downloaded.",
+                param="video_id",
+                code="video_expired",
+            )
         if store.take_content_fault(job):
             raise _status_fault("502")
         filename, media_type = VARIANTS[variant]
-        return File(store.asset(job, variant), media_type=media_type, filename=f"{job.id}-{filename}",
-                    content_disposition_type="inline")
+        return File(
+            store.asset(job, variant),
+            media_type=media_type,
+            filename=f"{job.id}-{filename}",
+            content_disposition_type="inline",
+        )
 
     def on_api_error(request: Request, exc: ApiError) -> Response:
         return exc.response()
@@ -390,11 +528,15 @@ def create_openai_emulator(*, generation_seconds: float, storage_dir: Path, api_
         return ApiError(exc.status_code, str(exc.detail)).response()
 
     def on_crash(request: Request, exc: Exception) -> Response:
-        return ApiError(500, "The server had an error while processing your request. Sorry about that!",
-                        type="server_error").response()
+        return ApiError(
+            500, "The server had an error while processing your request. Sorry about that!", type="server_error"
+        ).response()
 
-    router = Router(path="/", route_handlers=[create_video, list_videos, retrieve_video, delete_video,
-                                              remix_video, video_content], include_in_schema=False)
+    router = Router(
+        path="/",
+        route_handlers=[create_video, list_videos, retrieve_video, delete_video, remix_video, video_content],
+        include_in_schema=False,
+    )
     app = Litestar(
         route_handlers=[router],
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_crash},
@@ -420,8 +562,7 @@ class EmulatorASGI:
 
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"x-request-id", request_id.encode())]}
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
         # A fresh scope: when mounted, the host app's Litestar state must not leak in.
@@ -438,20 +579,38 @@ class EmulatorASGI:
         scheme, _, key = auth.partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
-            return {"error": {"message": "You didn't provide an API key. You need to provide your API key in an "
-                                         "Authorization header using Bearer auth (i.e. Authorization: Bearer "
-                                         "YOUR_KEY).", "type": "invalid_request_error", "param": None, "code": None}}
+            return {
+                "error": {
+                    "message": "You didn't provide an API key. You need to provide your API key in an "
+                    "Authorization header using Bearer auth (i.e. Authorization: Bearer "
+                    "YOUR_KEY).",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
         if self.api_key is not None and key != self.api_key:
             shown = f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
-            return {"error": {"message": f"Incorrect API key provided: {shown}.", "type": "invalid_request_error",
-                              "param": None, "code": "invalid_api_key"}}
+            return {
+                "error": {
+                    "message": f"Incorrect API key provided: {shown}.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            }
         return None
 
     @staticmethod
     async def _send_json(send, status: int, body: dict) -> None:
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -470,12 +629,15 @@ class AtPrefix:
         await self.app(scope, receive, send)
 
 
-def standalone_app(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None,
-                   reuse_renders: bool = False):
+def standalone_app(
+    *, generation_seconds: float, storage_dir: Path, api_key: str | None = None, reuse_renders: bool = False
+):
     """The emulator with its routes under `/v1`, as on api.openai.com."""
-    return AtPrefix(create_openai_emulator(generation_seconds=generation_seconds, storage_dir=storage_dir,
-                                           api_key=api_key, reuse_renders=reuse_renders))
-
+    return AtPrefix(
+        create_openai_emulator(
+            generation_seconds=generation_seconds, storage_dir=storage_dir, api_key=api_key, reuse_renders=reuse_renders
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -488,14 +650,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generation-seconds", type=float, default=6.0)
     parser.add_argument("--storage-dir", type=Path, default=None, help="default: a temporary folder")
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
-    parser.add_argument("--reuse-renders", action="store_true",
-                        help="render one clip per size and length and copy it for later jobs (benchmarks)")
+    parser.add_argument(
+        "--reuse-renders",
+        action="store_true",
+        help="render one clip per size and length and copy it for later jobs (benchmarks)",
+    )
     args = parser.parse_args(argv)
     storage = args.storage_dir or Path(tempfile.mkdtemp(prefix="openai-emulator-"))
     print(f"OpenAI Videos emulator: http://{args.host}:{args.port}/v1 (files in {storage})")
-    uvicorn.run(standalone_app(generation_seconds=args.generation_seconds, storage_dir=storage,
-                               api_key=args.api_key, reuse_renders=args.reuse_renders),
-                host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        standalone_app(
+            generation_seconds=args.generation_seconds,
+            storage_dir=storage,
+            api_key=args.api_key,
+            reuse_renders=args.reuse_renders,
+        ),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

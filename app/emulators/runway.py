@@ -78,8 +78,9 @@ _DATA_URI = re.compile(r"^data:([^;,]+)(?:;[^;,=]+=[^;,]*)*;base64,(.*)$", re.DO
 class ApiError(Exception):
     """An error answered in Runway's shape: `{"error": message}` (+ `issues` for validation)."""
 
-    def __init__(self, status: int, message: str, *, issues: list[dict] | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, message: str, *, issues: list[dict] | None = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status, self.message, self.issues, self.headers = status, message, issues, headers or {}
 
@@ -97,8 +98,11 @@ def invalid(path: str, message: str) -> ApiError:
 
 def _status_fault(kind: str) -> ApiError:
     if kind == "429":
-        return ApiError(429, "You have exceeded the rate limit for this API key. Please retry later.",
-                        headers={"retry-after": str(RETRY_AFTER_SECONDS)})
+        return ApiError(
+            429,
+            "You have exceeded the rate limit for this API key. Please retry later.",
+            headers={"retry-after": str(RETRY_AFTER_SECONDS)},
+        )
     if kind == "500":
         return ApiError(500, "An internal error occurred.")
     if kind == "503":
@@ -168,8 +172,10 @@ def _decode_image(uri: str) -> bytes:
     if uri.startswith(("https://", "http://", "runway://")):
         if uri.startswith("http://"):
             raise invalid("promptImage", "Invalid asset URL. Only HTTPS URLs are allowed.")
-        raise invalid("promptImage", "The Runway emulator does not fetch URLs; send the image as a base64 data "
-                                     "URI (data:image/png;base64,...).")
+        raise invalid(
+            "promptImage",
+            "The Runway emulator does not fetch URLs; send the image as a base64 data URI (data:image/png;base64,...).",
+        )
     if len(uri) > MAX_DATA_URI:
         raise invalid("promptImage", "The data URI is larger than 5MB.")
     match = _DATA_URI.match(uri)
@@ -177,8 +183,10 @@ def _decode_image(uri: str) -> bytes:
         raise invalid("promptImage", "Invalid data URI.")
     media_type = match.group(1).strip().lower()
     if media_type not in IMAGE_TYPES:
-        raise invalid("promptImage", f"Unsupported asset type '{media_type}'. Supported image types are "
-                                     "image/jpeg, image/png and image/webp.")
+        raise invalid(
+            "promptImage",
+            f"Unsupported asset type '{media_type}'. Supported image types are image/jpeg, image/png and image/webp.",
+        )
     try:
         data = base64.b64decode(match.group(2), validate=True)
     except (binascii.Error, ValueError):
@@ -213,8 +221,9 @@ def _task_body(task: Task, store: TaskStore, view, output_root: str) -> dict[str
     return body
 
 
-def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_key: str | None = None,
-                           public_root: str | None = None):
+def create_runway_emulator(
+    *, generation_seconds: float, storage_dir: Path, api_key: str | None = None, public_root: str | None = None
+):
     """The emulator as an ASGI app. `public_root` is the address its output URLs start with (default:
     the scheme and Host of each request, which is right when it runs on its own port)."""
     store = TaskStore(generation_seconds=generation_seconds, storage_dir=Path(storage_dir))
@@ -294,8 +303,16 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
             await asyncio.sleep(SLOW_SECONDS)
         if kind := store.take_request_fault(faults, text):
             raise _status_fault(kind)
-        task = store.new_task(model=model, prompt_text=text, ratio=ratio, duration=duration, seed=seed,
-                              image=image, faults=faults, audio=audio)
+        task = store.new_task(
+            model=model,
+            prompt_text=text,
+            ratio=ratio,
+            duration=duration,
+            seed=seed,
+            image=image,
+            faults=faults,
+            audio=audio,
+        )
         if store.needs_render(task):
             job = asyncio.get_running_loop().create_task(anyio.to_thread.run_sync(store.render, task))
             background.add(job)
@@ -334,12 +351,17 @@ def create_runway_emulator(*, generation_seconds: float, storage_dir: Path, api_
         if not name.endswith(".mp4") or task is None or store.view(task).status != "SUCCEEDED":
             return Response("Not Found", status_code=404, media_type="text/plain")
         if not store.valid_signature(task.id, query.get("_exp", ""), query.get("_sig", "")):
-            return Response("Access denied: the link is invalid or has expired.", status_code=403,
-                            media_type="text/plain")
+            return Response(
+                "Access denied: the link is invalid or has expired.", status_code=403, media_type="text/plain"
+            )
         if store.take_output_fault(task):
             return Response("Bad Gateway", status_code=502, media_type="text/plain")
-        return File(store.output_path(task), media_type="video/mp4", filename=f"{task.id}.mp4",
-                    content_disposition_type="inline")
+        return File(
+            store.output_path(task),
+            media_type="video/mp4",
+            filename=f"{task.id}.mp4",
+            content_disposition_type="inline",
+        )
 
     def on_api_error(request: Request, exc: ApiError) -> Response:
         return exc.response()
@@ -395,8 +417,10 @@ class RunwayGate:
             return 401, {"error": "The API key is not valid."}
         version = headers.get(b"x-runway-version", b"").decode("latin-1").strip()
         if not version:
-            return 400, {"error": "The X-Runway-Version header is required. Set it to a supported API version, "
-                                  f"such as {API_VERSION}."}
+            return 400, {
+                "error": "The X-Runway-Version header is required. Set it to a supported API version, "
+                f"such as {API_VERSION}."
+            }
         if version != API_VERSION:
             return 400, {"error": f"API version {version} is not supported. Supported versions: {API_VERSION}."}
         return None
@@ -404,14 +428,17 @@ class RunwayGate:
     @staticmethod
     async def _send_json(send, status: int, body: dict) -> None:
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
 MOUNT_PATH = "/_emulators/runway"
-
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -427,8 +454,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     storage = args.storage_dir or Path(tempfile.mkdtemp(prefix="runway-emulator-"))
     print(f"Runway API emulator: http://{args.host}:{args.port} (files in {storage})")
-    uvicorn.run(create_runway_emulator(generation_seconds=args.generation_seconds, storage_dir=storage,
-                                       api_key=args.api_key), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_runway_emulator(generation_seconds=args.generation_seconds, storage_dir=storage, api_key=args.api_key),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

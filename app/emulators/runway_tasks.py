@@ -25,15 +25,38 @@ _VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
 # model -> the ratios it makes from an image and from text alone (none: image only), its durations
 # (seconds), default duration, whether it can generate audio, and the credits one second costs.
 MODELS = {
-    "gen4_turbo": {"image_ratios": RATIOS, "text_ratios": (), "durations": (5, 10), "default_duration": 10,
-                   "audio": False, "credits_per_second": 5},
-    "gen4.5": {"image_ratios": ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"),
-               "text_ratios": ("1280:720", "720:1280"), "durations": tuple(range(2, 11)), "default_duration": None,
-               "audio": False, "credits_per_second": 12},
-    "veo3.1": {"image_ratios": _VEO_RATIOS, "text_ratios": _VEO_RATIOS, "durations": (4, 6, 8),
-               "default_duration": 8, "audio": True, "credits_per_second": 40},
-    "veo3.1_fast": {"image_ratios": _VEO_RATIOS, "text_ratios": _VEO_RATIOS, "durations": (4, 6, 8),
-                    "default_duration": 8, "audio": True, "credits_per_second": 15},
+    "gen4_turbo": {
+        "image_ratios": RATIOS,
+        "text_ratios": (),
+        "durations": (5, 10),
+        "default_duration": 10,
+        "audio": False,
+        "credits_per_second": 5,
+    },
+    "gen4.5": {
+        "image_ratios": ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"),
+        "text_ratios": ("1280:720", "720:1280"),
+        "durations": tuple(range(2, 11)),
+        "default_duration": None,
+        "audio": False,
+        "credits_per_second": 12,
+    },
+    "veo3.1": {
+        "image_ratios": _VEO_RATIOS,
+        "text_ratios": _VEO_RATIOS,
+        "durations": (4, 6, 8),
+        "default_duration": 8,
+        "audio": True,
+        "credits_per_second": 40,
+    },
+    "veo3.1_fast": {
+        "image_ratios": _VEO_RATIOS,
+        "text_ratios": _VEO_RATIOS,
+        "durations": (4, 6, 8),
+        "default_duration": 8,
+        "audio": True,
+        "credits_per_second": 15,
+    },
 }
 OUTPUT_TTL_SECONDS = 24 * 3600
 
@@ -45,10 +68,9 @@ def parse_faults(text: str, header: str | None) -> dict[str, int]:
     """This emulator's faults requested by `text` and the header (see app.emulators.faults)."""
     return _faults.parse_faults(text, header, KNOWN_FAULTS)
 
+
 # Rendering is CPU-bound; two at once keeps a small machine responsive.
 _RENDER_SLOTS = threading.BoundedSemaphore(2)
-
-
 
 
 def iso(timestamp: float) -> str:
@@ -109,13 +131,35 @@ class TaskStore:
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def new_task(self, *, model: str, prompt_text: str, ratio: str, duration: int, seed: int, image: bytes | None,
-                 faults: dict[str, int], audio: bool = False) -> Task:
+    def new_task(
+        self,
+        *,
+        model: str,
+        prompt_text: str,
+        ratio: str,
+        duration: int,
+        seed: int,
+        image: bytes | None,
+        faults: dict[str, int],
+        audio: bool = False,
+    ) -> Task:
         now = time.time()
         throttled = faults.get("throttled", 0)
-        task = Task(id=str(uuid.uuid4()), model=model, prompt_text=prompt_text, ratio=ratio, duration=duration,
-                    seed=seed, image=image, created=now, faults=faults, audio=audio, throttled_polls_left=throttled,
-                    output_faults_left=faults.get("output-502", 0), clock_start=None if throttled else now)
+        task = Task(
+            id=str(uuid.uuid4()),
+            model=model,
+            prompt_text=prompt_text,
+            ratio=ratio,
+            duration=duration,
+            seed=seed,
+            image=image,
+            created=now,
+            faults=faults,
+            audio=audio,
+            throttled_polls_left=throttled,
+            output_faults_left=faults.get("output-502", 0),
+            clock_start=None if throttled else now,
+        )
         with self.lock:
             self.tasks[task.id] = task
         return task
@@ -152,16 +196,20 @@ class TaskStore:
         elapsed = now - task.clock_start
         queue_for = min(1.0, 0.15 * total)
         if task.render_error:
-            return TaskView("FAILED", failure="An unexpected error occurred while generating the video.",
-                            failure_code="INTERNAL.BAD_OUTPUT.CODE01")
+            return TaskView(
+                "FAILED",
+                failure="An unexpected error occurred while generating the video.",
+                failure_code="INTERNAL.BAD_OUTPUT.CODE01",
+            )
         if elapsed < queue_for:
             return TaskView("PENDING")
         share = (elapsed - queue_for) / (total - queue_for) if total > queue_for else 1.0
         if "stuck" in task.faults:
             return TaskView("RUNNING", progress=round(min(0.5, share * 0.5), 2))
         if "moderation" in task.faults and share >= 1.0:
-            return TaskView("FAILED", failure="The input text did not pass content moderation.",
-                            failure_code="SAFETY.INPUT.TEXT")
+            return TaskView(
+                "FAILED", failure="The input text did not pass content moderation.", failure_code="SAFETY.INPUT.TEXT"
+            )
         if share >= 1.0 and task.rendered_at is not None:
             return TaskView("SUCCEEDED", progress=1.0)
         return TaskView("RUNNING", progress=round(min(0.99, share), 2))
@@ -182,8 +230,15 @@ class TaskStore:
                 partial = path.with_name(path.name + ".part")
                 image = Image.open(io.BytesIO(task.image)) if task.image is not None else None
                 try:
-                    render_clip(partial, width=task.width, height=task.height, seconds=task.duration,
-                                caption=caption_of(task.prompt_text), image=image, audio=task.audio)
+                    render_clip(
+                        partial,
+                        width=task.width,
+                        height=task.height,
+                        seconds=task.duration,
+                        caption=caption_of(task.prompt_text),
+                        image=image,
+                        audio=task.audio,
+                    )
                 finally:
                     if image is not None:
                         image.close()

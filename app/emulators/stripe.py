@@ -94,9 +94,14 @@ def _expand_one(state: StripeState, node: Any, parts: list[str]) -> Any:
     return {**node, head: _expand_one(state, value, rest)}
 
 
-def create_stripe_emulator(*, public_root: str | None = None, api_key: str | None = None,
-                           forward_to: str | None = None, webhook_secret: str = EMULATOR_WEBHOOK_SECRET,
-                           catalogue: list[dict[str, Any]] | None = None):
+def create_stripe_emulator(
+    *,
+    public_root: str | None = None,
+    api_key: str | None = None,
+    forward_to: str | None = None,
+    webhook_secret: str = EMULATOR_WEBHOOK_SECRET,
+    catalogue: list[dict[str, Any]] | None = None,
+):
     """The emulator as an ASGI app (`.state` is its account, `.webhooks` its sender).
 
     `public_root`: the address its hosted pages are reached at (default: the scheme and Host of the
@@ -109,9 +114,14 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
     if forward_to:
         webhooks.add(forward_to, webhook_secret, endpoint_id="we_forward")
     for price in catalogue or []:
-        state.add_catalogue_price(price["id"], name=price["name"], unit_amount=price["unit_amount"],
-                                  currency=price.get("currency", "usd"), interval=price.get("interval"),
-                                  lookup_key=price.get("lookup_key"))
+        state.add_catalogue_price(
+            price["id"],
+            name=price["name"],
+            unit_amount=price["unit_amount"],
+            currency=price.get("currency", "usd"),
+            interval=price.get("interval"),
+            lookup_key=price.get("lookup_key"),
+        )
     idempotent: dict[str, tuple[str, int, Any]] = {}
 
     def remember_root(request: Request) -> None:
@@ -137,8 +147,11 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
         if key and key in idempotent:
             seen, status, body = idempotent[key]
             if seen != fingerprint:
-                raise StripeError(400, "Keys for idempotent requests can only be used with the same parameters "
-                                       "they were first used with.", type="idempotency_error")
+                raise StripeError(
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                    type="idempotency_error",
+                )
             return Response(body, status_code=status, headers={"idempotent-replayed": "true"})
         try:
             result = action(params)
@@ -202,10 +215,12 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
             active = as_bool(params, "active")
 
             def match(price: dict) -> bool:
-                return ((not keys or price["lookup_key"] in keys)
-                        and (active is None or price["active"] == active)
-                        and (not params.get("product") or price["product"] == params["product"])
-                        and (not params.get("type") or price["type"] == params["type"]))
+                return (
+                    (not keys or price["lookup_key"] in keys)
+                    and (active is None or price["active"] == active)
+                    and (not params.get("product") or price["product"] == params["product"])
+                    and (not params.get("type") or price["type"] == params["type"])
+                )
 
             result = state.listing("price", "/v1/prices", match, params)
             result["data"] = [public(o) for o in result["data"]]
@@ -225,9 +240,19 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     @get("/v1/checkout/sessions")
     async def list_sessions(request: Request) -> Response:
-        return await api(request, listing("checkout.session", "/v1/checkout/sessions",
-                                          {"customer": "customer", "payment_intent": "payment_intent",
-                                           "subscription": "subscription", "status": "status"}))
+        return await api(
+            request,
+            listing(
+                "checkout.session",
+                "/v1/checkout/sessions",
+                {
+                    "customer": "customer",
+                    "payment_intent": "payment_intent",
+                    "subscription": "subscription",
+                    "status": "status",
+                },
+            ),
+        )
 
     @get("/v1/checkout/sessions/{object_id:str}")
     async def retrieve_session(request: Request, object_id: FromPath[str]) -> Response:
@@ -280,9 +305,11 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
         def run(params: dict) -> dict:
             def match(inv: dict) -> bool:
                 sub = inv["parent"]["subscription_details"]["subscription"]
-                return ((not params.get("customer") or inv["customer"] == params["customer"])
-                        and (not params.get("subscription") or sub == params["subscription"])
-                        and (not params.get("status") or inv["status"] == params["status"]))
+                return (
+                    (not params.get("customer") or inv["customer"] == params["customer"])
+                    and (not params.get("subscription") or sub == params["subscription"])
+                    and (not params.get("status") or inv["status"] == params["status"])
+                )
 
             result = state.listing("invoice", "/v1/invoices", match, params)
             result["data"] = [public(o) for o in result["data"]]
@@ -304,8 +331,9 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     @get("/v1/charges")
     async def list_charges(request: Request) -> Response:
-        return await api(request, listing("charge", "/v1/charges",
-                                          {"customer": "customer", "payment_intent": "payment_intent"}))
+        return await api(
+            request, listing("charge", "/v1/charges", {"customer": "customer", "payment_intent": "payment_intent"})
+        )
 
     @get("/v1/charges/{object_id:str}")
     async def retrieve_charge(request: Request, object_id: FromPath[str]) -> Response:
@@ -342,24 +370,30 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
             events = params.get("enabled_events") or []
             events = [events] if isinstance(events, str) else events
             if not events:
-                raise StripeError(400, "Missing required param: enabled_events.", code="parameter_missing",
-                                  param="enabled_events")
+                raise StripeError(
+                    400, "Missing required param: enabled_events.", code="parameter_missing", param="enabled_events"
+                )
             return webhooks.add(url, enabled_events=events).api_object(with_secret=True)
 
         return await api(request, run)
 
     @get("/v1/webhook_endpoints")
     async def list_endpoints(request: Request) -> Response:
-        return await api(request, lambda p: {
-            "object": "list", "url": "/v1/webhook_endpoints", "has_more": False,
-            "data": [e.api_object() for e in webhooks.endpoints.values() if e.id != "we_forward"]})
+        return await api(
+            request,
+            lambda p: {
+                "object": "list",
+                "url": "/v1/webhook_endpoints",
+                "has_more": False,
+                "data": [e.api_object() for e in webhooks.endpoints.values() if e.id != "we_forward"],
+            },
+        )
 
     @delete("/v1/webhook_endpoints/{object_id:str}", status_code=200)
     async def delete_endpoint(request: Request, object_id: FromPath[str]) -> Response:
         def run(params: dict) -> dict:
             if webhooks.endpoints.pop(object_id, None) is None:
-                raise StripeError(404, f"No such webhook endpoint: '{object_id}'", code="resource_missing",
-                                  param="id")
+                raise StripeError(404, f"No such webhook endpoint: '{object_id}'", code="resource_missing", param="id")
             return {"id": object_id, "object": "webhook_endpoint", "deleted": True}
 
         return await api(request, run)
@@ -368,12 +402,19 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     def page(template: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("merchant", MERCHANT)
-        return Response(render(f"emulators/stripe/{template}", money=_money, day=_day, **context),
-                        status_code=status, media_type="text/html")
+        return Response(
+            render(f"emulators/stripe/{template}", money=_money, day=_day, **context),
+            status_code=status,
+            media_type="text/html",
+        )
 
     def not_found(what: str) -> Response:
-        return page("gone.html", 404, title=f"This {what} link is not valid",
-                    message=f"The {what} you are looking for does not exist or has been removed.")
+        return page(
+            "gone.html",
+            404,
+            title=f"This {what} link is not valid",
+            message=f"The {what} you are looking for does not exist or has been removed.",
+        )
 
     def checkout_context(session: dict) -> dict[str, Any]:
         lines = state.line_items(session)["data"]
@@ -381,9 +422,13 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
             product = state.objects.get(line["price"]["product"], {})
             line["name"] = product.get("name", "Item")
         customer = state.objects.get(session["customer"] or "")
-        return {"session": session, "lines": lines, "recurring": session["mode"] == "subscription",
-                "email": (customer or {}).get("email") or session["customer_email"] or "",
-                "email_locked": bool(customer and customer.get("email")) or bool(session["customer_email"])}
+        return {
+            "session": session,
+            "lines": lines,
+            "recurring": session["mode"] == "subscription",
+            "email": (customer or {}).get("email") or session["customer_email"] or "",
+            "email_locked": bool(customer and customer.get("email")) or bool(session["customer_email"]),
+        }
 
     @get("/c/pay/{session_id:str}")
     async def checkout_page(request: Request, session_id: FromPath[str]) -> Response:
@@ -405,15 +450,26 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
         email = (form.get("email") or "").strip()
         context = checkout_context(session)
         if not context["email_locked"] and "@" not in email:
-            return page("checkout.html", 400, card=form.get("card_number", ""), error="Enter a valid email address.",
-                        **{**context, "email": email})
+            return page(
+                "checkout.html",
+                400,
+                card=form.get("card_number", ""),
+                error="Enter a valid email address.",
+                **{**context, "email": email},
+            )
         try:
-            state.pay_checkout(session_id, email=email, card_number=form.get("card_number", ""),
-                               name=(form.get("name") or "").strip())
+            state.pay_checkout(
+                session_id, email=email, card_number=form.get("card_number", ""), name=(form.get("name") or "").strip()
+            )
         except StripeError as exc:
             await webhooks.dispatch(state.take_unsent())
-            return page("checkout.html", 402 if exc.status == 402 else 400, card=form.get("card_number", ""),
-                        error=exc.message, **context)
+            return page(
+                "checkout.html",
+                402 if exc.status == 402 else 400,
+                card=form.get("card_number", ""),
+                error=exc.message,
+                **context,
+            )
         await webhooks.dispatch(state.take_unsent())
         target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
         return Redirect(target, status_code=303)
@@ -424,18 +480,31 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     def portal_context(session: dict, **extra: Any) -> dict[str, Any]:
         customer = state.objects[session["customer"]]
-        subs = [s for s in state.objects.values() if s["object"] == "subscription"
-                and s["customer"] == customer["id"] and s["status"] != "canceled"]
+        subs = [
+            s
+            for s in state.objects.values()
+            if s["object"] == "subscription" and s["customer"] == customer["id"] and s["status"] != "canceled"
+        ]
         subs.sort(key=lambda s: s["created"], reverse=True)
-        plans = [p for p in state.objects.values() if p["object"] == "price" and p["type"] == "recurring"
-                 and p["active"]]
+        plans = [
+            p for p in state.objects.values() if p["object"] == "price" and p["type"] == "recurring" and p["active"]
+        ]
         plans.sort(key=lambda p: p["unit_amount"])
         names = {p["id"]: state.objects.get(p["product"], {}).get("name", p["id"]) for p in plans}
         invoices = state.listing("invoice", "", lambda i: i["customer"] == customer["id"], {"limit": "20"})["data"]
         for sub in subs:
             sub["_name"] = state.objects.get(sub["items"]["data"][0]["price"]["product"], {}).get("name", "Plan")
-        return {"session": session, "customer": customer, "subscriptions": subs, "plans": plans, "names": names,
-                "invoices": invoices, "card": state.card_of(customer), "card_default": CARD_OK, **extra}
+        return {
+            "session": session,
+            "customer": customer,
+            "subscriptions": subs,
+            "plans": plans,
+            "names": names,
+            "invoices": invoices,
+            "card": state.card_of(customer),
+            "card_default": CARD_OK,
+            **extra,
+        }
 
     @get("/p/session/{session_id:str}")
     async def portal_page(request: Request, session_id: FromPath[str]) -> Response:
@@ -462,8 +531,13 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
                     raise StripeError(404, "No such subscription.")
                 if action == "plan":
                     item = sub["items"]["data"][0]
-                    state.update_subscription(sub["id"], {"items": [{"id": item["id"], "price": form.get("price", "")}],
-                                                          "proration_behavior": "always_invoice"})
+                    state.update_subscription(
+                        sub["id"],
+                        {
+                            "items": [{"id": item["id"], "price": form.get("price", "")}],
+                            "proration_behavior": "always_invoice",
+                        },
+                    )
                     done = "plan"
                 elif action == "cancel":
                     state.update_subscription(sub["id"], {"cancel_at_period_end": "true"})
@@ -506,11 +580,18 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
         return data
 
     def event_summary(event: dict) -> dict[str, Any]:
-        return {"id": event["id"], "type": event["type"], "created": event["created"],
-                "object_id": event["data"]["object"].get("id"),
-                "held": any(e["id"] == event["id"] for e in webhooks.held),
-                "attempts": [{"endpoint": a.endpoint, "status": a.status, "error": a.error}
-                             for a in webhooks.attempts if a.event_id == event["id"]]}
+        return {
+            "id": event["id"],
+            "type": event["type"],
+            "created": event["created"],
+            "object_id": event["data"]["object"].get("id"),
+            "held": any(e["id"] == event["id"] for e in webhooks.held),
+            "attempts": [
+                {"endpoint": a.endpoint, "status": a.status, "error": a.error}
+                for a in webhooks.attempts
+                if a.event_id == event["id"]
+            ],
+        }
 
     @get("/_emulator/events")
     async def control_events(request: Request) -> Response:
@@ -548,8 +629,9 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
         if not isinstance(copies, int) or not 1 <= copies <= 20:
             raise StripeError(400, "`copies` is a whole number from 1 to 20.")
         attempts = await webhooks.deliver(event, copies)
-        return Response({"attempts": [{"endpoint": a.endpoint, "status": a.status, "error": a.error}
-                                      for a in attempts]})
+        return Response(
+            {"attempts": [{"endpoint": a.endpoint, "status": a.status, "error": a.error} for a in attempts]}
+        )
 
     @post("/_emulator/subscriptions/{subscription_id:str}/renew", status_code=200)
     async def control_renew(request: Request, subscription_id: FromPath[str]) -> Response:
@@ -565,8 +647,10 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     def on_http_error(request: Request, exc: HTTPException) -> Response:
         if isinstance(exc, NotFoundException):
-            return Response(StripeError(404, f"Unrecognized request URL ({request.method}: {request.url.path}).")
-                            .body(), status_code=404)
+            return Response(
+                StripeError(404, f"Unrecognized request URL ({request.method}: {request.url.path}).").body(),
+                status_code=404,
+            )
         return Response(StripeError(exc.status_code, str(exc.detail)).body(), status_code=exc.status_code)
 
     def on_crash(request: Request, exc: Exception) -> Response:
@@ -574,14 +658,50 @@ def create_stripe_emulator(*, public_root: str | None = None, api_key: str | Non
 
     app = Litestar(
         route_handlers=[
-            create_customer, list_customers, retrieve_customer, update_customer, create_product, retrieve_product,
-            create_price, list_prices, retrieve_price, create_session, list_sessions, retrieve_session,
-            session_line_items, expire_session, list_subscriptions, retrieve_subscription, update_subscription,
-            cancel_subscription, list_invoices, retrieve_invoice, pay_invoice, retrieve_intent, list_charges,
-            retrieve_charge, create_refund, retrieve_refund, create_portal_session, list_events, retrieve_event,
-            create_endpoint, list_endpoints, delete_endpoint, checkout_page, checkout_pay, portal_page,
-            portal_action, invoice_page, receipt_page, control_events, control_add_endpoint, control_hold,
-            control_release, control_deliver, control_renew,
+            create_customer,
+            list_customers,
+            retrieve_customer,
+            update_customer,
+            create_product,
+            retrieve_product,
+            create_price,
+            list_prices,
+            retrieve_price,
+            create_session,
+            list_sessions,
+            retrieve_session,
+            session_line_items,
+            expire_session,
+            list_subscriptions,
+            retrieve_subscription,
+            update_subscription,
+            cancel_subscription,
+            list_invoices,
+            retrieve_invoice,
+            pay_invoice,
+            retrieve_intent,
+            list_charges,
+            retrieve_charge,
+            create_refund,
+            retrieve_refund,
+            create_portal_session,
+            list_events,
+            retrieve_event,
+            create_endpoint,
+            list_endpoints,
+            delete_endpoint,
+            checkout_page,
+            checkout_pay,
+            portal_page,
+            portal_action,
+            invoice_page,
+            receipt_page,
+            control_events,
+            control_add_endpoint,
+            control_hold,
+            control_release,
+            control_deliver,
+            control_renew,
         ],
         exception_handlers={StripeError: on_stripe_error, HTTPException: on_http_error, Exception: on_crash},
         openapi_config=None,
@@ -627,8 +747,10 @@ class StripeGate:
         elif scheme.lower() != "bearer":
             key = ""
         if not key:
-            return ("You did not provide an API key. You need to provide your API key in the Authorization header, "
-                    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+            return (
+                "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+            )
         masked = f"{key[:8]}{'*' * (len(key) - 12)}{key[-4:]}" if len(key) > 12 else "*" * len(key)
         if not key.startswith(("sk_test_", "rk_test_")):
             return f"Invalid API Key provided: {masked} (the emulator accepts only test-mode secret keys)"
@@ -639,9 +761,13 @@ class StripeGate:
     @staticmethod
     async def _send_json(send, status: int, body: dict) -> None:
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -660,11 +786,18 @@ def main(argv: list[str] | None = None) -> None:
     from app.billing.catalogue import emulator_catalogue
 
     catalogue = [] if args.empty else emulator_catalogue()
-    print(f"Stripe API emulator: http://{args.host}:{args.port} ({len(catalogue)} prices)"
-          + (f"; webhooks to {args.forward_to}, secret {args.webhook_secret}" if args.forward_to else ""))
-    uvicorn.run(create_stripe_emulator(api_key=args.api_key, forward_to=args.forward_to,
-                                       webhook_secret=args.webhook_secret, catalogue=catalogue),
-                host=args.host, port=args.port, log_level="warning")
+    print(
+        f"Stripe API emulator: http://{args.host}:{args.port} ({len(catalogue)} prices)"
+        + (f"; webhooks to {args.forward_to}, secret {args.webhook_secret}" if args.forward_to else "")
+    )
+    uvicorn.run(
+        create_stripe_emulator(
+            api_key=args.api_key, forward_to=args.forward_to, webhook_secret=args.webhook_secret, catalogue=catalogue
+        ),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

@@ -47,14 +47,24 @@ class Endpoint:
     def wants(self, event_type: str) -> bool:
         if self.status != "enabled":
             return False
-        return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
-                   for p in self.enabled_events)
+        return any(
+            p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
+            for p in self.enabled_events
+        )
 
     def api_object(self, *, with_secret: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id, "object": "webhook_endpoint", "url": self.url,
-                                "enabled_events": self.enabled_events, "status": self.status,
-                                "created": self.created, "livemode": False, "api_version": None,
-                                "metadata": {}, "description": None}
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "webhook_endpoint",
+            "url": self.url,
+            "enabled_events": self.enabled_events,
+            "status": self.status,
+            "created": self.created,
+            "livemode": False,
+            "api_version": None,
+            "metadata": {},
+            "description": None,
+        }
         if with_secret:
             body["secret"] = self.secret
         return body
@@ -79,10 +89,19 @@ class Webhooks:
         self.attempts: list[Attempt] = []
         self._client: httpx.AsyncClient | None = None
 
-    def add(self, url: str, secret: str | None = None, enabled_events: list[str] | None = None,
-            endpoint_id: str | None = None) -> Endpoint:
-        endpoint = Endpoint(id=endpoint_id or f"we_{secrets.token_hex(12)}", url=url, secret=secret or new_secret(),
-                            enabled_events=enabled_events or ["*"])
+    def add(
+        self,
+        url: str,
+        secret: str | None = None,
+        enabled_events: list[str] | None = None,
+        endpoint_id: str | None = None,
+    ) -> Endpoint:
+        endpoint = Endpoint(
+            id=endpoint_id or f"we_{secrets.token_hex(12)}",
+            url=url,
+            secret=secret or new_secret(),
+            enabled_events=enabled_events or ["*"],
+        )
         self.endpoints[endpoint.id] = endpoint
         return endpoint
 
@@ -121,8 +140,12 @@ class Webhooks:
 
     async def _post(self, endpoint: Endpoint, event: dict[str, Any]) -> Attempt:
         payload = json.dumps({k: v for k, v in event.items() if not k.startswith("_")}, indent=2)
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-                   "Stripe-Signature": sign(payload, endpoint.secret), "Cache-Control": "no-cache"}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "Stripe-Signature": sign(payload, endpoint.secret),
+            "Cache-Control": "no-cache",
+        }
         try:
             response = await self.client().post(endpoint.url, content=payload.encode(), headers=headers)
             attempt = Attempt(event["id"], endpoint.id, response.status_code, None, time.time())

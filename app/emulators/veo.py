@@ -74,32 +74,59 @@ RETRY_AFTER_SECONDS = 1
 MAX_PROMPT = 10_000
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-PARAMETERS = {"aspectRatio", "durationSeconds", "resolution", "generateAudio", "negativePrompt", "sampleCount",
-              "seed", "enhancePrompt", "personGeneration", "storageUri", "fps", "compressionQuality",
-              "resizeMode"}
-STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-                405: "UNIMPLEMENTED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE",
-                503: "UNAVAILABLE"}
-_ROUTE = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/([^/:]+):"
-                    r"(predictLongRunning|fetchPredictOperation)$")
-_OPERATION = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/([^/:]+)/operations/"
-                        r"([0-9a-f-]{36})$")
+PARAMETERS = {
+    "aspectRatio",
+    "durationSeconds",
+    "resolution",
+    "generateAudio",
+    "negativePrompt",
+    "sampleCount",
+    "seed",
+    "enhancePrompt",
+    "personGeneration",
+    "storageUri",
+    "fps",
+    "compressionQuality",
+    "resizeMode",
+}
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "UNIMPLEMENTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+}
+_ROUTE = re.compile(
+    r"^(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/([^/:]+):"
+    r"(predictLongRunning|fetchPredictOperation)$"
+)
+_OPERATION = re.compile(
+    r"^(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/([^/:]+)/operations/"
+    r"([0-9a-f-]{36})$"
+)
 
 
 class ApiError(Exception):
     """An error answered in Google's envelope: `{"error": {"code", "message", "status"[, "details"]}}`."""
 
-    def __init__(self, status: int, message: str, *, reason: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(self, status: int, message: str, *, reason: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.message, self.reason, self.headers = status, message, reason, headers or {}
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.status, "message": self.message,
-                                 "status": STATUS_NAMES.get(self.status, "UNKNOWN")}
+        error: dict[str, Any] = {
+            "code": self.status,
+            "message": self.message,
+            "status": STATUS_NAMES.get(self.status, "UNKNOWN"),
+        }
         if self.reason:
-            error["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": self.reason,
-                                 "domain": "googleapis.com"}]
+            error["details"] = [
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": self.reason, "domain": "googleapis.com"}
+            ]
         return {"error": error}
 
     def response(self) -> Response:
@@ -108,8 +135,9 @@ class ApiError(Exception):
 
 def _status_fault(kind: str) -> ApiError:
     if kind == "429":
-        return ApiError(429, "Resource exhausted. Please try again later.",
-                        headers={"retry-after": str(RETRY_AFTER_SECONDS)})
+        return ApiError(
+            429, "Resource exhausted. Please try again later.", headers={"retry-after": str(RETRY_AFTER_SECONDS)}
+        )
     if kind == "500":
         return ApiError(500, "Internal error encountered.")
     if kind == "503":
@@ -167,15 +195,16 @@ def _parameters(raw: Any) -> dict[str, Any]:
         raise invalid("parameters must be an object.")
     for name in raw:
         if name not in PARAMETERS:
-            raise invalid(f'Invalid JSON payload received. Unknown name "{name}" at \'parameters\': '
-                          "Cannot find field.")
+            raise invalid(f"Invalid JSON payload received. Unknown name \"{name}\" at 'parameters': Cannot find field.")
     aspect = raw.get("aspectRatio", "16:9")
     if aspect not in ASPECT_RATIOS:
         raise invalid(f"Unsupported aspect ratio: {aspect}. Supported aspect ratios are 16:9 and 9:16.")
     seconds = raw.get("durationSeconds", 8)
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds not in DURATIONS:
-        raise invalid(f"Unsupported output video duration {seconds} seconds, supported durations are "
-                      "[4,6,8] for feature text_to_video.")
+        raise invalid(
+            f"Unsupported output video duration {seconds} seconds, supported durations are "
+            "[4,6,8] for feature text_to_video."
+        )
     resolution = raw.get("resolution", "720p")
     if resolution not in RESOLUTIONS:
         raise invalid(f"Unsupported resolution: {resolution}. Supported resolutions are 720p and 1080p.")
@@ -190,8 +219,7 @@ def _parameters(raw: Any) -> dict[str, Any]:
         raise invalid("parameters.negativePrompt must be a string.")
     if raw.get("storageUri"):
         raise invalid("The Veo emulator does not write to Cloud Storage; leave storageUri unset.")
-    return {"aspect_ratio": aspect, "seconds": seconds, "resolution": resolution, "audio": audio,
-            "samples": samples}
+    return {"aspect_ratio": aspect, "seconds": seconds, "resolution": resolution, "audio": audio, "samples": samples}
 
 
 def _operation_body(store: OperationStore, operation: Operation) -> dict[str, Any]:
@@ -206,12 +234,13 @@ def _operation_body(store: OperationStore, operation: Operation) -> dict[str, An
         return body
     response: dict[str, Any] = {"@type": RESPONSE_TYPE}
     if view.filtered:
-        response.update({"raiMediaFilteredCount": operation.samples,
-                         "raiMediaFilteredReasons": [SAFETY_REASON]})
+        response.update({"raiMediaFilteredCount": operation.samples, "raiMediaFilteredReasons": [SAFETY_REASON]})
     else:
         response["videos"] = [
-            {"bytesBase64Encoded": base64.b64encode(store.output_path(operation, i).read_bytes()).decode("ascii"),
-             "mimeType": "video/mp4"}
+            {
+                "bytesBase64Encoded": base64.b64encode(store.output_path(operation, i).read_bytes()).decode("ascii"),
+                "mimeType": "video/mp4",
+            }
             for i in range(operation.samples)
         ]
     body["response"] = response
@@ -226,9 +255,12 @@ def create_veo_emulator(*, generation_seconds: float, storage_dir: Path, api_key
     def check_key(request: Request) -> None:
         key = (request.headers.get("x-goog-api-key") or request.query_params.get("key") or "").strip()
         if not key:
-            raise ApiError(401, "Request is missing required authentication credential. Expected OAuth 2 access "
-                                "token, login cookie or other valid authentication credential.",
-                           reason="CREDENTIALS_MISSING")
+            raise ApiError(
+                401,
+                "Request is missing required authentication credential. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential.",
+                reason="CREDENTIALS_MISSING",
+            )
         if api_key is not None and key != api_key:
             raise ApiError(400, "API key not valid. Please pass a valid API key.", reason="API_KEY_INVALID")
 
@@ -290,8 +322,11 @@ def create_veo_emulator(*, generation_seconds: float, storage_dir: Path, api_key
             raise ApiError(404, f"The requested URL /{version}{resource} was not found on this server.")
         model, method = match.groups()
         if model not in MODELS:
-            raise ApiError(404, f"Publisher Model `projects/{PROJECT}/locations/{LOCATION}/publishers/google/models/"
-                                f"{model}` was not found or your project does not have access to it.")
+            raise ApiError(
+                404,
+                f"Publisher Model `projects/{PROJECT}/locations/{LOCATION}/publishers/google/models/"
+                f"{model}` was not found or your project does not have access to it.",
+            )
         if method == "predictLongRunning":
             return await predict(request, model)
         return await fetch(request, model)
@@ -343,8 +378,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     storage = args.storage_dir or Path(tempfile.mkdtemp(prefix="veo-emulator-"))
     print(f"Veo API emulator: http://{args.host}:{args.port} (files in {storage})")
-    uvicorn.run(create_veo_emulator(generation_seconds=args.generation_seconds, storage_dir=storage,
-                                    api_key=args.api_key), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_veo_emulator(generation_seconds=args.generation_seconds, storage_dir=storage, api_key=args.api_key),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,12 @@ from app.media.render import render_clip
 
 # The model ids Google has served Veo 3 / 3.1 under (Vertex AI names end in -001, previews in -preview).
 MODELS = (
-    "veo-3.1-generate-001", "veo-3.1-fast-generate-001", "veo-3.1-generate-preview",
-    "veo-3.1-fast-generate-preview", "veo-3.0-generate-001", "veo-3.0-fast-generate-001",
+    "veo-3.1-generate-001",
+    "veo-3.1-fast-generate-001",
+    "veo-3.1-generate-preview",
+    "veo-3.1-fast-generate-preview",
+    "veo-3.0-generate-001",
+    "veo-3.0-fast-generate-001",
 )
 ASPECT_RATIOS = ("16:9", "9:16")
 DURATIONS = (4, 6, 8)
@@ -28,8 +32,10 @@ PROJECT = "adsvideo-emulator"
 LOCATION = "us-central1"
 RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
 METADATA_TYPE = "type.googleapis.com/google.cloud.aiplatform.v1beta1.GenerateVideoOperationMetadata"
-SAFETY_REASON = ("Unable to show generated videos. All videos were filtered out because they violated Vertex "
-                 "AI's usage guidelines. You will not be charged for blocked videos. Support codes: 58061214")
+SAFETY_REASON = (
+    "Unable to show generated videos. All videos were filtered out because they violated Vertex "
+    "AI's usage guidelines. You will not be charged for blocked videos. Support codes: 58061214"
+)
 
 OPERATION_FAULTS = {"safety", "stuck", "failed"}
 KNOWN_FAULTS = REQUEST_FAULTS | OPERATION_FAULTS | {"slow"}
@@ -106,8 +112,10 @@ class OperationStore:
         if "stuck" in operation.faults:
             return OperationView(False, progress=int(min(50, share * 50)))
         if share >= 1.0 and "failed" in operation.faults:
-            return OperationView(True, error={"code": 13, "message": "Video generation failed due to an internal "
-                                                                     "error. Please try again."})
+            return OperationView(
+                True,
+                error={"code": 13, "message": "Video generation failed due to an internal error. Please try again."},
+            )
         if share >= 1.0 and "safety" in operation.faults:
             return OperationView(True, progress=100, filtered=True)
         if share >= 1.0 and operation.rendered_at is not None:
@@ -131,8 +139,15 @@ class OperationStore:
                     partial = path.with_name(path.name + ".part")
                     picture = Image.open(io.BytesIO(operation.image)) if operation.image else None
                     try:
-                        render_clip(partial, width=width, height=height, seconds=operation.seconds,
-                                    caption=caption_of(operation.prompt), image=picture, audio=operation.audio)
+                        render_clip(
+                            partial,
+                            width=width,
+                            height=height,
+                            seconds=operation.seconds,
+                            caption=caption_of(operation.prompt),
+                            image=picture,
+                            audio=operation.audio,
+                        )
                     finally:
                         if picture is not None:
                             picture.close()

@@ -86,8 +86,9 @@ def _chain(graph: Graph, first, *filters: tuple[str, str]):
     return node
 
 
-def soundtrack(*, clip: str | Path, music: str | Path | None, trim_start: float, trim_end: float,
-               total_seconds: float) -> list[av.AudioFrame]:
+def soundtrack(
+    *, clip: str | Path, music: str | Path | None, trim_start: float, trim_end: float, total_seconds: float
+) -> list[av.AudioFrame]:
     """The ad's sound as float-planar 48 kHz stereo frames, exactly `total_seconds` long (silence if none)."""
     graph = Graph()
     fmt = f"sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts={LAYOUT}"
@@ -99,22 +100,37 @@ def soundtrack(*, clip: str | Path, music: str | Path | None, trim_start: float,
         if clip_container.streams.audio:
             stream = clip_container.streams.audio[0]
             source = graph.add_abuffer(template=stream)
-            inputs.append(_chain(graph, source, ("atrim", f"start={trim_start}:end={trim_end}"),
-                                 ("asetpts", "PTS-STARTPTS"), ("aresample", str(SAMPLE_RATE)), ("aformat", fmt)))
+            inputs.append(
+                _chain(
+                    graph,
+                    source,
+                    ("atrim", f"start={trim_start}:end={trim_end}"),
+                    ("asetpts", "PTS-STARTPTS"),
+                    ("aresample", str(SAMPLE_RATE)),
+                    ("aformat", fmt),
+                )
+            )
             feeds.append((clip_container, stream, source, trim_end))
         if music_container is not None:
             stream = music_container.streams.audio[0]
             source = graph.add_abuffer(template=stream)
             target = MUSIC_LUFS_UNDER if len(inputs) > 1 else MUSIC_LUFS_ALONE
             fade_start = max(0.0, total_seconds - FADE_OUT_SECONDS)
-            inputs.append(_chain(
-                graph, source,
-                ("aresample", str(SAMPLE_RATE)), ("aformat", fmt),
-                ("atrim", f"end={total_seconds}"), ("asetpts", "PTS-STARTPTS"),
-                ("loudnorm", f"I={target}:TP=-1.5:LRA=11"), ("aresample", str(SAMPLE_RATE)), ("aformat", fmt),
-                ("afade", "t=in:d=0.05"),
-                ("afade", f"t=out:st={fade_start}:d={min(FADE_OUT_SECONDS, total_seconds)}"),
-            ))
+            inputs.append(
+                _chain(
+                    graph,
+                    source,
+                    ("aresample", str(SAMPLE_RATE)),
+                    ("aformat", fmt),
+                    ("atrim", f"end={total_seconds}"),
+                    ("asetpts", "PTS-STARTPTS"),
+                    ("loudnorm", f"I={target}:TP=-1.5:LRA=11"),
+                    ("aresample", str(SAMPLE_RATE)),
+                    ("aformat", fmt),
+                    ("afade", "t=in:d=0.05"),
+                    ("afade", f"t=out:st={fade_start}:d={min(FADE_OUT_SECONDS, total_seconds)}"),
+                )
+            )
             feeds.append((music_container, stream, source, total_seconds))
         mix = graph.add("amix", f"inputs={len(inputs)}:duration=first:normalize=0")
         for index, node in enumerate(inputs):

@@ -45,10 +45,26 @@ class KitView:
 
 def _view(row: BrandKits | None) -> KitView:
     if row is None:
-        return KitView(DEFAULT.name, hex_colour(DEFAULT.primary), hex_colour(DEFAULT.accent), DEFAULT.font,
-                       None, None, DEFAULT.cta_text, DEFAULT.cta_url)
-    return KitView(row.name, row.primary_colour, row.accent_colour, row.font, media_url(row.logo_key),
-                   row.logo_key, row.cta_text, row.cta_url)
+        return KitView(
+            DEFAULT.name,
+            hex_colour(DEFAULT.primary),
+            hex_colour(DEFAULT.accent),
+            DEFAULT.font,
+            None,
+            None,
+            DEFAULT.cta_text,
+            DEFAULT.cta_url,
+        )
+    return KitView(
+        row.name,
+        row.primary_colour,
+        row.accent_colour,
+        row.font,
+        media_url(row.logo_key),
+        row.logo_key,
+        row.cta_text,
+        row.cta_url,
+    )
 
 
 async def get_kit(user_id: int) -> KitView:
@@ -65,8 +81,15 @@ def _load_logo(key: str | None) -> Image.Image | None:
 
 
 def to_brand(view: KitView, logo: Image.Image | None) -> Brand:
-    return Brand(name=view.name, primary=parse_colour(view.primary_colour), accent=parse_colour(view.accent_colour),
-                 font=view.font, logo=logo, cta_text=view.cta_text, cta_url=view.cta_url)
+    return Brand(
+        name=view.name,
+        primary=parse_colour(view.primary_colour),
+        accent=parse_colour(view.accent_colour),
+        font=view.font,
+        logo=logo,
+        cta_text=view.cta_text,
+        cta_url=view.cta_url,
+    )
 
 
 async def engine_brand(user_id: int) -> Brand:
@@ -83,8 +106,9 @@ def check_logo(data: bytes) -> bytes:
     """A PNG or WebP logo with at least some visible pixels, cropped to them, as PNG bytes; 422 otherwise."""
     image = validate_image(data, get_settings().max_upload_bytes)
     if image.format not in ("PNG", "WEBP"):
-        raise ValidationFailed("The logo must be a PNG or WebP image (with a transparent background).",
-                               code="logo_format")
+        raise ValidationFailed(
+            "The logo must be a PNG or WebP image (with a transparent background).", code="logo_format"
+        )
     picture = Image.open(io.BytesIO(image.clean_bytes)).convert("RGBA")
     box = picture.getchannel("A").getbbox()
     if box is None:
@@ -96,28 +120,42 @@ def check_logo(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def clean_fields(*, name: str | None = None, primary_colour: str | None = None, accent_colour: str | None = None,
-                 font: str | None = None, cta_text: str | None = None, cta_url: str | None = None) -> dict:
+def clean_fields(
+    *,
+    name: str | None = None,
+    primary_colour: str | None = None,
+    accent_colour: str | None = None,
+    font: str | None = None,
+    cta_text: str | None = None,
+    cta_url: str | None = None,
+) -> dict:
     """The given fields, checked and normalised (422 naming the field); None means "leave as it is"."""
     out: dict = {}
-    for field_name, value, limit in (("name", name, MAX_BRAND_NAME_CHARS), ("cta_text", cta_text, MAX_CTA_CHARS),
-                                     ("cta_url", cta_url, MAX_URL_CHARS)):
+    for field_name, value, limit in (
+        ("name", name, MAX_BRAND_NAME_CHARS),
+        ("cta_text", cta_text, MAX_CTA_CHARS),
+        ("cta_url", cta_url, MAX_URL_CHARS),
+    ):
         if value is None:
             continue
         value = value.strip()
         if len(value) > limit:
             label = {"name": "brand name", "cta_text": "call to action", "cta_url": "URL"}[field_name]
-            raise ValidationFailed(f"The {label} is {len(value)} characters; the most is {limit}.",
-                                   code="text_too_long")
+            raise ValidationFailed(
+                f"The {label} is {len(value)} characters; the most is {limit}.", code="text_too_long"
+            )
         out[field_name] = value
-    for field_name, value, label in (("primary_colour", primary_colour, "primary colour"),
-                                     ("accent_colour", accent_colour, "accent colour")):
+    for field_name, value, label in (
+        ("primary_colour", primary_colour, "primary colour"),
+        ("accent_colour", accent_colour, "accent colour"),
+    ):
         if value is not None:
             out[field_name] = hex_colour(parse_colour(value, label))
     if font is not None:
         if font not in fonts.FONTS:
-            raise ValidationFailed(f"Unknown font {font!r}; choose one of: {', '.join(fonts.FONTS)}.",
-                                   code="invalid_font")
+            raise ValidationFailed(
+                f"Unknown font {font!r}; choose one of: {', '.join(fonts.FONTS)}.", code="invalid_font"
+            )
         out["font"] = font
     return out
 

@@ -51,6 +51,7 @@ def to_webvtt(cues: list[Cue]) -> str:
 
 def parse_webvtt(text: str) -> list[Cue]:
     """Read a WebVTT track back (used to check what was written)."""
+
     def seconds(stamp: str) -> float:
         h, m, s = stamp.split(":")
         return int(h) * 3600 + int(m) * 60 + float(s)

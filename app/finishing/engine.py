@@ -57,8 +57,13 @@ def probe_clip(path: str | Path) -> ClipInfo:
             seconds = float(stream.frames / fps)
         else:
             seconds = (container.duration or 0) / 1_000_000
-        return ClipInfo(width=stream.codec_context.width, height=stream.codec_context.height,
-                        fps=Fraction(fps), seconds=round(seconds, 3), has_audio=bool(container.streams.audio))
+        return ClipInfo(
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            fps=Fraction(fps),
+            seconds=round(seconds, 3),
+            has_audio=bool(container.streams.audio),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,16 +121,29 @@ def plan(options: FinishOptions, brand: Brand, clip: ClipInfo) -> Plan:
     cues = caption_track.timeline(options.captions, clip_seconds)
     end_card = None
     if options.end_card is not None:
-        end_card = EndCard(text=options.end_card.text or brand.cta_text, url=options.end_card.url or brand.cta_url,
-                           seconds=options.end_card.seconds)
+        end_card = EndCard(
+            text=options.end_card.text or brand.cta_text,
+            url=options.end_card.url or brand.cta_url,
+            seconds=options.end_card.seconds,
+        )
     card_frames = round(end_card.seconds * fps) if end_card else 0
     renditions = []
     for placement in options.placements:
         width, height = rendition_size(placement, clip.width, clip.height)
-        renditions.append(PlannedRendition(placement, width, height, choose_fit(options.fit, clip.width, clip.height,
-                                                                                width, height)))
-    result = Plan(options=options, brand=brand, clip=clip, first_frame=first, clip_frames=count,
-                  card_frames=card_frames, cues=cues, renditions=renditions, end_card=end_card)
+        renditions.append(
+            PlannedRendition(placement, width, height, choose_fit(options.fit, clip.width, clip.height, width, height))
+        )
+    result = Plan(
+        options=options,
+        brand=brand,
+        clip=clip,
+        first_frame=first,
+        clip_frames=count,
+        card_frames=card_frames,
+        cues=cues,
+        renditions=renditions,
+        end_card=end_card,
+    )
     for rendition in renditions:
         _Dressing.draw(result, rendition)  # refuses text that does not fit this frame
     return result
@@ -145,8 +163,15 @@ class _Dressing:
         options = plan.options
         hook = None
         if options.hook_text.strip():
-            hook = overlays.hook(options.hook_text.strip(), plan.brand, w, h, position=options.hook_position,
-                                 size=options.hook_size, frame=name)
+            hook = overlays.hook(
+                options.hook_text.strip(),
+                plan.brand,
+                w,
+                h,
+                position=options.hook_position,
+                size=options.hook_size,
+                frame=name,
+            )
         bands = [(cue.start, cue.end, overlays.caption(cue.text, plan.brand, w, h, frame=name)) for cue in plan.cues]
         card = overlays.end_card(plan.brand, plan.end_card, w, h, frame=name) if plan.end_card else None
         return cls(hook=hook, captions=bands, card=card)
@@ -191,19 +216,31 @@ def write_soundtrack(frames: list[av.AudioFrame], path: Path) -> Path:
     return path
 
 
-def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | Path, sound: Path,
-                     video_out: Path, poster_out: Path, on_progress: Callable[[float], None] | None = None,
-                     *, preset: str = X264_PRESET) -> RenditionFile:
+def render_rendition(
+    plan: Plan,
+    rendition: PlannedRendition,
+    clip_path: str | Path,
+    sound: Path,
+    video_out: Path,
+    poster_out: Path,
+    on_progress: Callable[[float], None] | None = None,
+    *,
+    preset: str = X264_PRESET,
+) -> RenditionFile:
     dressing = _Dressing.draw(plan, rendition)
     fps = plan.fps
     total = plan.clip_frames + plan.card_frames
     poster_index = min(plan.clip_frames - 1, round(min(1.0, plan.clip_seconds / 2) * fps))
     hook_until = plan.hook_until
-    with av.open(str(clip_path)) as source, av.open(str(sound)) as soundtrack_file, \
-            av.open(str(video_out), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+    with (
+        av.open(str(clip_path)) as source,
+        av.open(str(sound)) as soundtrack_file,
+        av.open(str(video_out), "w", format="mp4", options={"movflags": "+faststart"}) as out,
+    ):
         video_in = source.streams.video[0]
-        graph, feed = build_dressed_graph(video_in, rendition.width, rendition.height, rendition.fit, fps,
-                                          dressing.stills(hook_until))
+        graph, feed = build_dressed_graph(
+            video_in, rendition.width, rendition.height, rendition.fit, fps, dressing.stills(hook_until)
+        )
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = rendition.width, rendition.height, "yuv420p"
         video.options = {"preset": preset, "crf": X264_CRF, "profile": "high"}
@@ -239,6 +276,7 @@ def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | P
 
         def frames_from_clip():
             """The trimmed clip's frames, reframed and dressed, stamped 0, 1, 2… in 1/fps."""
+
             def drain():
                 while True:
                     try:
@@ -293,17 +331,29 @@ def render_rendition(plan: Plan, rendition: PlannedRendition, clip_path: str | P
     return RenditionFile(rendition.placement, rendition.width, rendition.height, plan.seconds, video_out, poster_out)
 
 
-def finish(clip_path: str | Path, out_dir: str | Path, options: FinishOptions, brand: Brand, *,
-           music: str | Path | None = None, progress: Progress | None = None,
-           preset: str = X264_PRESET) -> FinishedSet:
+def finish(
+    clip_path: str | Path,
+    out_dir: str | Path,
+    options: FinishOptions,
+    brand: Brand,
+    *,
+    music: str | Path | None = None,
+    progress: Progress | None = None,
+    preset: str = X264_PRESET,
+) -> FinishedSet:
     """Plan, then render every placement into `out_dir` (`<placement>.mp4`, `.jpg`) plus `captions.vtt`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     the_plan = plan(options, brand, probe_clip(clip_path))
     start = the_plan.first_frame / the_plan.fps
     sound = write_soundtrack(
-        soundtrack(clip=clip_path, music=music, trim_start=float(start),
-                   trim_end=float(start) + the_plan.clip_seconds, total_seconds=the_plan.seconds),
+        soundtrack(
+            clip=clip_path,
+            music=music,
+            trim_start=float(start),
+            trim_end=float(start) + the_plan.clip_seconds,
+            total_seconds=the_plan.seconds,
+        ),
         out_dir / "soundtrack.m4a",
     )
     result = FinishedSet()
@@ -313,9 +363,17 @@ def finish(clip_path: str | Path, out_dir: str | Path, options: FinishOptions, b
     for index, rendition in enumerate(the_plan.renditions):
         stem = rendition.placement.replace(":", "x")
         report = (lambda fraction, i=index, p=rendition.placement: progress(i, p, fraction)) if progress else None
-        result.renditions.append(render_rendition(
-            the_plan, rendition, clip_path, sound, out_dir / f"{stem}.mp4", out_dir / f"{stem}.jpg",
-            report, preset=preset,
-        ))
+        result.renditions.append(
+            render_rendition(
+                the_plan,
+                rendition,
+                clip_path,
+                sound,
+                out_dir / f"{stem}.mp4",
+                out_dir / f"{stem}.jpg",
+                report,
+                preset=preset,
+            )
+        )
     sound.unlink(missing_ok=True)
     return result

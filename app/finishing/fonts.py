@@ -22,8 +22,20 @@ class Typeface:
 FONTS: dict[str, Typeface] = {
     face.id: face
     for face in (
-        Typeface("source-sans", "Source Sans Pro", "font_source_sans_pro", "SourceSansPro-Bold.ttf", "SourceSansPro-Regular.ttf"),
-        Typeface("source-serif", "Source Serif Pro", "font_source_serif_pro", "SourceSerifPro-Bold.ttf", "SourceSerifPro-Regular.ttf"),
+        Typeface(
+            "source-sans",
+            "Source Sans Pro",
+            "font_source_sans_pro",
+            "SourceSansPro-Bold.ttf",
+            "SourceSansPro-Regular.ttf",
+        ),
+        Typeface(
+            "source-serif",
+            "Source Serif Pro",
+            "font_source_serif_pro",
+            "SourceSerifPro-Bold.ttf",
+            "SourceSerifPro-Regular.ttf",
+        ),
         Typeface("lato", "Lato", "font_lato", "Lato-Black.ttf", "Lato-Regular.ttf"),
         Typeface("manrope", "Manrope", "font_manrope", "Manrope-ExtraBold.ttf", "Manrope-Medium.ttf"),
     )

@@ -30,9 +30,23 @@ def _many(form: Any, name: str) -> list[str]:
 
 def panel_values(form: Any) -> dict[str, Any]:
     """The panel's fields as entered (to redraw the form and build preview links)."""
-    values = {k: str(form.get(k) or "") for k in ("hook_text", "hook_position", "hook_size", "captions",
-                                                     "cta_text", "cta_url", "end_seconds", "trim_start",
-                                                     "trim_end", "fit", "music_upload_id", "end_card")}
+    values = {
+        k: str(form.get(k) or "")
+        for k in (
+            "hook_text",
+            "hook_position",
+            "hook_size",
+            "captions",
+            "cta_text",
+            "cta_url",
+            "end_seconds",
+            "trim_start",
+            "trim_end",
+            "fit",
+            "music_upload_id",
+            "end_card",
+        )
+    }
     values["placements"] = [p for p in _many(form, "placements") if p in PLACEMENTS] or ["9:16"]
     return values
 
@@ -43,14 +57,23 @@ def options_from_form(form: Any) -> tuple[FinishOptions, int | None]:
     captions = tuple(Caption(line.strip()) for line in str(form.get("captions") or "").splitlines() if line.strip())
     end_card = None
     if str(form.get("end_card") or "") in ("on", "1", "true"):
-        end_card = EndCard(text=str(form.get("cta_text") or "").strip(), url=str(form.get("cta_url") or "").strip(),
-                           seconds=_number(form, "end_seconds", "end card length", 2.0))
+        end_card = EndCard(
+            text=str(form.get("cta_text") or "").strip(),
+            url=str(form.get("cta_url") or "").strip(),
+            seconds=_number(form, "end_seconds", "end card length", 2.0),
+        )
     trim = Trim(_number(form, "trim_start", "trim start", 0.0), _number(form, "trim_end", "trim end"))
     music = str(form.get("music_upload_id") or "").strip()
-    options = FinishOptions(placements=placements, hook_text=str(form.get("hook_text") or "").strip(),
-                            hook_position=str(form.get("hook_position") or "top"),
-                            hook_size=str(form.get("hook_size") or "medium"), captions=captions,
-                            end_card=end_card, trim=trim, fit=str(form.get("fit") or "auto"))
+    options = FinishOptions(
+        placements=placements,
+        hook_text=str(form.get("hook_text") or "").strip(),
+        hook_position=str(form.get("hook_position") or "top"),
+        hook_size=str(form.get("hook_size") or "medium"),
+        captions=captions,
+        end_card=end_card,
+        trim=trim,
+        fit=str(form.get("fit") or "auto"),
+    )
     return options, int(music) if music.isdigit() else None
 
 

@@ -116,8 +116,9 @@ def probe_stored(key: str) -> engine.ClipInfo:
         return engine.probe_clip(path)
 
 
-async def request_finish(user: Users, video_id: int, options: FinishOptions,
-                         music_upload_id: int | None = None) -> tuple[Finishings, list[Planned]]:
+async def request_finish(
+    user: Users, video_id: int, options: FinishOptions, music_upload_id: int | None = None
+) -> tuple[Finishings, list[Planned]]:
     """Check everything against the finished clip (422 with the reason), record the job, queue it."""
     video = await owned_video(user.id, video_id)
     if video.status != VideoStatus.completed.value or not video.video_key:
@@ -126,8 +127,15 @@ async def request_finish(user: Users, video_id: int, options: FinishOptions,
     brand = await brand_kits.engine_brand(user.id)
     clip = await run_cpu(probe_stored, video.video_key)
     the_plan = await run_cpu(engine.plan, options, brand, clip)
-    row = Finishings(video=video.id, user=user.id, options=options_to_json(options, music_upload_id),
-                     status=FinishingStatus.pending.value, step="queued", message="Waiting for a worker", progress=0)
+    row = Finishings(
+        video=video.id,
+        user=user.id,
+        options=options_to_json(options, music_upload_id),
+        status=FinishingStatus.pending.value,
+        step="queued",
+        message="Waiting for a worker",
+        progress=0,
+    )
     await row.save()
     _enqueue(row.id)
     return row, _planned(the_plan)
@@ -135,12 +143,14 @@ async def request_finish(user: Users, video_id: int, options: FinishOptions,
 
 def _expected_clip(video: Videos) -> engine.ClipInfo:
     width, _, height = (video.resolution or "1280x720").partition("x")
-    return engine.ClipInfo(width=int(width), height=int(height), fps=DEFAULT_FPS, seconds=float(video.duration),
-                           has_audio=False)
+    return engine.ClipInfo(
+        width=int(width), height=int(height), fps=DEFAULT_FPS, seconds=float(video.duration), has_audio=False
+    )
 
 
-async def check_for_generation(user_id: int, options: FinishOptions, music_upload_id: int | None,
-                               duration: int, resolution: str) -> list[Planned]:
+async def check_for_generation(
+    user_id: int, options: FinishOptions, music_upload_id: int | None, duration: int, resolution: str
+) -> list[Planned]:
     """Check a finishing asked for with a generation against the clip it will get (422 before any charge)."""
     await _music(user_id, music_upload_id)
     brand = await brand_kits.engine_brand(user_id)
@@ -151,8 +161,14 @@ async def check_for_generation(user_id: int, options: FinishOptions, music_uploa
 
 async def add_waiting(video: Videos, options: FinishOptions, music_upload_id: int | None) -> Finishings:
     """Record a finishing that starts when `video` has been made."""
-    row = Finishings(video=video.id, user=video.user, options=options_to_json(options, music_upload_id),
-                     status=FinishingStatus.waiting.value, step="waiting", message="Starts when the video is made")
+    row = Finishings(
+        video=video.id,
+        user=video.user,
+        options=options_to_json(options, music_upload_id),
+        status=FinishingStatus.waiting.value,
+        step="waiting",
+        message="Starts when the video is made",
+    )
     await row.save()
     # The video may have been made (or have failed) before this row existed: settle it now.
     now = await Videos.select(Videos.status).where(Videos.id == video.id).first()
@@ -165,28 +181,37 @@ async def add_waiting(video: Videos, options: FinishOptions, music_upload_id: in
 
 async def start_waiting(video_id: int) -> None:
     """The video is made: queue the finishings that waited for it."""
-    started = await Finishings.update({
-        Finishings.status: FinishingStatus.pending.value, Finishings.step: "queued",
-        Finishings.message: "Waiting for a worker",
-    }).where((Finishings.video == video_id) & (Finishings.status == FinishingStatus.waiting.value)).returning(
-        Finishings.id
+    started = (
+        await Finishings.update(
+            {
+                Finishings.status: FinishingStatus.pending.value,
+                Finishings.step: "queued",
+                Finishings.message: "Waiting for a worker",
+            }
+        )
+        .where((Finishings.video == video_id) & (Finishings.status == FinishingStatus.waiting.value))
+        .returning(Finishings.id)
     )
     for row in started:
         _enqueue(row["id"])
 
 
 async def cancel_waiting(video_id: int) -> None:
-    await Finishings.update({
-        Finishings.status: FinishingStatus.failed.value, Finishings.step: "failed",
-        Finishings.error_message: "The video could not be made, so it was not finished.",
-    }).where((Finishings.video == video_id) & (Finishings.status == FinishingStatus.waiting.value))
+    await Finishings.update(
+        {
+            Finishings.status: FinishingStatus.failed.value,
+            Finishings.step: "failed",
+            Finishings.error_message: "The video could not be made, so it was not finished.",
+        }
+    ).where((Finishings.video == video_id) & (Finishings.status == FinishingStatus.waiting.value))
 
 
 # --- running one ---------------------------------------------------------------------------------------------
 
 
-async def _report(row: Finishings, *, step: str, message: str, value: int, status: str | None = None,
-                  error: str | None = None) -> None:
+async def _report(
+    row: Finishings, *, step: str, message: str, value: int, status: str | None = None, error: str | None = None
+) -> None:
     values = {Finishings.step: step, Finishings.message: message, Finishings.progress: value}
     if status:
         values[Finishings.status] = status
@@ -195,11 +220,20 @@ async def _report(row: Finishings, *, step: str, message: str, value: int, statu
     if status == FinishingStatus.completed.value:
         values[Finishings.completed_at] = _now()
     await Finishings.update(values).where(Finishings.id == row.id)
-    await progress.publish(row.video, row.user, {
-        "kind": "finishing", "video_id": row.video, "finishing_id": row.id, "step": step, "message": message,
-        "progress": value, "status": status or FinishingStatus.processing.value,
-        "finished": status in TERMINAL,
-    })
+    await progress.publish(
+        row.video,
+        row.user,
+        {
+            "kind": "finishing",
+            "video_id": row.video,
+            "finishing_id": row.id,
+            "step": step,
+            "message": message,
+            "progress": value,
+            "status": status or FinishingStatus.processing.value,
+            "finished": status in TERMINAL,
+        },
+    )
 
 
 async def _ticker(row: Finishings, step: str, message: str, start: int, span: int, fraction: list[float]) -> None:
@@ -233,18 +267,25 @@ async def run(finishing_id: int) -> None:
     Claimed first (queued, or left behind by a worker that died), so a duplicate message for a running
     job does nothing. Then it takes one of the user's job slots; while none is free it waits, visibly,
     and tries again."""
-    claimed = await Finishings.update({Finishings.status: FinishingStatus.processing.value}).where(
-        (Finishings.id == finishing_id)
-        & ((Finishings.status == FinishingStatus.pending.value)
-           | ((Finishings.status == FinishingStatus.processing.value) & (Finishings.updated_at < _stale_cutoff())))
-    ).returning(Finishings.id)
+    claimed = (
+        await Finishings.update({Finishings.status: FinishingStatus.processing.value})
+        .where(
+            (Finishings.id == finishing_id)
+            & (
+                (Finishings.status == FinishingStatus.pending.value)
+                | ((Finishings.status == FinishingStatus.processing.value) & (Finishings.updated_at < _stale_cutoff()))
+            )
+        )
+        .returning(Finishings.id)
+    )
     if not claimed:
         return
     row = await Finishings.objects().where(Finishings.id == finishing_id).first()
     if not await slots.acquire(row.user, SLOT_KIND, finishing_id):
         busy, cap = await slots.in_flight(row.user), await slots.cap_for(row.user)
-        await _report(row, step="waiting", message=slots.waiting_message(busy, cap), value=0,
-                      status=FinishingStatus.pending.value)
+        await _report(
+            row, step="waiting", message=slots.waiting_message(busy, cap), value=0, status=FinishingStatus.pending.value
+        )
         _enqueue(finishing_id, SLOT_RETRY_MS)
         return
     try:
@@ -284,12 +325,23 @@ async def _render_and_store(row: Finishings, stored: list[str]) -> None:
         clip = await asyncio.to_thread(_fetch, video.video_key, work / "clip.mp4")
         music = None
         if music_row is not None:
-            music = await asyncio.to_thread(_fetch, music_row.storage_key, work / f"music{Path(music_row.storage_key).suffix}")
+            music = await asyncio.to_thread(
+                _fetch, music_row.storage_key, work / f"music{Path(music_row.storage_key).suffix}"
+            )
         the_plan = await asyncio.to_thread(lambda: engine.plan(options, brand, engine.probe_clip(clip)))
         start = float(the_plan.first_frame / the_plan.fps)
-        sound = await asyncio.to_thread(lambda: engine.write_soundtrack(
-            soundtrack(clip=clip, music=music, trim_start=start, trim_end=start + the_plan.clip_seconds,
-                       total_seconds=the_plan.seconds), work / "soundtrack.m4a"))
+        sound = await asyncio.to_thread(
+            lambda: engine.write_soundtrack(
+                soundtrack(
+                    clip=clip,
+                    music=music,
+                    trim_start=start,
+                    trim_end=start + the_plan.clip_seconds,
+                    total_seconds=the_plan.seconds,
+                ),
+                work / "soundtrack.m4a",
+            )
+        )
         count = len(the_plan.renditions)
         made = []
         for index, rendition in enumerate(the_plan.renditions):
@@ -301,10 +353,19 @@ async def _render_and_store(row: Finishings, stored: list[str]) -> None:
             ticker = asyncio.create_task(_ticker(row, step, message, first, span, fraction))
             stem = rendition.placement.replace(":", "x")
             try:
-                made.append(await asyncio.to_thread(
-                    engine.render_rendition, the_plan, rendition, clip, sound, work / f"{stem}.mp4",
-                    work / f"{stem}.jpg", lambda f, box=fraction: box.__setitem__(0, f), preset=settings.finish_x264_preset,
-                ))
+                made.append(
+                    await asyncio.to_thread(
+                        engine.render_rendition,
+                        the_plan,
+                        rendition,
+                        clip,
+                        sound,
+                        work / f"{stem}.mp4",
+                        work / f"{stem}.jpg",
+                        lambda f, box=fraction: box.__setitem__(0, f),
+                        preset=settings.finish_x264_preset,
+                    )
+                )
             finally:
                 ticker.cancel()
         await _report(row, step="storing", message="Storing the renditions", value=95)
@@ -322,29 +383,49 @@ async def _render_and_store(row: Finishings, stored: list[str]) -> None:
             stored.append(video_key)
             await asyncio.to_thread(_store, poster_key, result.poster)
             stored.append(poster_key)
-            await Renditions(finishing=row.id, video=row.video, user=row.user, placement=result.placement,
-                             width=result.width, height=result.height, duration_ms=round(result.seconds * 1000),
-                             video_key=video_key, poster_key=poster_key).save()
+            await Renditions(
+                finishing=row.id,
+                video=row.video,
+                user=row.user,
+                placement=result.placement,
+                width=result.width,
+                height=result.height,
+                duration_ms=round(result.seconds * 1000),
+                video_key=video_key,
+                poster_key=poster_key,
+            ).save()
     await Finishings.update({Finishings.captions_key: captions_key}).where(Finishings.id == row.id)
-    await _report(row, step="completed", message=f"{count} rendition{'s' if count > 1 else ''} ready",
-                  value=100, status=FinishingStatus.completed.value)
+    await _report(
+        row,
+        step="completed",
+        message=f"{count} rendition{'s' if count > 1 else ''} ready",
+        value=100,
+        status=FinishingStatus.completed.value,
+    )
 
 
 async def reconcile() -> list[int]:
     """Queue again the finishings nobody has touched for `job_stale_seconds` (their worker died), and give
     back the job slots of finishings no longer being made."""
     cutoff = _stale_cutoff()
-    stale = await Finishings.select(Finishings.id).where(
-        Finishings.status.is_in([FinishingStatus.pending.value, FinishingStatus.processing.value])
-        & (Finishings.updated_at < cutoff)
-    ).order_by(Finishings.id).limit(100)
+    stale = (
+        await Finishings.select(Finishings.id)
+        .where(
+            Finishings.status.is_in([FinishingStatus.pending.value, FinishingStatus.processing.value])
+            & (Finishings.updated_at < cutoff)
+        )
+        .order_by(Finishings.id)
+        .limit(100)
+    )
     for row in stale:
         await Renditions.delete().where(Renditions.finishing == row["id"])  # a half-stored run starts over
         _enqueue(row["id"])
     held = await Finishings.raw(
         "SELECT s.ref_id FROM job_slots s LEFT JOIN finishings f ON f.id = s.ref_id "
         "WHERE s.kind = {} AND (f.id IS NULL OR f.status NOT IN ({}, {}))",
-        SLOT_KIND, FinishingStatus.pending.value, FinishingStatus.processing.value,
+        SLOT_KIND,
+        FinishingStatus.pending.value,
+        FinishingStatus.processing.value,
     )
     for row in held:
         await slots.release(SLOT_KIND, int(row["ref_id"]))
@@ -362,12 +443,16 @@ class FinishingSet:
 
 async def sets_for_video(user_id: int, video_id: int) -> list[FinishingSet]:
     """The video's finishings, newest first, each with its renditions (in the order asked)."""
-    rows = await Finishings.objects().where((Finishings.video == video_id) & (Finishings.user == user_id)).order_by(
-        Finishings.id, ascending=False)
+    rows = (
+        await Finishings.objects()
+        .where((Finishings.video == video_id) & (Finishings.user == user_id))
+        .order_by(Finishings.id, ascending=False)
+    )
     if not rows:
         return []
-    renditions = await Renditions.objects().where(Renditions.finishing.is_in([r.id for r in rows])).order_by(
-        Renditions.id)
+    renditions = (
+        await Renditions.objects().where(Renditions.finishing.is_in([r.id for r in rows])).order_by(Renditions.id)
+    )
     by_set: dict[int, list[Renditions]] = {}
     for rendition in renditions:
         by_set.setdefault(rendition.finishing, []).append(rendition)
@@ -375,9 +460,11 @@ async def sets_for_video(user_id: int, video_id: int) -> list[FinishingSet]:
 
 
 async def get_set(user_id: int, video_id: int, finishing_id: int) -> FinishingSet:
-    row = await Finishings.objects().where(
-        (Finishings.id == finishing_id) & (Finishings.video == video_id) & (Finishings.user == user_id)
-    ).first()
+    row = (
+        await Finishings.objects()
+        .where((Finishings.id == finishing_id) & (Finishings.video == video_id) & (Finishings.user == user_id))
+        .first()
+    )
     if row is None:
         raise NotFound("No such finishing.", code="finishing_not_found")
     renditions = await Renditions.objects().where(Renditions.finishing == row.id).order_by(Renditions.id)
@@ -386,20 +473,34 @@ async def get_set(user_id: int, video_id: int, finishing_id: int) -> FinishingSe
 
 async def renditions_for_video(video_id: int) -> list[tuple[Renditions, str | None]]:
     """Every stored rendition of the video with its set's captions key, newest set first."""
-    rows = await Renditions.objects().where(Renditions.video == video_id).order_by(Renditions.finishing,
-                                                                                   ascending=False).order_by(
-        Renditions.id)
-    captions = {r["id"]: r["captions_key"] for r in await Finishings.select(Finishings.id, Finishings.captions_key)
-                .where(Finishings.video == video_id)}
+    rows = (
+        await Renditions.objects()
+        .where(Renditions.video == video_id)
+        .order_by(Renditions.finishing, ascending=False)
+        .order_by(Renditions.id)
+    )
+    captions = {
+        r["id"]: r["captions_key"]
+        for r in await Finishings.select(Finishings.id, Finishings.captions_key).where(Finishings.video == video_id)
+    }
     return [(r, captions.get(r.finishing)) for r in rows]
 
 
 async def stored_keys_for_video(video_id: int) -> list[str]:
     """Every file the video's finishings stored (to delete with the video)."""
-    keys = [k for r in await Renditions.select(Renditions.video_key, Renditions.poster_key).where(
-        Renditions.video == video_id) for k in (r["video_key"], r["poster_key"])]
-    keys += [r["captions_key"] for r in await Finishings.select(Finishings.captions_key).where(
-        (Finishings.video == video_id) & Finishings.captions_key.is_not_null())]
+    keys = [
+        k
+        for r in await Renditions.select(Renditions.video_key, Renditions.poster_key).where(
+            Renditions.video == video_id
+        )
+        for k in (r["video_key"], r["poster_key"])
+    ]
+    keys += [
+        r["captions_key"]
+        for r in await Finishings.select(Finishings.captions_key).where(
+            (Finishings.video == video_id) & Finishings.captions_key.is_not_null()
+        )
+    ]
     return keys
 
 
@@ -407,8 +508,9 @@ async def delete_set(user_id: int, video_id: int, finishing_id: int) -> None:
     """Delete a finished (or failed) set and its files; 409 while it is being made."""
     found = await get_set(user_id, video_id, finishing_id)
     if found.finishing.status in IN_FLIGHT:
-        raise Conflict("These renditions are still being made; delete them once they are done.",
-                       code="finishing_in_progress")
+        raise Conflict(
+            "These renditions are still being made; delete them once they are done.", code="finishing_in_progress"
+        )
     keys = [k for r in found.renditions for k in (r.video_key, r.poster_key)]
     if found.finishing.captions_key:
         keys.append(found.finishing.captions_key)

@@ -27,7 +27,9 @@ def _state(row: Finishings) -> tuple:
     return row.status, row.step, row.progress
 
 
-async def finishing_updates(finishing_id: int, *, keepalive: float = KEEPALIVE_SECONDS) -> AsyncIterator[FinishingUpdate]:
+async def finishing_updates(
+    finishing_id: int, *, keepalive: float = KEEPALIVE_SECONDS
+) -> AsyncIterator[FinishingUpdate]:
     row = await Finishings.objects().where(Finishings.id == finishing_id).first()
     if row is None:
         return
@@ -55,9 +57,16 @@ def _keepalive() -> ServerSentEventMessage:
 
 
 def json_data(row: Finishings) -> dict:
-    return {"finishing_id": row.id, "video_id": row.video, "status": row.status, "step": row.step,
-            "message": row.message, "progress": row.progress, "error_message": row.error_message,
-            "done": row.status in TERMINAL}
+    return {
+        "finishing_id": row.id,
+        "video_id": row.video,
+        "status": row.status,
+        "step": row.step,
+        "message": row.message,
+        "progress": row.progress,
+        "error_message": row.error_message,
+        "done": row.status in TERMINAL,
+    }
 
 
 def json_message(update: FinishingUpdate) -> ServerSentEventMessage:

@@ -37,20 +37,27 @@ async def save(user_id: int, data: bytes | None) -> AudioUploads:
     if len(data) > settings.max_audio_bytes:
         raise ValidationFailed(
             f"The file is {_megabytes(len(data))}; the most we accept is {_megabytes(settings.max_audio_bytes)}.",
-            code="file_too_large", status_code=413,
+            code="file_too_large",
+            status_code=413,
         )
     info = await run_cpu(_probe, data)
     digest = hashlib.sha256(data).hexdigest()
-    existing = await AudioUploads.objects().where(
-        (AudioUploads.user == user_id) & (AudioUploads.sha256 == digest)
-    ).first()
+    existing = (
+        await AudioUploads.objects().where((AudioUploads.user == user_id) & (AudioUploads.sha256 == digest)).first()
+    )
     if existing is not None:
         return existing
     key = new_key("music", info.extension)
     storage = get_storage()
     await asyncio.to_thread(storage.save_bytes, key, data)
-    row = AudioUploads(user=user_id, storage_key=key, content_type=info.content_type,
-                       duration_ms=round(info.seconds * 1000), bytes=len(data), sha256=digest)
+    row = AudioUploads(
+        user=user_id,
+        storage_key=key,
+        content_type=info.content_type,
+        duration_ms=round(info.seconds * 1000),
+        bytes=len(data),
+        sha256=digest,
+    )
     try:
         await row.save()
     except Exception:
@@ -64,8 +71,9 @@ async def get_for_user(user_id: int, audio_id: int) -> AudioUploads | None:
 
 
 async def list_for_user(user_id: int) -> list[AudioUploads]:
-    return list(await AudioUploads.objects().where(AudioUploads.user == user_id).order_by(AudioUploads.id,
-                                                                                        ascending=False))
+    return list(
+        await AudioUploads.objects().where(AudioUploads.user == user_id).order_by(AudioUploads.id, ascending=False)
+    )
 
 
 def url(row: AudioUploads) -> str | None:

@@ -136,12 +136,16 @@ def check_options(options: FinishOptions) -> None:
         _fail(f"At most {MAX_CAPTIONS} captions.", "too_many_captions")
     timed = [c.start is not None or c.end is not None for c in options.captions]
     if any(timed) and not all(timed):
-        _fail("Give every caption a start and an end, or none (they are then spread over the clip).", "invalid_captions")
+        _fail(
+            "Give every caption a start and an end, or none (they are then spread over the clip).", "invalid_captions"
+        )
     for number, caption in enumerate(options.captions, 1):
         if not caption.text.strip():
             _fail(f"Caption {number} is empty.", "invalid_captions")
         if len(caption.text) > MAX_CAPTION_CHARS:
-            _fail(f"Caption {number} is {len(caption.text)} characters; the most is {MAX_CAPTION_CHARS}.", "text_too_long")
+            _fail(
+                f"Caption {number} is {len(caption.text)} characters; the most is {MAX_CAPTION_CHARS}.", "text_too_long"
+            )
         if caption.start is not None and (caption.end is None or caption.start < 0 or caption.end <= caption.start):
             _fail(f"Caption {number} needs 0 ≤ start < end.", "invalid_captions")
     if options.end_card is not None:
@@ -149,8 +153,10 @@ def check_options(options: FinishOptions) -> None:
         if not low <= options.end_card.seconds <= high:
             _fail(f"The end card lasts {low:g} to {high:g} seconds.", "invalid_end_card")
         if len(options.end_card.text) > MAX_CTA_CHARS:
-            _fail(f"The call to action is {len(options.end_card.text)} characters; the most is {MAX_CTA_CHARS}.",
-                  "text_too_long")
+            _fail(
+                f"The call to action is {len(options.end_card.text)} characters; the most is {MAX_CTA_CHARS}.",
+                "text_too_long",
+            )
         if len(options.end_card.url) > MAX_URL_CHARS:
             _fail(f"The URL is {len(options.end_card.url)} characters; the most is {MAX_URL_CHARS}.", "text_too_long")
     trim = options.trim

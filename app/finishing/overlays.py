@@ -43,13 +43,15 @@ def text_colour_on(background: RGB) -> RGB:
     return WHITE if contrast(WHITE, background) >= contrast(INK, background) else INK
 
 
-def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, centre_x: float, top: float, fill,
-                stroke: int = 0, stroke_fill=None) -> None:
+def _draw_lines(
+    draw: ImageDraw.ImageDraw, fitted: FittedText, centre_x: float, top: float, fill, stroke: int = 0, stroke_fill=None
+) -> None:
     y = top
     for line in fitted.lines:
         width = fitted.font.getlength(line)
-        draw.text((centre_x - width / 2, y), line, font=fitted.font, fill=fill,
-                  stroke_width=stroke, stroke_fill=stroke_fill)
+        draw.text(
+            (centre_x - width / 2, y), line, font=fitted.font, fill=fill, stroke_width=stroke, stroke_fill=stroke_fill
+        )
         y += fitted.line_height
 
 
@@ -57,14 +59,29 @@ def _frame_name(width: int, height: int) -> str:
     return f"{width}×{height}"
 
 
-def hook(text: str, brand: Brand, width: int, height: int, *, position: str = "top", size: str = "medium",
-         frame: str | None = None) -> Overlay:
+def hook(
+    text: str,
+    brand: Brand,
+    width: int,
+    height: int,
+    *,
+    position: str = "top",
+    size: str = "medium",
+    frame: str | None = None,
+) -> Overlay:
     """The hook: bold text in the brand font on a panel of the brand's primary colour, an accent rule below."""
     short = min(width, height)
     pad = int(short * 0.035)
-    fitted = fit(text, brand.font, max_width=width * 0.84 - 2 * pad, max_lines=3,
-                 size=int(short * HOOK_SCALE[size]), min_size=int(short * 0.04),
-                 what="hook text", frame=frame or _frame_name(width, height))
+    fitted = fit(
+        text,
+        brand.font,
+        max_width=width * 0.84 - 2 * pad,
+        max_lines=3,
+        size=int(short * HOOK_SCALE[size]),
+        min_size=int(short * 0.04),
+        what="hook text",
+        frame=frame or _frame_name(width, height),
+    )
     panel_w = fitted.width() + 2 * pad
     rule = max(4, short // 120)
     panel_h = fitted.height + 2 * pad + rule
@@ -74,8 +91,9 @@ def hook(text: str, brand: Brand, width: int, height: int, *, position: str = "t
     draw.rectangle((pad, panel_h - pad // 2 - rule, panel_w - pad, panel_h - pad // 2), fill=(*brand.accent, 255))
     _draw_lines(draw, fitted, panel_w / 2, pad - fitted.font.size * 0.05, (*text_colour_on(brand.primary), 255))
     x = (width - panel_w) // 2
-    y = {"top": int(height * 0.08), "middle": (height - panel_h) // 2,
-         "bottom": height - panel_h - int(height * 0.2)}[position]
+    y = {"top": int(height * 0.08), "middle": (height - panel_h) // 2, "bottom": height - panel_h - int(height * 0.2)}[
+        position
+    ]
     return Overlay(image, x, y)
 
 
@@ -83,16 +101,30 @@ def caption(text: str, brand: Brand, width: int, height: int, frame: str | None 
     """A caption line: white text with a dark outline on a translucent band, near the bottom."""
     short = min(width, height)
     pad = int(short * 0.022)
-    fitted = fit(text, brand.font, max_width=width * 0.88 - 2 * pad, max_lines=2,
-                 size=int(short * 0.052), min_size=int(short * 0.036),
-                 what="caption", frame=frame or _frame_name(width, height))
+    fitted = fit(
+        text,
+        brand.font,
+        max_width=width * 0.88 - 2 * pad,
+        max_lines=2,
+        size=int(short * 0.052),
+        min_size=int(short * 0.036),
+        what="caption",
+        frame=frame or _frame_name(width, height),
+    )
     band_w = fitted.width() + 2 * pad
     band_h = fitted.height + 2 * pad
     image = Image.new("RGBA", (band_w, band_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((0, 0, band_w - 1, band_h - 1), radius=pad, fill=(0, 0, 0, 150))
-    _draw_lines(draw, fitted, band_w / 2, pad - fitted.font.size * 0.05, (255, 255, 255, 255),
-                stroke=max(1, fitted.font.size // 14), stroke_fill=(0, 0, 0, 255))
+    _draw_lines(
+        draw,
+        fitted,
+        band_w / 2,
+        pad - fitted.font.size * 0.05,
+        (255, 255, 255, 255),
+        stroke=max(1, fitted.font.size // 14),
+        stroke_fill=(0, 0, 0, 255),
+    )
     return Overlay(image, (width - band_w) // 2, height - band_h - int(height * 0.07))
 
 
@@ -110,19 +142,44 @@ def end_card(brand: Brand, card: EndCard, width: int, height: int, frame: str | 
         logo.thumbnail((int(width * 0.5), int(height * 0.26)), Image.LANCZOS)
         blocks.append(("logo", logo, logo.height))
     elif brand.name:
-        name = fit(brand.name, brand.font, max_width=width * 0.84, max_lines=2, size=int(short * 0.1),
-                   min_size=int(short * 0.045), what="brand name", frame=frame)
+        name = fit(
+            brand.name,
+            brand.font,
+            max_width=width * 0.84,
+            max_lines=2,
+            size=int(short * 0.1),
+            min_size=int(short * 0.045),
+            what="brand name",
+            frame=frame,
+        )
         blocks.append(("name", name, name.height))
     cta_text = card.text or brand.cta_text
     button_pad = int(short * 0.035)
     if cta_text:
-        cta = fit(cta_text, brand.font, max_width=width * 0.78 - 2 * button_pad, max_lines=2,
-                  size=int(short * 0.085), min_size=int(short * 0.042), what="call to action", frame=frame)
+        cta = fit(
+            cta_text,
+            brand.font,
+            max_width=width * 0.78 - 2 * button_pad,
+            max_lines=2,
+            size=int(short * 0.085),
+            min_size=int(short * 0.042),
+            what="call to action",
+            frame=frame,
+        )
         blocks.append(("cta", cta, cta.height + 2 * button_pad))
     url_text = card.url or brand.cta_url
     if url_text:
-        url = fit(url_text, brand.font, max_width=width * 0.88, max_lines=1, size=int(short * 0.052),
-                  min_size=int(short * 0.03), what="URL", frame=frame, bold=False)
+        url = fit(
+            url_text,
+            brand.font,
+            max_width=width * 0.88,
+            max_lines=1,
+            size=int(short * 0.052),
+            min_size=int(short * 0.03),
+            what="URL",
+            frame=frame,
+            bold=False,
+        )
         blocks.append(("url", url, url.height))
     total = sum(h for _, _, h in blocks) + gap * max(0, len(blocks) - 1)
     y = (height - total) / 2
@@ -133,7 +190,9 @@ def end_card(brand: Brand, card: EndCard, width: int, height: int, frame: str | 
             button_w = payload.width() + 2 * button_pad * 1.6
             left = (width - button_w) / 2
             draw.rounded_rectangle((left, y, left + button_w, y + block_h), radius=block_h // 2, fill=brand.accent)
-            _draw_lines(draw, payload, width / 2, y + button_pad - payload.font.size * 0.05, text_colour_on(brand.accent))
+            _draw_lines(
+                draw, payload, width / 2, y + button_pad - payload.font.size * 0.05, text_colour_on(brand.accent)
+            )
         else:
             _draw_lines(draw, payload, width / 2, y, ink)
         y += block_h + gap

@@ -54,8 +54,15 @@ def set_context(found: jobs.FinishingSet, video_id: int) -> dict:
     return {
         "fin": row,
         "video_id": video_id,
-        "renditions": [{"row": r, "src": media_url(r.video_key), "poster": media_url(r.poster_key),
-                        "duration": r.duration_ms / 1000} for r in found.renditions],
+        "renditions": [
+            {
+                "row": r,
+                "src": media_url(r.video_key),
+                "poster": media_url(r.poster_key),
+                "duration": r.duration_ms / 1000,
+            }
+            for r in found.renditions
+        ],
         "captions_src": media_url(row.captions_key),
         "in_flight": row.status in jobs.IN_FLIGHT,
     }
@@ -70,12 +77,19 @@ class BrandPagesController(Controller):
     include_in_schema = False
     guards = [user_required]
 
-    async def _context(self, user_id: int, form: dict | None = None, error: str | None = None,
-                       saved: bool = False) -> dict:
+    async def _context(
+        self, user_id: int, form: dict | None = None, error: str | None = None, saved: bool = False
+    ) -> dict:
         kit = await brand_kits.get_kit(user_id)
         values = form or {k: getattr(kit, k) for k in forms.BRAND_FIELDS}
-        return {"kit": kit, "form": values, "fonts": fonts.FONTS.values(), "error": error, "saved": saved,
-                "preview_src": _route("finishing:brand-preview") + "?" + urlencode(values)}
+        return {
+            "kit": kit,
+            "form": values,
+            "fonts": fonts.FONTS.values(),
+            "error": error,
+            "saved": saved,
+            "preview_src": _route("finishing:brand-preview") + "?" + urlencode(values),
+        }
 
     @get("/", name="finishing:brand")
     async def page(self, request: Request) -> Template:
@@ -87,8 +101,9 @@ class BrandPagesController(Controller):
         values = forms.brand_values(fields)
         htmx = bool(request.headers.get("hx-request"))
         try:
-            await brand_kits.update_kit(request.user.id, logo=logo, remove_logo=fields.get("remove_logo") == "on",
-                                        **values)
+            await brand_kits.update_kit(
+                request.user.id, logo=logo, remove_logo=fields.get("remove_logo") == "on", **values
+            )
         except ValidationFailed as exc:
             context = await self._context(request.user.id, values, exc.detail)
             return Template(BRAND_FORM if htmx else "pages/finishing/brand.html", context=context, status_code=422)
@@ -100,16 +115,19 @@ class BrandPagesController(Controller):
     async def preview_fragment(self, request: Request) -> Template:
         """The preview image for the values being typed (htmx swaps it in as the form changes)."""
         values = forms.brand_values(request.query_params)
-        return Template("partials/finishing/_brand_preview.html",
-                        context={"preview_src": _route("finishing:brand-preview") + "?" + urlencode(values)})
+        return Template(
+            "partials/finishing/_brand_preview.html",
+            context={"preview_src": _route("finishing:brand-preview") + "?" + urlencode(values)},
+        )
 
     @get("/preview.jpg", name="finishing:brand-preview")
     async def preview_image(self, request: Request) -> Response:
         brand = await _preview_brand(request.user.id, forms.brand_values(request.query_params))
         placement = request.query_params.get("placement") or "9:16"
         try:
-            image = await run_cpu(preview.preview_card, brand, EndCard(),
-                                            placement if placement in PLACEMENTS else "9:16", 540)
+            image = await run_cpu(
+                preview.preview_card, brand, EndCard(), placement if placement in PLACEMENTS else "9:16", 540
+            )
         except ValidationFailed:
             image = await run_cpu(preview.preview_card, brand_kits.DEFAULT, EndCard(), "9:16", 540)
         return _jpeg(image)
@@ -120,18 +138,37 @@ class FinishingPagesController(Controller):
     include_in_schema = False
     guards = [user_required]
 
-    async def _panel(self, request: Request, video_id: int, values: dict | None = None,
-                     error: str | None = None) -> dict:
+    async def _panel(
+        self, request: Request, video_id: int, values: dict | None = None, error: str | None = None
+    ) -> dict:
         video = await jobs.owned_video(request.user.id, video_id)
         kit = await brand_kits.get_kit(request.user.id)
-        values = values or {"hook_text": "", "hook_position": "top", "hook_size": "medium", "captions": "",
-                            "cta_text": kit.cta_text, "cta_url": kit.cta_url, "end_seconds": "2", "trim_start": "",
-                            "trim_end": "", "fit": "auto", "music_upload_id": "", "end_card": "on",
-                            "placements": list(PLACEMENTS)}
-        return {"video": video, "video_id": video_id, "kit": kit, "values": values, "error": error,
-                "tracks": await music_uploads.list_for_user(request.user.id),
-                "placements": list(PLACEMENTS), "sets": await _sets(request.user.id, video_id),
-                "preview": _preview_links(video_id, values)}
+        values = values or {
+            "hook_text": "",
+            "hook_position": "top",
+            "hook_size": "medium",
+            "captions": "",
+            "cta_text": kit.cta_text,
+            "cta_url": kit.cta_url,
+            "end_seconds": "2",
+            "trim_start": "",
+            "trim_end": "",
+            "fit": "auto",
+            "music_upload_id": "",
+            "end_card": "on",
+            "placements": list(PLACEMENTS),
+        }
+        return {
+            "video": video,
+            "video_id": video_id,
+            "kit": kit,
+            "values": values,
+            "error": error,
+            "tracks": await music_uploads.list_for_user(request.user.id),
+            "placements": list(PLACEMENTS),
+            "sets": await _sets(request.user.id, video_id),
+            "preview": _preview_links(video_id, values),
+        }
 
     @get("/{video_id:int}/finish", name="finishing:panel")
     async def panel(self, request: Request, video_id: FromPath[int]) -> Template:
@@ -151,8 +188,9 @@ class FinishingPagesController(Controller):
             await run_cpu(jobs.engine.plan, options, brand, clip)
         except ValidationFailed as exc:
             error = exc.detail
-        return Template("partials/finishing/_preview.html",
-                        context={"preview": _preview_links(video_id, values), "error": error})
+        return Template(
+            "partials/finishing/_preview.html", context={"preview": _preview_links(video_id, values), "error": error}
+        )
 
     @get("/{video_id:int}/finish/frame.jpg", name="finishing:preview-frame")
     async def frame(self, request: Request, video_id: FromPath[int]) -> Response:
@@ -205,12 +243,19 @@ class FinishingPagesController(Controller):
             if not htmx:
                 raise
             message = render("partials/finishing/_error.html", error=exc.detail, video_id=video_id)
-            return Response(message, media_type="text/html", status_code=exc.status_code,
-                            headers={"HX-Retarget": f"#finish-error-{video_id}", "HX-Reswap": "innerHTML"})
+            return Response(
+                message,
+                media_type="text/html",
+                status_code=exc.status_code,
+                headers={"HX-Retarget": f"#finish-error-{video_id}", "HX-Reswap": "innerHTML"},
+            )
         if not htmx:
             return Redirect(_route("videos:detail", video_id=video_id), status_code=303)
-        return Template(SETS, context={"sets": await _sets(request.user.id, video_id), "video_id": video_id},
-                        headers={"HX-Trigger": "finish-started"})
+        return Template(
+            SETS,
+            context={"sets": await _sets(request.user.id, video_id), "video_id": video_id},
+            headers={"HX-Trigger": "finish-started"},
+        )
 
     @post("/{video_id:int}/finishings/{finishing_id:int}/delete", name="finishing:delete", status_code=200)
     async def delete(self, request: Request, video_id: FromPath[int], finishing_id: FromPath[int]) -> Response:
@@ -260,7 +305,13 @@ def _route(name: str, **parameters) -> str:
 
 
 def _preview_links(video_id: int, values: dict) -> dict:
-    query = urlencode({**{k: v for k, v in values.items() if k != "placements"}, "placements": values["placements"][0]
-                       if values.get("placements") else "9:16"})
-    return {"frame": _route("finishing:preview-frame", video_id=video_id) + "?" + query,
-            "card": _route("finishing:preview-card", video_id=video_id) + "?" + query}
+    query = urlencode(
+        {
+            **{k: v for k, v in values.items() if k != "placements"},
+            "placements": values["placements"][0] if values.get("placements") else "9:16",
+        }
+    )
+    return {
+        "frame": _route("finishing:preview-frame", video_id=video_id) + "?" + query,
+        "card": _route("finishing:preview-card", video_id=video_id) + "?" + query,
+    }

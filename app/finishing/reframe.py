@@ -85,7 +85,7 @@ def rgba_frame(image: Image.Image) -> av.VideoFrame:
         plane.update(raw)
     else:  # rows padded for alignment
         pad = b"\0" * (plane.line_size - row)
-        plane.update(b"".join(raw[i:i + row] + pad for i in range(0, len(raw), row)))
+        plane.update(b"".join(raw[i : i + row] + pad for i in range(0, len(raw), row)))
     return frame
 
 
@@ -100,8 +100,9 @@ class Still:
     end: float
 
 
-def build_dressed_graph(stream: av.VideoStream, width: int, height: int, fit: str, fps: Fraction,
-                        stills: list[Still]) -> tuple[Graph, FilterContext]:
+def build_dressed_graph(
+    stream: av.VideoStream, width: int, height: int, fit: str, fps: Fraction, stills: list[Still]
+) -> tuple[Graph, FilterContext]:
     """Reframing plus the stills, blended inside libavfilter (each still is sent once and repeated), with
     yuv420p frames out for the encoder. Push frames (pts in 1/fps) into the returned source."""
     graph = Graph()
@@ -110,10 +111,16 @@ def build_dressed_graph(stream: av.VideoStream, width: int, height: int, fit: st
     last = _reframe(graph, source, cc.width, cc.height, width, height, fit)
     feeds = []
     for still in stills:
-        feed = graph.add_buffer(width=still.image.width, height=still.image.height, format="rgba",
-                                time_base=Fraction(1) / fps)
-        layer = graph.add("overlay", x=str(still.x), y=str(still.y), eof_action="repeat",
-                          enable=f"gte(t,{still.start:.4f})*lt(t,{still.end:.4f})")
+        feed = graph.add_buffer(
+            width=still.image.width, height=still.image.height, format="rgba", time_base=Fraction(1) / fps
+        )
+        layer = graph.add(
+            "overlay",
+            x=str(still.x),
+            y=str(still.y),
+            eof_action="repeat",
+            enable=f"gte(t,{still.start:.4f})*lt(t,{still.end:.4f})",
+        )
         last.link_to(layer, 0, 0)
         feed.link_to(layer, 0, 1)
         feeds.append((feed, still))

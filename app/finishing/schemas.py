@@ -46,13 +46,25 @@ class FinishRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     def to_options(self) -> FinishOptions:
         """The engine's options (422 with the reason when a value is out of range)."""
-        card = EndCard() if self.end_card is msgspec.UNSET else (
-            None if self.end_card is None else EndCard(self.end_card.text, self.end_card.url, self.end_card.seconds))
+        card = (
+            EndCard()
+            if self.end_card is msgspec.UNSET
+            else (
+                None if self.end_card is None else EndCard(self.end_card.text, self.end_card.url, self.end_card.seconds)
+            )
+        )
         captions = tuple(Caption(c) if isinstance(c, str) else Caption(c.text, c.start, c.end) for c in self.captions)
         trim = Trim(self.trim.start, self.trim.end) if self.trim else Trim()
-        return FinishOptions(placements=tuple(self.placements), hook_text=self.hook_text,
-                             hook_position=self.hook_position, hook_size=self.hook_size, captions=captions,
-                             end_card=card, trim=trim, fit=self.fit)
+        return FinishOptions(
+            placements=tuple(self.placements),
+            hook_text=self.hook_text,
+            hook_position=self.hook_position,
+            hook_size=self.hook_size,
+            captions=captions,
+            end_card=card,
+            trim=trim,
+            fit=self.fit,
+        )
 
 
 class PlannedOut(msgspec.Struct):

@@ -44,8 +44,18 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]
     return lines
 
 
-def fit(text: str, font_id: str, *, max_width: float, max_lines: int, size: int, min_size: int,
-        what: str, frame: str, bold: bool = True) -> FittedText:
+def fit(
+    text: str,
+    font_id: str,
+    *,
+    max_width: float,
+    max_lines: int,
+    size: int,
+    min_size: int,
+    what: str,
+    frame: str,
+    bold: bool = True,
+) -> FittedText:
     """The text at the largest size in [min_size, size] that fits `max_lines` lines of `max_width`."""
     current = size
     while True:

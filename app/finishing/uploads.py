@@ -23,7 +23,9 @@ async def read_upload(request: Request, field: str = "file") -> tuple[bytes | No
     """(the file's bytes or None when absent or empty-named, the other fields as strings)."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > _limit(get_settings()) + FORM_OVERHEAD:
-        raise UploadTooLarge(f"The file is larger than {_limit(get_settings()) // (1024 * 1024)} MB, the most we accept.")
+        raise UploadTooLarge(
+            f"The file is larger than {_limit(get_settings()) // (1024 * 1024)} MB, the most we accept."
+        )
     form = await request.form()
     data = None
     upload = form.get(field)

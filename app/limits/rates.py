@@ -45,7 +45,7 @@ class Rate:
 
 
 def parse_rate(text: str) -> Rate:
-    """"10/minute", "100/hour", "5/10 seconds" -> Rate."""
+    """ "10/minute", "100/hour", "5/10 seconds" -> Rate."""
     match = RATE_PATTERN.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a rate like 10/minute")

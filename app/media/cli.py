@@ -29,8 +29,12 @@ def check() -> None:
 
 
 @storage.command("copy-local-to-s3")
-@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The local media folder (default: MEDIA_ROOT).")
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The local media folder (default: MEDIA_ROOT).",
+)
 def copy_local_to_s3(source: Path | None) -> None:
     """Copy every stored file under MEDIA_ROOT into the S3 bucket (S3_*), keeping their keys.
 
@@ -48,8 +52,9 @@ def copy_local_to_s3(source: Path | None) -> None:
         copied, skipped, copied_bytes = copy_all(local, target)
     except StorageError as exc:
         raise click.ClickException(f"Copy stopped: {exc}. Run the command again to resume.") from None
-    click.echo(f"Copied {copied} file(s) ({copied_bytes / 1048576:.1f} MB) into {target!r}; "
-               f"{skipped} were already there.")
+    click.echo(
+        f"Copied {copied} file(s) ({copied_bytes / 1048576:.1f} MB) into {target!r}; {skipped} were already there."
+    )
 
 
 def copy_all(local: LocalStorage, target: StorageBackend) -> tuple[int, int, int]:
@@ -58,8 +63,9 @@ def copy_all(local: LocalStorage, target: StorageBackend) -> tuple[int, int, int
     files: list[StoredObject] = list(local.list())
     todo = [f for f in files if present.get(f.key) != f.size]
     total = sum(f.size for f in todo)
-    with click.progressbar(length=total, label=f"Copying {len(todo)} file(s)",
-                           item_show_func=lambda f: f.key if f else "") as bar:
+    with click.progressbar(
+        length=total, label=f"Copying {len(todo)} file(s)", item_show_func=lambda f: f.key if f else ""
+    ) as bar:
         for stored in todo:
             target.save_file(stored.key, local.path(stored.key), stored.content_type)
             bar.update(stored.size, stored)

@@ -59,11 +59,11 @@ def _open(data: bytes) -> Image.Image:
                 code="image_too_large",
             ) from None
         except UnidentifiedImageError:
-            raise ValidationFailed(
-                "That file is not a JPEG, PNG or WebP image.", code="unsupported_image"
-            ) from None
+            raise ValidationFailed("That file is not a JPEG, PNG or WebP image.", code="unsupported_image") from None
         except (OSError, SyntaxError, ValueError):
-            raise ValidationFailed("The image could not be read; the file may be damaged.", code="damaged_image") from None
+            raise ValidationFailed(
+                "The image could not be read; the file may be damaged.", code="damaged_image"
+            ) from None
     return image
 
 

@@ -151,15 +151,19 @@ def _tone_frames(seconds: int, caption: str):
     """A soft two-note chime, mono 16-bit, `seconds` long: the soundtrack of an emulated video with audio."""
     low = 220 + (int(hashlib.sha256(caption.encode()).hexdigest()[:2], 16) % 12) * 10
     # Whole-hertz notes repeat every second exactly, so one second of each is computed once and sliced.
-    notes = [array.array("h", (int(6000 * math.sin(2 * math.pi * freq * i / AUDIO_RATE)) for i in range(AUDIO_RATE)))
-             .tobytes() for freq in (low, low * 3 // 2)]
+    notes = [
+        array.array(
+            "h", (int(6000 * math.sin(2 * math.pi * freq * i / AUDIO_RATE)) for i in range(AUDIO_RATE))
+        ).tobytes()
+        for freq in (low, low * 3 // 2)
+    ]
     total = seconds * AUDIO_RATE
     pts = 0
     while pts < total:
         second, offset = divmod(pts, AUDIO_RATE)
         count = min(AUDIO_FRAME_SAMPLES, total - pts, AUDIO_RATE - offset)
         frame = av.AudioFrame(format="s16", layout="mono", samples=count)
-        frame.planes[0].update(notes[second % 2][offset * 2:(offset + count) * 2])
+        frame.planes[0].update(notes[second % 2][offset * 2 : (offset + count) * 2])
         frame.sample_rate, frame.pts = AUDIO_RATE, pts
         yield frame
         pts += count
@@ -214,8 +218,16 @@ def render_clip(
 
     CPU-bound: call it from a worker thread (`anyio.to_thread.run_sync`) inside async code.
     """
-    options = dict(width=width, height=height, seconds=seconds, caption=caption, fps=fps,
-                   keyframe_count=keyframe_count, audio=audio, motion=motion)
+    options = dict(
+        width=width,
+        height=height,
+        seconds=seconds,
+        caption=caption,
+        fps=fps,
+        keyframe_count=keyframe_count,
+        audio=audio,
+        motion=motion,
+    )
     key = _memo_key(image, **options)
     found = _recall(key)
     if found is None:
@@ -231,8 +243,19 @@ def render_clip(
     return replace(clip, keyframes=[frame.copy() for frame in clip.keyframes])
 
 
-def _render(out: BinaryIO, image: Image.Image | None, *, width: int, height: int, seconds: int, caption: str,
-            fps: int, keyframe_count: int, audio: bool, motion: str) -> RenderedClip:
+def _render(
+    out: BinaryIO,
+    image: Image.Image | None,
+    *,
+    width: int,
+    height: int,
+    seconds: int,
+    caption: str,
+    fps: int,
+    keyframe_count: int,
+    audio: bool,
+    motion: str,
+) -> RenderedClip:
     if width % 2 or height % 2:
         raise ValueError("H.264 needs even dimensions")
     if motion not in MOTIONS:
@@ -250,8 +273,11 @@ def _render(out: BinaryIO, image: Image.Image | None, *, width: int, height: int
         sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(total):
             progress = i / max(1, total - 1)
-            frame_img = (_pan_zoom(base, width, height, progress, motion) if base is not None
-                         else _scene(world, width, height, i / fps))
+            frame_img = (
+                _pan_zoom(base, width, height, progress, motion)
+                if base is not None
+                else _scene(world, width, height, i / fps)
+            )
             if band is not None:
                 frame_img.paste(band[0], band[1], band[0])
             if i in wanted:

@@ -46,8 +46,15 @@ SIGNED_CACHE_SIZE = 10_000
 
 BUCKET = "the bucket"  # the `key` of errors about the bucket itself
 _MISSING = {"404", "NoSuchKey", "NotFound"}
-_TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "ServiceUnavailable",
-              "InternalError", "RequestTimeTooSkewed"}
+_TRANSIENT = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestTimeTooSkewed",
+}
 
 
 class S3Storage(StorageBackend):
@@ -73,8 +80,7 @@ class S3Storage(StorageBackend):
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self._signed: dict[tuple, tuple[str, float]] = {}
         self._signed_lock = threading.Lock()
-        self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size,
-                                       max_concurrency=4)
+        self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size, max_concurrency=4)
         self.client = boto3.session.Session().client(
             "s3",
             region_name=region or "us-east-1",
@@ -114,20 +120,25 @@ class S3Storage(StorageBackend):
         return self.key_prefix + check_key(key)
 
     def _app_key(self, object_key: str) -> str:
-        return object_key[len(self.key_prefix):]
+        return object_key[len(self.key_prefix) :]
 
     # Writing.
 
     def save_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         with self._errors("write", key):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                                   ContentType=content_type or content_type_for(key))
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type or content_type_for(key)
+            )
 
     def save_file(self, key: str, source: str | os.PathLike[str], content_type: str | None = None) -> None:
         with self._errors("upload", key):
-            self.client.upload_file(os.fspath(source), self.bucket, self._key(key),
-                                    ExtraArgs={"ContentType": content_type or content_type_for(key)},
-                                    Config=self.transfer)
+            self.client.upload_file(
+                os.fspath(source),
+                self.bucket,
+                self._key(key),
+                ExtraArgs={"ContentType": content_type or content_type_for(key)},
+                Config=self.transfer,
+            )
 
     # Reading.
 
@@ -146,18 +157,29 @@ class S3Storage(StorageBackend):
                 head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except FileNotFoundError:
             return None
-        return StoredObject(key=key, size=head["ContentLength"], modified=head["LastModified"],
-                            content_type=head.get("ContentType") or content_type_for(key), etag=head.get("ETag"))
+        return StoredObject(
+            key=key,
+            size=head["ContentLength"],
+            modified=head["LastModified"],
+            content_type=head.get("ContentType") or content_type_for(key),
+            etag=head.get("ETag"),
+        )
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                      Prefix=self.key_prefix + prefix)
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.key_prefix + prefix
+        )
         with self._errors("list", prefix or "/"):
             for page in pages:
                 for item in page.get("Contents", []):
                     key = self._app_key(item["Key"])
-                    yield StoredObject(key=key, size=item["Size"], modified=item["LastModified"],
-                                       content_type=content_type_for(key), etag=item.get("ETag"))
+                    yield StoredObject(
+                        key=key,
+                        size=item["Size"],
+                        modified=item["LastModified"],
+                        content_type=content_type_for(key),
+                        etag=item.get("ETag"),
+                    )
 
     # Deleting.
 
@@ -167,17 +189,20 @@ class S3Storage(StorageBackend):
 
     def delete_many(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):  # the most one DeleteObjects request takes
-            batch = [{"Key": self._key(k)} for k in keys[start:start + 1000]]
+            batch = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
             with self._errors("delete", keys[start]):
                 result = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             if result.get("Errors"):
                 first = result["Errors"][0]
-                raise StorageError(f"S3 could not delete {first.get('Key')}: {first.get('Code')} {first.get('Message')}")
+                raise StorageError(
+                    f"S3 could not delete {first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                )
 
     # URLs browsers fetch from the bucket.
 
-    def presigned_url(self, key: str, *, method: str = "GET", download_name: str | None = None,
-                      expires_in: int | None = None) -> str:
+    def presigned_url(
+        self, key: str, *, method: str = "GET", download_name: str | None = None, expires_in: int | None = None
+    ) -> str:
         """A URL for GET (Range works) or HEAD — SigV4 signs the method, so a HEAD needs its own URL."""
         lifetime = min(expires_in or self.presign_seconds, MAX_PRESIGN_SECONDS)
         cache_key = (key, method.upper(), download_name, lifetime)
@@ -231,11 +256,15 @@ class S3Storage(StorageBackend):
             try:
                 answer = httpx.get(url, headers={"Range": "bytes=0-4"}, timeout=10)
             except httpx.HTTPError as exc:
-                raise StorageError(f"A presigned URL could not be fetched ({exc}); browsers would fail the same way "
-                                   f"(check S3_ENDPOINT_URL)") from exc
+                raise StorageError(
+                    f"A presigned URL could not be fetched ({exc}); browsers would fail the same way "
+                    f"(check S3_ENDPOINT_URL)"
+                ) from exc
             if answer.status_code != 206 or answer.content != body[:5]:
-                raise StorageError(f"A presigned URL answered {answer.status_code} instead of 206 with the first "
-                                   f"bytes (check S3_REGION and the machine's clock): {answer.text[:200]}")
+                raise StorageError(
+                    f"A presigned URL answered {answer.status_code} instead of 206 with the first "
+                    f"bytes (check S3_REGION and the machine's clock): {answer.text[:200]}"
+                )
         finally:
             self.delete(key)
         if self.stat(key) is not None:
@@ -255,11 +284,15 @@ class S3Storage(StorageBackend):
                 raise self._explain(cause, action, key) from exc
             raise StorageError(f"S3 {action} of {key} failed: {exc}", transient=True) from exc
         except NoCredentialsError as exc:
-            raise StorageError("No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY "
-                               "(or give the machine an IAM role)") from exc
+            raise StorageError(
+                "No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or give the machine an IAM role)"
+            ) from exc
         except EndpointConnectionError as exc:
-            raise StorageError(f"Cannot reach the storage service at {exc.kwargs.get('endpoint_url')} "
-                               f"(check S3_ENDPOINT_URL and S3_REGION)", transient=True) from exc
+            raise StorageError(
+                f"Cannot reach the storage service at {exc.kwargs.get('endpoint_url')} "
+                f"(check S3_ENDPOINT_URL and S3_REGION)",
+                transient=True,
+            ) from exc
         except BotoCoreError as exc:
             raise StorageError(f"S3 {action} of {key} failed: {exc}", transient=True) from exc
 
@@ -270,22 +303,31 @@ class S3Storage(StorageBackend):
         if code in _MISSING and key is not BUCKET:
             return FileNotFoundError(f"No stored object {key}")
         if code == "NoSuchBucket" or (code in _MISSING and key is BUCKET):
-            return StorageError(f"The bucket {self.bucket!r} does not exist"
-                                f"{' at ' + self.endpoint_url if self.endpoint_url else ''} (check S3_BUCKET)")
+            return StorageError(
+                f"The bucket {self.bucket!r} does not exist"
+                f"{' at ' + self.endpoint_url if self.endpoint_url else ''} (check S3_BUCKET)"
+            )
         if code == "InvalidAccessKeyId":
             return StorageError("The storage service does not know this access key (check S3_ACCESS_KEY_ID)")
         if code == "SignatureDoesNotMatch":
-            return StorageError("The storage service refused the signature: the secret key is wrong "
-                                "(check S3_SECRET_ACCESS_KEY)")
+            return StorageError(
+                "The storage service refused the signature: the secret key is wrong (check S3_SECRET_ACCESS_KEY)"
+            )
         if key is BUCKET and status == 403:
-            return StorageError(f"The storage service refused access to the bucket {self.bucket!r} (check "
-                                f"S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and the bucket policy in the README)")
+            return StorageError(
+                f"The storage service refused access to the bucket {self.bucket!r} (check "
+                f"S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and the bucket policy in the README)"
+            )
         if code in ("AccessDenied", "403", "Forbidden") or status == 403:
-            return StorageError(f"The storage service denied the {action} of {key} in {self.bucket!r}: these keys "
-                                f"lack a permission the app needs (see the bucket policy in the README)")
+            return StorageError(
+                f"The storage service denied the {action} of {key} in {self.bucket!r}: these keys "
+                f"lack a permission the app needs (see the bucket policy in the README)"
+            )
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "301"):
-            return StorageError(f"The bucket {self.bucket!r} is in another region (check S3_REGION): "
-                                f"{error.get('Message', code)}")
+            return StorageError(
+                f"The bucket {self.bucket!r} is in another region (check S3_REGION): {error.get('Message', code)}"
+            )
         transient = code in _TRANSIENT or status >= 500
-        return StorageError(f"S3 {action} of {key} failed: {code} {error.get('Message', '')}".strip(),
-                            transient=transient)
+        return StorageError(
+            f"S3 {action} of {key} failed: {code} {error.get('Message', '')}".strip(), transient=transient
+        )

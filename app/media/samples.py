@@ -34,7 +34,9 @@ def bottle(size=(1280, 720), colour=(32, 120, 98), backdrop=((248, 236, 222), (2
     d.rounded_rectangle((cx - bw, base - bh, cx + bw, base), radius=bw // 2, fill=colour)
     d.rectangle((cx - bw // 3, base - bh - h // 9, cx + bw // 3, base - bh + 6), fill=colour)
     d.rectangle((cx - bw // 3 - 4, base - bh - h // 9 - 24, cx + bw // 3 + 4, base - bh - h // 9), fill=(40, 40, 40))
-    d.rounded_rectangle((cx - bw + 14, base - bh * 0.62, cx + bw - 14, base - bh * 0.28), radius=8, fill=(250, 247, 240))
+    d.rounded_rectangle(
+        (cx - bw + 14, base - bh * 0.62, cx + bw - 14, base - bh * 0.28), radius=8, fill=(250, 247, 240)
+    )
     d.rectangle((cx - bw + 24, base - bh + 20, cx - bw + 38, base - 30), fill=tuple(min(255, c + 60) for c in colour))
     return img
 
@@ -47,8 +49,16 @@ def sneaker(size=(1280, 720), colour=(238, 96, 42), backdrop=((226, 236, 250), (
     d = ImageDraw.Draw(img)
     sole = (cx - w // 4, base - h // 16, cx + w // 4, base)
     d.rounded_rectangle(sole, radius=h // 32, fill=(250, 250, 250))
-    d.polygon([(cx - w // 4, base - h // 16), (cx - w // 5, base - h // 3), (cx, base - h // 3),
-               (cx + w // 4, base - h // 8), (cx + w // 4, base - h // 16)], fill=colour)
+    d.polygon(
+        [
+            (cx - w // 4, base - h // 16),
+            (cx - w // 5, base - h // 3),
+            (cx, base - h // 3),
+            (cx + w // 4, base - h // 8),
+            (cx + w // 4, base - h // 16),
+        ],
+        fill=colour,
+    )
     for i in range(4):
         x = cx - w // 10 + i * w // 28
         d.line((x, base - h // 3.4, x + w // 30, base - h // 4.2), fill=(255, 255, 255), width=6)
@@ -62,7 +72,9 @@ def mug(size=(1280, 720), colour=(70, 62, 160), backdrop=((244, 242, 236), (200,
     _shadow(img, (cx - w // 7, base - 16, cx + w // 7, base + 24))
     d = ImageDraw.Draw(img)
     mw, mh = w // 8, int(h * 0.42)
-    d.ellipse((cx + mw - 40, base - mh * 0.8, cx + mw + mw // 1.4, base - mh * 0.25), outline=colour, width=max(10, w // 80))
+    d.ellipse(
+        (cx + mw - 40, base - mh * 0.8, cx + mw + mw // 1.4, base - mh * 0.25), outline=colour, width=max(10, w // 80)
+    )
     d.rounded_rectangle((cx - mw, base - mh, cx + mw, base), radius=18, fill=colour)
     d.ellipse((cx - mw, base - mh - 18, cx + mw, base - mh + 18), fill=tuple(max(0, c - 40) for c in colour))
     return img
@@ -77,8 +89,14 @@ def lipstick(size=(1280, 720), colour=(196, 30, 72), backdrop=((252, 228, 236), 
     lw = w // 22
     d.rectangle((cx - lw, base - h // 3, cx + lw, base), fill=(212, 175, 55))
     d.rectangle((cx - lw + 6, base - h // 3 - h // 7, cx + lw - 6, base - h // 3), fill=(230, 200, 90))
-    d.polygon([(cx - lw + 10, base - h // 3 - h // 7), (cx + lw - 10, base - h // 3 - h // 7 - h // 10),
-               (cx + lw - 10, base - h // 3 - h // 7)], fill=colour)
+    d.polygon(
+        [
+            (cx - lw + 10, base - h // 3 - h // 7),
+            (cx + lw - 10, base - h // 3 - h // 7 - h // 10),
+            (cx + lw - 10, base - h // 3 - h // 7),
+        ],
+        fill=colour,
+    )
     d.rectangle((cx - lw + 10, base - h // 3 - h // 7 - 2, cx + lw - 10, base - h // 3 - h // 7 + h // 40), fill=colour)
     return img
 
@@ -122,8 +140,9 @@ def perfume(size=(1280, 720), colour=(126, 58, 176), backdrop=((240, 232, 250), 
     d.rounded_rectangle((cx - pw, base - ph, cx + pw, base), radius=pw // 3, fill=glass, outline=colour, width=6)
     d.rounded_rectangle((cx - pw + 16, base - ph * 0.7, cx + pw - 16, base - 14), radius=pw // 4, fill=colour)
     d.rectangle((cx - pw // 5, base - ph - h // 14, cx + pw // 5, base - ph), fill=(212, 175, 55))
-    d.rounded_rectangle((cx - pw // 2, base - ph - h // 14 - h // 10, cx + pw // 2, base - ph - h // 14),
-                        radius=10, fill=(40, 30, 50))
+    d.rounded_rectangle(
+        (cx - pw // 2, base - ph - h // 14 - h // 10, cx + pw // 2, base - ph - h // 14), radius=10, fill=(40, 30, 50)
+    )
     return img
 
 
@@ -140,7 +159,9 @@ def phone(size=(1280, 720), colour=(24, 24, 32), backdrop=((226, 244, 240), (150
     d.ellipse((cx - pw // 2, base - ph * 0.7, cx + pw // 2, base - ph * 0.7 + pw), fill=(255, 196, 90))
     for i in range(3):
         y = base - ph * 0.38 + i * ph * 0.09
-        d.rounded_rectangle((cx - pw * 0.7, y, cx + pw * (0.7 - 0.2 * i), y + ph * 0.04), radius=3, fill=(236, 232, 255))
+        d.rounded_rectangle(
+            (cx - pw * 0.7, y, cx + pw * (0.7 - 0.2 * i), y + ph * 0.04), radius=3, fill=(236, 232, 255)
+        )
     return img
 
 

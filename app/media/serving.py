@@ -20,8 +20,15 @@ PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
 
 
-async def answer(request: Request, key: str, *, public: bool, content_type: str | None = None,
-           download_name: str | None = None, cache_control: str | None = None) -> Response:
+async def answer(
+    request: Request,
+    key: str,
+    *,
+    public: bool,
+    content_type: str | None = None,
+    download_name: str | None = None,
+    cache_control: str | None = None,
+) -> Response:
     """The file at `key` (already checked: public, or one the caller may have), or 404.
 
     `public`: anyone may have it (served from the public URL with object storage). `download_name`: have
@@ -31,15 +38,22 @@ async def answer(request: Request, key: str, *, public: bool, content_type: str 
     try:
         if store.name == "local":
             cache = cache_control or (PUBLIC_CACHE if public else PRIVATE_CACHE)
-            return await _from_disk(request, store.stat(key), cache_control=cache, content_type=content_type,
-                              download_name=download_name)
+            return await _from_disk(
+                request, store.stat(key), cache_control=cache, content_type=content_type, download_name=download_name
+            )
         return _redirect(request, store, key, public=public, download_name=download_name)
     except InvalidKey:
         raise NotFound("No such file.") from None
 
 
-async def _from_disk(request: Request, stored: StoredFile | None, *, cache_control: str, content_type: str | None,
-               download_name: str | None) -> Response:
+async def _from_disk(
+    request: Request,
+    stored: StoredFile | None,
+    *,
+    cache_control: str,
+    content_type: str | None,
+    download_name: str | None,
+) -> Response:
     if stored is None:
         raise NotFound("No such file.")
     if content_type:

@@ -31,9 +31,25 @@ from app.media.backend import (
 )
 from app.ops.observe import ObservedStorage
 
-__all__ = ["CONTENT_TYPES", "InvalidKey", "LocalStorage", "StorageBackend", "StorageError", "StoredFile",
-           "StoredObject", "adelete", "aexists", "aread_bytes", "asave_bytes", "content_type_for", "get_storage",
-           "media_url", "storage_for", "new_key", "work_file"]
+__all__ = [
+    "CONTENT_TYPES",
+    "InvalidKey",
+    "LocalStorage",
+    "StorageBackend",
+    "StorageError",
+    "StoredFile",
+    "StoredObject",
+    "adelete",
+    "aexists",
+    "aread_bytes",
+    "asave_bytes",
+    "content_type_for",
+    "get_storage",
+    "media_url",
+    "storage_for",
+    "new_key",
+    "work_file",
+]
 
 
 @dataclass(frozen=True)

@@ -45,17 +45,38 @@ class NotificationsApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @get("/", name="api:notifications-list", responses=error_responses(401), summary="Your latest notifications, newest first")
+    @get(
+        "/",
+        name="api:notifications-list",
+        responses=error_responses(401),
+        summary="Your latest notifications, newest first",
+    )
     async def list_notifications(self, request: Request) -> NotificationListOut:
         items = await inbox.recent(request.user.id)
         return NotificationListOut(
-            items=[NotificationOut(id=n.id, kind=n.kind, title=n.title, body=n.body, link=n.link, video_id=n.video,
-                                   read=n.read_at is not None, created_at=n.created_at) for n in items],
+            items=[
+                NotificationOut(
+                    id=n.id,
+                    kind=n.kind,
+                    title=n.title,
+                    body=n.body,
+                    link=n.link,
+                    video_id=n.video,
+                    read=n.read_at is not None,
+                    created_at=n.created_at,
+                )
+                for n in items
+            ],
             unread=await inbox.unread_count(request.user.id),
         )
 
-    @post("/read", name="api:notifications-read", status_code=200, responses=error_responses(401, 400),
-          summary="Mark notifications read (all of them without `ids`)")
+    @post(
+        "/read",
+        name="api:notifications-read",
+        status_code=200,
+        responses=error_responses(401, 400),
+        summary="Mark notifications read (all of them without `ids`)",
+    )
     async def mark_read(self, request: Request, data: JSONBody[MarkReadRequest | None] = None) -> UnreadOut:
         ids = data.ids if data is not None else None
         return UnreadOut(unread=await inbox.mark_read(request.user.id, ids))

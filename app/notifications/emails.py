@@ -36,19 +36,38 @@ def absolute(link: str | None) -> str | None:
     return link if link.startswith(("http://", "https://")) else get_settings().base_url + link
 
 
-def render_notification(*, to: str, title: str, body: str, link: str | None, action_label: str,
-                        unsubscribe: str | None, preference_label: str | None) -> OutgoingEmail:
+def render_notification(
+    *,
+    to: str,
+    title: str,
+    body: str,
+    link: str | None,
+    action_label: str,
+    unsubscribe: str | None,
+    preference_label: str | None,
+) -> OutgoingEmail:
     context = {
-        "title": title, "body": body, "action_url": absolute(link), "action_label": action_label,
-        "unsubscribe_url": unsubscribe, "preference_label": preference_label,
-        "account_url": absolute("/account#preferences"), "home_url": get_settings().base_url + "/",
+        "title": title,
+        "body": body,
+        "action_url": absolute(link),
+        "action_label": action_label,
+        "unsubscribe_url": unsubscribe,
+        "preference_label": preference_label,
+        "account_url": absolute("/account#preferences"),
+        "home_url": get_settings().base_url + "/",
     }
-    return OutgoingEmail(to=to, subject=title, text=render("emails/notification.txt", **context),
-                         html=render("emails/notification.html", **context), unsubscribe_url=unsubscribe)
+    return OutgoingEmail(
+        to=to,
+        subject=title,
+        text=render("emails/notification.txt", **context),
+        html=render("emails/notification.html", **context),
+        unsubscribe_url=unsubscribe,
+    )
 
 
-async def queue_notification(user_id: int, kind: str, *, title: str, body: str, link: str | None,
-                             action_label: str = "Open") -> int | None:
+async def queue_notification(
+    user_id: int, kind: str, *, title: str, body: str, link: str | None, action_label: str = "Open"
+) -> int | None:
     """Write (and enqueue) the email for a notification, if its kind emails and the user wants it."""
     preference = preferences.EMAIL_PREFERENCE.get(kind)
     if preference is None or not mail_enabled(get_settings()):
@@ -57,7 +76,11 @@ async def queue_notification(user_id: int, kind: str, *, title: str, body: str, 
     if user is None or not user.email or not getattr(user, preference):
         return None
     email = render_notification(
-        to=user.email, title=title, body=body, link=link, action_label=action_label,
+        to=user.email,
+        title=title,
+        body=body,
+        link=link,
+        action_label=action_label,
         unsubscribe=preferences.unsubscribe_url(user_id, preference),
         preference_label=preferences.PREFERENCE_LABELS[preference],
     )
@@ -65,9 +88,16 @@ async def queue_notification(user_id: int, kind: str, *, title: str, body: str, 
 
 
 async def queue(email: OutgoingEmail, *, kind: str, user_id: int | None = None) -> int:
-    row = EmailMessages(user=user_id, to_address=email.to, kind=kind, subject=email.subject,
-                        text_body=email.text, html_body=email.html, unsubscribe_url=email.unsubscribe_url,
-                        message_id=new_message_id(get_settings().mail_from))
+    row = EmailMessages(
+        user=user_id,
+        to_address=email.to,
+        kind=kind,
+        subject=email.subject,
+        text_body=email.text,
+        html_body=email.html,
+        unsubscribe_url=email.unsubscribe_url,
+        message_id=new_message_id(get_settings().mail_from),
+    )
     await row.save()
     enqueue(row.id)
     return row.id
@@ -82,32 +112,47 @@ async def deliver(email_id: int) -> float | None:
     """Send one queued email. Returns the seconds to wait before trying again, or None when done
     (sent, refused for good, out of attempts, or nothing to do)."""
     settings = get_settings()
-    row = await EmailMessages.objects().where(
-        (EmailMessages.id == email_id) & (EmailMessages.status == "queued")).first()
+    row = (
+        await EmailMessages.objects().where((EmailMessages.id == email_id) & (EmailMessages.status == "queued")).first()
+    )
     if row is None:
         return None
     if not mail_enabled(settings):
         await _finish(email_id, "skipped", "no SMTP server is configured")
         return None
-    email = OutgoingEmail(to=row.to_address, subject=row.subject, text=row.text_body, html=row.html_body,
-                          unsubscribe_url=row.unsubscribe_url)
+    email = OutgoingEmail(
+        to=row.to_address,
+        subject=row.subject,
+        text=row.text_body,
+        html=row.html_body,
+        unsubscribe_url=row.unsubscribe_url,
+    )
     attempts = row.attempts + 1
     try:
         await send(build_message(email, sender=settings.mail_from, message_id=row.message_id), settings)
     except MailNotSent as exc:
         final = exc.permanent or attempts >= settings.mail_max_attempts
-        await EmailMessages.update({
-            EmailMessages.attempts: attempts, EmailMessages.last_error: str(exc)[:2000],
-            EmailMessages.status: "failed" if final else "queued",
-        }).where(EmailMessages.id == email_id)
+        await EmailMessages.update(
+            {
+                EmailMessages.attempts: attempts,
+                EmailMessages.last_error: str(exc)[:2000],
+                EmailMessages.status: "failed" if final else "queued",
+            }
+        ).where(EmailMessages.id == email_id)
         log.warning("email %s not sent (attempt %d%s): %s", email_id, attempts, ", giving up" if final else "", exc)
         return None if final else retry_delay(attempts)
-    await EmailMessages.update({EmailMessages.attempts: attempts, EmailMessages.status: "sent",
-                                EmailMessages.sent_at: datetime.now(UTC), EmailMessages.last_error: None}).where(
-        EmailMessages.id == email_id)
+    await EmailMessages.update(
+        {
+            EmailMessages.attempts: attempts,
+            EmailMessages.status: "sent",
+            EmailMessages.sent_at: datetime.now(UTC),
+            EmailMessages.last_error: None,
+        }
+    ).where(EmailMessages.id == email_id)
     return None
 
 
 async def _finish(email_id: int, status: str, reason: str) -> None:
     await EmailMessages.update({EmailMessages.status: status, EmailMessages.last_error: reason}).where(
-        EmailMessages.id == email_id)
+        EmailMessages.id == email_id
+    )

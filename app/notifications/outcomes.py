@@ -61,14 +61,26 @@ async def video_finished(video_id: int, *, refunded: int = 0) -> None:
 async def _notify_video(video: Videos, refunded: int) -> None:
     about = f"“{_preview(video.prompt)}”"
     if video.status == VideoStatus.completed.value:
-        await notify(video.user, NotificationKind.video_ready, title="Your video is ready",
-                     body=f"{about} is ready to watch, download and share.", link=f"/videos/{video.id}",
-                     video_id=video.id, action_label="Watch it")
+        await notify(
+            video.user,
+            NotificationKind.video_ready,
+            title="Your video is ready",
+            body=f"{about} is ready to watch, download and share.",
+            link=f"/videos/{video.id}",
+            video_id=video.id,
+            action_label="Watch it",
+        )
         return
     refund = f" Your {refunded:,} credits were refunded." if refunded else ""
-    await notify(video.user, NotificationKind.video_failed, title="Your video could not be made",
-                 body=f"{about}: {video.error_message or 'the video service did not finish it.'}{refund}",
-                 link=f"/videos/{video.id}", video_id=video.id, action_label="See what happened")
+    await notify(
+        video.user,
+        NotificationKind.video_failed,
+        title="Your video could not be made",
+        body=f"{about}: {video.error_message or 'the video service did not finish it.'}{refund}",
+        link=f"/videos/{video.id}",
+        video_id=video.id,
+        action_label="See what happened",
+    )
 
 
 async def _batch_if_finished(user_id: int, batch_id: str) -> None:
@@ -84,13 +96,26 @@ async def batch_finished(user_id: int, batch_id: str, videos: list[Videos], *, l
         done = sum(v.status == VideoStatus.completed.value for v in videos)
         failed = len(videos) - done
         body = f"{done} of {len(videos)} videos are ready" + (f"; {failed} could not be made." if failed else ".")
-        told = await notify(user_id, NotificationKind.batch_ready, title="Your batch is finished", body=body,
-                            link=link or "/videos", action_label="See the videos", once=f"batch:{batch_id}")
+        told = await notify(
+            user_id,
+            NotificationKind.batch_ready,
+            title="Your batch is finished",
+            body=body,
+            link=link or "/videos",
+            action_label="See the videos",
+            once=f"batch:{batch_id}",
+        )
         if told is None:
             return
-        await dispatch.emit(user_id, "batch.completed", {
-            "id": batch_id, "completed": done, "failed": failed,
-            "videos": [video_payload(v) for v in videos],
-        })
+        await dispatch.emit(
+            user_id,
+            "batch.completed",
+            {
+                "id": batch_id,
+                "completed": done,
+                "failed": failed,
+                "videos": [video_payload(v) for v in videos],
+            },
+        )
     except Exception:
         log.exception("could not announce the outcome of batch %s", batch_id)

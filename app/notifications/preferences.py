@@ -74,11 +74,13 @@ def of(user: Users) -> Preferences:
 
 async def update(user_id: int, prefs: Preferences) -> Preferences:
     before = await Users.select(Users.show_in_creators).where(Users.id == user_id).first()
-    await Users.update({
-        Users.email_video_updates: prefs.email_video_updates,
-        Users.email_account_alerts: prefs.email_account_alerts,
-        Users.show_in_creators: prefs.show_in_creators,
-    }).where(Users.id == user_id)
+    await Users.update(
+        {
+            Users.email_video_updates: prefs.email_video_updates,
+            Users.email_account_alerts: prefs.email_account_alerts,
+            Users.show_in_creators: prefs.show_in_creators,
+        }
+    ).where(Users.id == user_id)
     if before and before["show_in_creators"] != prefs.show_in_creators:
         await home_cache.invalidate()  # the home page's creators strip must follow at once
     return prefs

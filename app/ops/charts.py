@@ -84,9 +84,16 @@ def stacked_bars(title: str, days: list[str], series: list[Series]) -> Chart:
                 continue
             h = value / top * plot_h
             base -= h
-            chart.bars.append(Bar(x=round(LEFT + i * slot + (slot - bar_w) / 2, 2), y=round(base, 2),
-                                  width=round(bar_w, 2), height=round(h, 2), css=s.css,
-                                  label=f"{day}: {_label(value)} {s.name}"))
+            chart.bars.append(
+                Bar(
+                    x=round(LEFT + i * slot + (slot - bar_w) / 2, 2),
+                    y=round(base, 2),
+                    width=round(bar_w, 2),
+                    height=round(h, 2),
+                    css=s.css,
+                    label=f"{day}: {_label(value)} {s.name}",
+                )
+            )
     chart.ticks = [(round(chart.bottom_y - f * plot_h, 2), _label(top * f)) for f in (0, 0.5, 1)]
     last = len(days) - 1
     # A label a week, and the last day's unless it would touch the one before.

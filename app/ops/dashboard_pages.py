@@ -31,6 +31,11 @@ class AdminDashboardController(Controller):
     async def user(self, user_id: FromPath[int]) -> Template:
         """One user: their plan and credit forms, and what they used this month."""
         user = await admin_users.get_user_or_404(user_id)
-        context = {"user": user, "users": [user], "plans": list(plans.PLANS.values()), "card": {},
-                   "usage": await usage.user_usage(user.id)}
+        context = {
+            "user": user,
+            "users": [user],
+            "plans": list(plans.PLANS.values()),
+            "card": {},
+            "usage": await usage.user_usage(user.id),
+        }
         return Template("pages/ops/admin_user.html", context=context)

@@ -30,40 +30,55 @@ JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 PROVIDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 HTTP_REQUESTS = Counter(
-    "adsvideo_http_requests", "HTTP requests answered, by route template, method and status.",
+    "adsvideo_http_requests",
+    "HTTP requests answered, by route template, method and status.",
     ["method", "route", "status"],
 )
 HTTP_DURATION = Histogram(
-    "adsvideo_http_request_duration_seconds", "Time from a request to its response's first byte.",
-    ["method", "route"], buckets=HTTP_BUCKETS,
+    "adsvideo_http_request_duration_seconds",
+    "Time from a request to its response's first byte.",
+    ["method", "route"],
+    buckets=HTTP_BUCKETS,
 )
 JOBS = Counter("adsvideo_jobs", "Jobs run, by actor and outcome (succeeded, failed, skipped).", ["actor", "outcome"])
 JOB_DURATION = Histogram(
-    "adsvideo_job_duration_seconds", "How long a job ran, by actor and outcome.", ["actor", "outcome"],
+    "adsvideo_job_duration_seconds",
+    "How long a job ran, by actor and outcome.",
+    ["actor", "outcome"],
     buckets=JOB_BUCKETS,
 )
 JOBS_RUNNING = Gauge("adsvideo_jobs_running", "Jobs running now, by actor.", ["actor"], multiprocess_mode="livesum")
 PROVIDER_CALLS = Counter(
-    "adsvideo_provider_calls", "Calls to a video provider, by provider, model, operation and outcome.",
+    "adsvideo_provider_calls",
+    "Calls to a video provider, by provider, model, operation and outcome.",
     ["provider", "model", "operation", "outcome"],
 )
 PROVIDER_DURATION = Histogram(
-    "adsvideo_provider_call_duration_seconds", "How long a provider call took, by provider, model and operation.",
-    ["provider", "model", "operation"], buckets=PROVIDER_BUCKETS,
+    "adsvideo_provider_call_duration_seconds",
+    "How long a provider call took, by provider, model and operation.",
+    ["provider", "model", "operation"],
+    buckets=PROVIDER_BUCKETS,
 )
 GENERATIONS = Counter(
-    "adsvideo_generations", "Videos finished, by provider, model and status (completed or failed).",
+    "adsvideo_generations",
+    "Videos finished, by provider, model and status (completed or failed).",
     ["provider", "model", "status"],
 )
 GENERATION_DURATION = Histogram(
-    "adsvideo_generation_duration_seconds", "From a video's creation to its completion or failure.",
-    ["provider", "model", "status"], buckets=JOB_BUCKETS,
+    "adsvideo_generation_duration_seconds",
+    "From a video's creation to its completion or failure.",
+    ["provider", "model", "status"],
+    buckets=JOB_BUCKETS,
 )
 CREDITS_CHARGED = Counter("adsvideo_credits_charged", "Credits charged for generations.")
 CREDITS_REFUNDED = Counter("adsvideo_credits_refunded", "Credits refunded for failed generations.")
-CREDITS_GRANTED = Counter("adsvideo_credits_granted", "Credits granted (sign-up, plans, admins), by reason.", ["reason"])
+CREDITS_GRANTED = Counter(
+    "adsvideo_credits_granted", "Credits granted (sign-up, plans, admins), by reason.", ["reason"]
+)
 SSE_STREAMS = Gauge(
-    "adsvideo_sse_streams_open", "Server-Sent Event streams open now, by kind (page or api).", ["kind"],
+    "adsvideo_sse_streams_open",
+    "Server-Sent Event streams open now, by kind (page or api).",
+    ["kind"],
     multiprocess_mode="livesum",
 )
 STORAGE_ERRORS = Counter("adsvideo_storage_errors", "Storage operations that failed, by operation.", ["operation"])

@@ -94,6 +94,7 @@ class ObservedStorage:
         if name.startswith("_") or not callable(attribute) or inspect.isclass(attribute):
             return attribute
         if inspect.iscoroutinefunction(attribute):
+
             @functools.wraps(attribute)
             async def counted_async(*args: Any, **kwargs: Any) -> Any:
                 try:
@@ -101,6 +102,7 @@ class ObservedStorage:
                 except Exception as exc:
                     _count_storage_error(name, exc)
                     raise
+
             return counted_async
 
         @functools.wraps(attribute)
@@ -110,6 +112,7 @@ class ObservedStorage:
             except Exception as exc:
                 _count_storage_error(name, exc)
                 raise
+
         return counted
 
 

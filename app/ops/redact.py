@@ -26,10 +26,13 @@ _PATTERNS = [
     # Authorization header values
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     # key=value / key: value pairs whose key is sensitive (query strings, cookies, repr()s)
-    (re.compile(
-        r"(?i)\b([\w-]*(?:token|secret|password|api[-_]?key|session|csrf|cookie)[\w-]*)"
-        r"(['\"]?\s*[=:]\s*['\"]?)([^\s&;,'\"]{4,})"
-    ), r"\1\2" + REDACTED),
+    (
+        re.compile(
+            r"(?i)\b([\w-]*(?:token|secret|password|api[-_]?key|session|csrf|cookie)[\w-]*)"
+            r"(['\"]?\s*[=:]\s*['\"]?)([^\s&;,'\"]{4,})"
+        ),
+        r"\1\2" + REDACTED,
+    ),
     # the OAuth callback's one-time code and state in a query string
     (re.compile(r"([?&](?:code|state)=)[^&\s\"']+"), r"\1" + REDACTED),
 ]

@@ -63,9 +63,14 @@ class RequestContext:
             metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
             quiet = scope["path"].startswith(QUIET_PREFIXES) and status["code"] < 400
             log.log(
-                logging.DEBUG if quiet else logging.INFO, "request",
-                extra={"method": scope["method"], "route": route, "status": status["code"],
-                       "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+                logging.DEBUG if quiet else logging.INFO,
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
             )
             context.clear()
             context.bind(**outer)

@@ -21,12 +21,16 @@ async def snapshot() -> list:
     depths = await queue.broker_depths()
     waiting, oldest = await queue.waiting_videos()
     return [
-        metrics.gauge("adsvideo_queue_messages", "Messages in the job queue (waiting, delayed or running).",
-                      {(name,): depth for name, depth in depths.items()}, ["queue"]),
-        metrics.gauge("adsvideo_videos_waiting", "Videos created but not started by a worker yet.",
-                      {(): waiting}, []),
-        metrics.gauge("adsvideo_oldest_waiting_video_seconds", "Age of the oldest video not started yet.",
-                      {(): oldest}, []),
+        metrics.gauge(
+            "adsvideo_queue_messages",
+            "Messages in the job queue (waiting, delayed or running).",
+            {(name,): depth for name, depth in depths.items()},
+            ["queue"],
+        ),
+        metrics.gauge("adsvideo_videos_waiting", "Videos created but not started by a worker yet.", {(): waiting}, []),
+        metrics.gauge(
+            "adsvideo_oldest_waiting_video_seconds", "Age of the oldest video not started yet.", {(): oldest}, []
+        ),
     ]
 
 
@@ -39,8 +43,11 @@ class MetricsController(Controller):
         if not settings.metrics_token and settings.is_production:
             raise NotFound()  # off until a token is set: no hint that something is here
         if settings.metrics_token and not _token_matches(request, settings.metrics_token):
-            return Response(b"Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`.\n",
-                            status_code=401, media_type="text/plain",
-                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+            return Response(
+                b"Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`.\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         body = metrics.render(await snapshot())
         return Response(body, media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})

@@ -24,9 +24,15 @@ def setup_process(settings: Settings) -> None:
     setup_logging(
         settings.log_format,
         settings.log_level,
-        secrets=[settings.secret_key, settings.jwt_secret_key, settings.openai_api_key,
-                 settings.runwayml_api_secret, settings.google_client_secret, settings.metrics_token,
-                 settings.s3_secret_access_key],
+        secrets=[
+            settings.secret_key,
+            settings.jwt_secret_key,
+            settings.openai_api_key,
+            settings.runwayml_api_secret,
+            settings.google_client_secret,
+            settings.metrics_token,
+            settings.s3_secret_access_key,
+        ],
     )
     setup_sentry(
         settings.sentry_dsn,

@@ -119,7 +119,9 @@ class Dashboard:
 
 async def _signups(w: Window) -> dict[str, int]:
     day = _day("created_at")
-    rows = await _rows(f"SELECT {day} AS day, COUNT(*) AS n FROM users WHERE created_at >= {{}} GROUP BY {day}", w.since)
+    rows = await _rows(
+        f"SELECT {day} AS day, COUNT(*) AS n FROM users WHERE created_at >= {{}} GROUP BY {day}", w.since
+    )
     return {r["day"]: int(r["n"]) for r in rows}
 
 
@@ -129,7 +131,8 @@ async def _active_users(w: Window) -> Pair:
         "SELECT COUNT(DISTINCT user_id) AS month,"
         " COUNT(DISTINCT CASE WHEN created_at >= {} THEN user_id END) AS today"
         " FROM videos WHERE created_at >= {}",
-        w.today, w.since,
+        w.today,
+        w.since,
     )
     return Pair(int(rows[0]["today"] or 0), int(rows[0]["month"] or 0))
 
@@ -151,7 +154,8 @@ async def _models(w: Window) -> list[ModelRow]:
         "SELECT provider, model, status, COUNT(*) AS month,"
         " SUM(CASE WHEN created_at >= {} THEN 1 ELSE 0 END) AS today"
         " FROM videos WHERE created_at >= {} GROUP BY provider, model, status",
-        w.today, w.since,
+        w.today,
+        w.since,
     )
     by_key: dict[tuple[str, str], ModelRow] = {}
     for r in rows:
@@ -172,8 +176,12 @@ def _providers(models: list[ModelRow]) -> list[dict[str, Any]]:
         made, failed = totals.setdefault(m.provider, [0, 0])
         totals[m.provider] = [made + m.made.month, failed + m.failed.month]
     return [
-        {"provider": name, "finished": int(made + failed), "failed": int(failed),
-         "rate": failed / (made + failed) if made + failed else None}
+        {
+            "provider": name,
+            "finished": int(made + failed),
+            "failed": int(failed),
+            "rate": failed / (made + failed) if made + failed else None,
+        }
         for name, (made, failed) in sorted(totals.items())
     ]
 
@@ -183,10 +191,18 @@ async def _failure_reasons(w: Window, limit: int = 8) -> list[dict[str, Any]]:
         "SELECT provider, model, error_message, COUNT(*) AS n FROM videos"
         " WHERE created_at >= {} AND status = 'failed'"
         " GROUP BY provider, model, error_message ORDER BY n DESC, provider, model LIMIT {}",
-        w.since, limit,
+        w.since,
+        limit,
     )
-    return [{"provider": r["provider"], "model": r["model"], "reason": r["error_message"] or "(no reason recorded)",
-             "count": int(r["n"])} for r in rows]
+    return [
+        {
+            "provider": r["provider"],
+            "model": r["model"],
+            "reason": r["error_message"] or "(no reason recorded)",
+            "count": int(r["n"]),
+        }
+        for r in rows
+    ]
 
 
 async def _percentiles(since: datetime) -> dict[str, float | None]:
@@ -206,7 +222,9 @@ async def _percentiles(since: datetime) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for name, q in (("p50", 0.5), ("p95", 0.95)):
         rank = max(math.ceil(q * count) - 1, 0)  # as PostgreSQL's percentile_disc picks it
-        rows = await _rows(f"SELECT {seconds} AS s FROM videos WHERE {where} ORDER BY s LIMIT 1 OFFSET {{}}", since, rank)
+        rows = await _rows(
+            f"SELECT {seconds} AS s FROM videos WHERE {where} ORDER BY s LIMIT 1 OFFSET {{}}", since, rank
+        )
         out[name] = _float(rows[0]["s"])
     return out
 
@@ -249,7 +267,8 @@ async def _revenue(w: Window) -> dict[str, Pair]:
     rows = await _rows(
         "SELECT currency, SUM(amount) AS month, SUM(CASE WHEN created_at >= {} THEN amount ELSE 0 END) AS today"
         " FROM credit_purchases WHERE created_at >= {} GROUP BY currency",
-        w.today, w.since,
+        w.today,
+        w.since,
     )
     return {r["currency"]: Pair(int(r["today"] or 0), int(r["month"] or 0)) for r in rows}
 
@@ -308,7 +327,10 @@ async def user_usage(user_id: int, now: datetime | None = None) -> UserUsage:
         " GROUP BY model, status"
         " UNION ALL SELECT 'credits', reason, NULL, SUM(delta) FROM credit_transactions"
         " WHERE user_id = {} AND created_at >= {} AND reason IN ('generation', 'refund') GROUP BY reason",
-        user_id, start, user_id, start,
+        user_id,
+        start,
+        user_id,
+        start,
     )
     models: dict[str, dict[str, Any]] = {}
     sums: dict[str, int] = {}
@@ -316,8 +338,9 @@ async def user_usage(user_id: int, now: datetime | None = None) -> UserUsage:
         if r["kind"] == "credits":
             sums[r["model"]] = int(r["n"] or 0)
             continue
-        entry = models.setdefault(r["model"], {"model": r["model"], "completed": 0, "failed": 0, "in_flight": 0,
-                                               "total": 0})
+        entry = models.setdefault(
+            r["model"], {"model": r["model"], "completed": 0, "failed": 0, "in_flight": 0, "total": 0}
+        )
         kind = r["status"] if r["status"] in FINISHED else "in_flight"
         entry[kind] += int(r["n"])
         entry["total"] += int(r["n"])

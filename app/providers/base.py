@@ -32,10 +32,20 @@ def catalogue_models(provider: str, *, available: bool = True, reason: str | Non
     """The catalogue's models of `provider`, with the provider's availability."""
     from app.billing import model_catalogue
 
-    return [ModelInfo(id=m.id, provider=provider, name=m.name, durations=list(m.durations), sizes=m.all_sizes,
-                      available=available, reason=reason, needs_reference_image=m.needs_reference_image,
-                      audio=m.audio)
-            for m in model_catalogue.for_provider(provider)]
+    return [
+        ModelInfo(
+            id=m.id,
+            provider=provider,
+            name=m.name,
+            durations=list(m.durations),
+            sizes=m.all_sizes,
+            available=available,
+            reason=reason,
+            needs_reference_image=m.needs_reference_image,
+            audio=m.audio,
+        )
+        for m in model_catalogue.for_provider(provider)
+    ]
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,9 @@ class ProviderError(Exception):
 
     default_message = "The video service could not handle this request."
 
-    def __init__(self, detail: str, *, user_message: str | None = None, code: str | None = None,
-                 status_code: int | None = None):
+    def __init__(
+        self, detail: str, *, user_message: str | None = None, code: str | None = None, status_code: int | None = None
+    ):
         super().__init__(detail)
         self.user_message = user_message or self.default_message
         self.code = code

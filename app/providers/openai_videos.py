@@ -35,9 +35,7 @@ from app.providers.base import (
 T = TypeVar("T")
 
 EMULATOR_PATH = "/_emulators/openai/v1"
-SHUTDOWN_REASON = (
-    "OpenAI shut down the Sora video API on 24 Sep 2026; set OPENAI_BASE_URL to an OpenAI-compatible host"
-)
+SHUTDOWN_REASON = "OpenAI shut down the Sora video API on 24 Sep 2026; set OPENAI_BASE_URL to an OpenAI-compatible host"
 RETIRED_REASON = (
     "OpenAI retired the Sora video API on 24 Sep 2026 and OPENAI_BASE_URL points at OpenAI itself; "
     "point it at an OpenAI-compatible host"
@@ -98,8 +96,9 @@ def _readable(message: str, code: str | None, param: str | None) -> str:
     if code and "moderation" in code or "moderation" in text or "safety" in text:
         return MODERATION_MESSAGE
     if "inpaint image" in text or (param or "").startswith("input_reference"):
-        return ("The reference image could not be used: it must be a JPEG, PNG or WebP picture "
-                "of exactly the video's size.")
+        return (
+            "The reference image could not be used: it must be a JPEG, PNG or WebP picture of exactly the video's size."
+        )
     if param == "prompt":
         return "The description must be between 1 and 32,000 characters."
     if param == "size":
@@ -126,15 +125,22 @@ def map_error(exc: Exception) -> ProviderError:
         status = exc.status_code
         detail = f"OpenAI answered {status}: {message} (code={code}, param={param}, request={exc.request_id})"
         if status in (408, 409, 429) or status >= 500:
-            return TransientProviderError(detail, retry_after=_retry_after(exc.response.headers),
-                                          user_message=BUSY_MESSAGE, code=code, status_code=status)
+            return TransientProviderError(
+                detail,
+                retry_after=_retry_after(exc.response.headers),
+                user_message=BUSY_MESSAGE,
+                code=code,
+                status_code=status,
+            )
         if status in (401, 403):
             return PermanentProviderError(detail, user_message=CREDENTIALS_MESSAGE, code=code, status_code=status)
         if status == 404:
-            return PermanentProviderError(detail, user_message="The video service no longer knows this video.",
-                                          code=code, status_code=status)
-        return PermanentProviderError(detail, user_message=_readable(message, code, param), code=code,
-                                      status_code=status)
+            return PermanentProviderError(
+                detail, user_message="The video service no longer knows this video.", code=code, status_code=status
+            )
+        return PermanentProviderError(
+            detail, user_message=_readable(message, code, param), code=code, status_code=status
+        )
     if isinstance(exc, openai.OpenAIError):
         return PermanentProviderError(f"OpenAI client error: {exc}")
     raise exc
@@ -161,9 +167,17 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, opena
 class OpenAIVideosProvider(VideoProvider):
     name = "openai"
 
-    def __init__(self, *, api_key: str | None, base_url: str | None, timeout: float = 60.0,
-                 download_timeout: float = 300.0, available: bool = True, reason: str | None = None,
-                 default_headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float = 60.0,
+        download_timeout: float = 300.0,
+        available: bool = True,
+        reason: str | None = None,
+        default_headers: dict[str, str] | None = None,
+    ):
         self.api_key, self.base_url = api_key, base_url
         self.timeout, self.download_timeout = timeout, download_timeout
         self.available, self.reason = available, reason
@@ -174,14 +188,22 @@ class OpenAIVideosProvider(VideoProvider):
         """The emulator (mounted in the app, or OPENAI_BASE_URL when set) outside production without a
         key; otherwise OPENAI_API_KEY against OPENAI_BASE_URL, since api.openai.com no longer serves Sora."""
         if points_at_openai(settings.openai_base_url):
-            return cls(api_key=settings.openai_api_key, base_url=settings.openai_base_url, available=False,
-                       reason=RETIRED_REASON)
+            return cls(
+                api_key=settings.openai_api_key,
+                base_url=settings.openai_base_url,
+                available=False,
+                reason=RETIRED_REASON,
+            )
         if settings.use_sora_emulator:
             base = settings.openai_base_url or f"{settings.base_url}{EMULATOR_PATH}"
             return cls(api_key="emulator", base_url=base)
         available = bool(settings.openai_api_key and settings.openai_base_url)
-        return cls(api_key=settings.openai_api_key, base_url=settings.openai_base_url, available=available,
-                   reason=None if available else SHUTDOWN_REASON)
+        return cls(
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            available=available,
+            reason=None if available else SHUTDOWN_REASON,
+        )
 
     def models(self) -> list[ModelInfo]:
         return catalogue_models(self.name, available=self.available, reason=self.reason)
@@ -190,14 +212,20 @@ class OpenAIVideosProvider(VideoProvider):
     async def _client(self, timeout: float | None = None):
         """This event loop's client for these settings (kept: a fresh one per call cost a TLS context and a connection)."""
         if not self.available:
-            raise PermanentProviderError(self.reason or "OpenAI is not configured",
-                                         user_message="This model is not available right now.")
+            raise PermanentProviderError(
+                self.reason or "OpenAI is not configured", user_message="This model is not available right now."
+            )
         timeout = timeout or self.timeout
         key = (self.api_key, self.base_url, timeout, tuple(sorted((self.default_headers or {}).items())))
         per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
         if key not in per_loop:
-            per_loop[key] = openai.AsyncOpenAI(api_key=self.api_key or "missing", base_url=self.base_url,
-                                               max_retries=0, timeout=timeout, default_headers=self.default_headers)
+            per_loop[key] = openai.AsyncOpenAI(
+                api_key=self.api_key or "missing",
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=timeout,
+                default_headers=self.default_headers,
+            )
         yield per_loop[key]
 
     async def _run(self, call: Callable[[openai.AsyncOpenAI], Awaitable[T]]) -> T:
@@ -210,12 +238,19 @@ class OpenAIVideosProvider(VideoProvider):
             raise map_error(exc) from exc
 
     async def submit(self, request: GenerationRequest) -> str:
-        kwargs: dict[str, Any] = {"prompt": request.prompt, "model": request.model,
-                                  "seconds": str(request.seconds), "size": request.size}
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt,
+            "model": request.model,
+            "seconds": str(request.seconds),
+            "size": request.size,
+        }
         if request.reference_image is not None:
             content_type = request.reference_content_type or "image/png"
-            kwargs["input_reference"] = (f"reference.{EXTENSIONS.get(content_type, 'png')}",
-                                         request.reference_image, content_type)
+            kwargs["input_reference"] = (
+                f"reference.{EXTENSIONS.get(content_type, 'png')}",
+                request.reference_image,
+                content_type,
+            )
         video = await self._run(lambda c: _quiet_call(c.videos.create, **kwargs))
         return video.id
 
@@ -229,8 +264,7 @@ class OpenAIVideosProvider(VideoProvider):
         written = 0
         try:
             async with self._client(self.download_timeout) as client:
-                stream = _quiet_call(client.videos.with_streaming_response.download_content, job_id,
-                                     variant=variant)
+                stream = _quiet_call(client.videos.with_streaming_response.download_content, job_id, variant=variant)
                 async with stream as response:
                     with partial.open("wb") as out:
                         async for chunk in response.iter_bytes():

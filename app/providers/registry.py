@@ -14,8 +14,11 @@ def providers(settings: Settings | None = None) -> list[VideoProvider]:
     from app.providers.veo import VeoProvider
 
     settings = settings or get_settings()
-    return [OpenAIVideosProvider.from_settings(settings), RunwayProvider.from_settings(settings),
-            VeoProvider.from_settings(settings)]
+    return [
+        OpenAIVideosProvider.from_settings(settings),
+        RunwayProvider.from_settings(settings),
+        VeoProvider.from_settings(settings),
+    ]
 
 
 def all_models(settings: Settings | None = None) -> list[ModelInfo]:

@@ -91,8 +91,10 @@ def _readable(message: str, field: str | None) -> str:
     if "safety" in lowered or "moderation" in lowered:
         return MODERATION_MESSAGE
     if field == "promptImage":
-        return ("The product photo could not be used by Runway: it must be a JPEG, PNG or WebP picture "
-                "no more than twice as wide as it is tall (or tall as it is wide).")
+        return (
+            "The product photo could not be used by Runway: it must be a JPEG, PNG or WebP picture "
+            "no more than twice as wide as it is tall (or tall as it is wide)."
+        )
     if field == "promptText":
         return "Runway accepts descriptions of 1 to 1,000 characters."
     if field == "ratio":
@@ -117,14 +119,14 @@ def map_error(exc: Exception) -> ProviderError:
         status = exc.status_code
         detail = f"Runway answered {status}: {message}"
         if status in (408, 409, 429) or status >= 500:
-            return TransientProviderError(detail, retry_after=_retry_after(exc.response.headers),
-                                          user_message=BUSY_MESSAGE, status_code=status)
+            return TransientProviderError(
+                detail, retry_after=_retry_after(exc.response.headers), user_message=BUSY_MESSAGE, status_code=status
+            )
         if status in (401, 403):
             return PermanentProviderError(detail, user_message=CREDENTIALS_MESSAGE, status_code=status)
         if status == 404:
             return PermanentProviderError(detail, user_message=GONE_MESSAGE, status_code=status)
-        return PermanentProviderError(detail, user_message=_readable(message, field), code=field,
-                                      status_code=status)
+        return PermanentProviderError(detail, user_message=_readable(message, field), code=field, status_code=status)
     if isinstance(exc, runwayml.RunwayMLError):
         return PermanentProviderError(f"Runway client error: {exc}")
     raise exc
@@ -183,9 +185,17 @@ def cut_frame(video: Path, out: Path, image_format: str, at: float = 1.0) -> Non
 class RunwayProvider(VideoProvider):
     name = "runway"
 
-    def __init__(self, *, api_key: str | None, base_url: str | None, timeout: float = 60.0,
-                 download_timeout: float = 300.0, available: bool = True, reason: str | None = None,
-                 default_headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float = 60.0,
+        download_timeout: float = 300.0,
+        available: bool = True,
+        reason: str | None = None,
+        default_headers: dict[str, str] | None = None,
+    ):
         self.api_key, self.base_url = api_key, base_url
         self.timeout, self.download_timeout = timeout, download_timeout
         self.available, self.reason = available, reason
@@ -199,8 +209,12 @@ class RunwayProvider(VideoProvider):
             base = settings.runwayml_base_url or f"{settings.base_url}{EMULATOR_PATH}"
             return cls(api_key="emulator", base_url=base)
         available = bool(settings.runwayml_api_secret)
-        return cls(api_key=settings.runwayml_api_secret, base_url=settings.runwayml_base_url,
-                   available=available, reason=None if available else NO_SECRET_REASON)
+        return cls(
+            api_key=settings.runwayml_api_secret,
+            base_url=settings.runwayml_base_url,
+            available=available,
+            reason=None if available else NO_SECRET_REASON,
+        )
 
     def models(self) -> list[ModelInfo]:
         return catalogue_models(self.name, available=self.available, reason=self.reason)
@@ -209,11 +223,17 @@ class RunwayProvider(VideoProvider):
     async def _client(self):
         """A client per call: the worker and the web app run on different event loops."""
         if not self.available:
-            raise PermanentProviderError(self.reason or "Runway is not configured",
-                                         user_message="This model is not available right now.")
-        client = runwayml.AsyncRunwayML(api_key=self.api_key or "missing", base_url=self.base_url,
-                                        runway_version=API_VERSION, max_retries=0, timeout=self.timeout,
-                                        default_headers=self.default_headers)
+            raise PermanentProviderError(
+                self.reason or "Runway is not configured", user_message="This model is not available right now."
+            )
+        client = runwayml.AsyncRunwayML(
+            api_key=self.api_key or "missing",
+            base_url=self.base_url,
+            runway_version=API_VERSION,
+            max_retries=0,
+            timeout=self.timeout,
+            default_headers=self.default_headers,
+        )
         try:
             yield client
         finally:
@@ -234,11 +254,18 @@ class RunwayProvider(VideoProvider):
         text_sizes, audio = (entry.text_sizes(), entry.audio) if entry else ([], False)
         from_image = request.reference_image is not None
         if not from_image and request.size not in text_sizes:
-            raise PermanentProviderError(f"{request.model} cannot make {request.size} without a reference image",
-                                         user_message=NEEDS_IMAGE_MESSAGE, code="promptImage")
+            raise PermanentProviderError(
+                f"{request.model} cannot make {request.size} without a reference image",
+                user_message=NEEDS_IMAGE_MESSAGE,
+                code="promptImage",
+            )
         width, _, height = request.size.partition("x")
-        kwargs: dict[str, Any] = {"model": request.model, "prompt_text": request.prompt,
-                                  "ratio": f"{width}:{height}", "duration": request.seconds}
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "prompt_text": request.prompt,
+            "ratio": f"{width}:{height}",
+            "duration": request.seconds,
+        }
         if audio:
             kwargs["audio"] = request.audio
             if request.negative_prompt:
@@ -258,11 +285,11 @@ class RunwayProvider(VideoProvider):
         """The finished task's output URL, fresh (Runway's links expire)."""
         task = await self._run(lambda c: c.tasks.retrieve(job_id))
         if task.status != "SUCCEEDED":
-            raise PermanentProviderError(f"Runway task {job_id} is {task.status}, not SUCCEEDED",
-                                         user_message=NOT_READY_MESSAGE)
+            raise PermanentProviderError(
+                f"Runway task {job_id} is {task.status}, not SUCCEEDED", user_message=NOT_READY_MESSAGE
+            )
         if not task.output:
-            raise PermanentProviderError(f"Runway task {job_id} succeeded without an output",
-                                         user_message=GONE_MESSAGE)
+            raise PermanentProviderError(f"Runway task {job_id} succeeded without an output", user_message=GONE_MESSAGE)
         return task.output[0]
 
     async def _fetch(self, job_id: str, url: str, partial: Path) -> int:
@@ -273,12 +300,16 @@ class RunwayProvider(VideoProvider):
                 status = response.status_code
                 if status in (401, 403) or status == 429 or status >= 500:
                     # An expired link is fixed by asking for the task again, which signs a fresh one.
-                    raise TransientProviderError(f"Download of {job_id} answered {status}",
-                                                 retry_after=_retry_after(response.headers),
-                                                 user_message=BUSY_MESSAGE, status_code=status)
+                    raise TransientProviderError(
+                        f"Download of {job_id} answered {status}",
+                        retry_after=_retry_after(response.headers),
+                        user_message=BUSY_MESSAGE,
+                        status_code=status,
+                    )
                 if status != 200:
-                    raise PermanentProviderError(f"Download of {job_id} answered {status}",
-                                                 user_message=GONE_MESSAGE, status_code=status)
+                    raise PermanentProviderError(
+                        f"Download of {job_id} answered {status}", user_message=GONE_MESSAGE, status_code=status
+                    )
                 with partial.open("wb") as out:
                     async for chunk in response.aiter_bytes():
                         out.write(chunk)
@@ -298,8 +329,9 @@ class RunwayProvider(VideoProvider):
                     kind = "JPEG" if dest.suffix.lower() in (".jpg", ".jpeg") else "WEBP"
                     await asyncio.to_thread(cut_frame, video, partial, kind)
                 except (av.FFmpegError, ValueError, OSError) as exc:
-                    raise PermanentProviderError(f"No frame in the video of {job_id}: {exc}",
-                                                 user_message=BAD_VIDEO_MESSAGE) from exc
+                    raise PermanentProviderError(
+                        f"No frame in the video of {job_id}: {exc}", user_message=BAD_VIDEO_MESSAGE
+                    ) from exc
                 written = partial.stat().st_size
         except ProviderError:
             partial.unlink(missing_ok=True)

@@ -42,8 +42,12 @@ T = TypeVar("T")
 EMULATOR_PATH = "/_emulators/veo"
 NO_KEY_REASON = "GOOGLE_API_KEY is not set"
 # Our size -> Veo's (aspect ratio, resolution).
-SIZES = {"1280x720": ("16:9", "720p"), "720x1280": ("9:16", "720p"),
-         "1920x1080": ("16:9", "1080p"), "1080x1920": ("9:16", "1080p")}
+SIZES = {
+    "1280x720": ("16:9", "720p"),
+    "720x1280": ("9:16", "720p"),
+    "1920x1080": ("16:9", "1080p"),
+    "1080x1920": ("9:16", "1080p"),
+}
 
 MODERATION_MESSAGE = "The prompt or image was blocked by Google's safety filters."
 BUSY_MESSAGE = "The video service is busy right now; we'll keep trying."
@@ -87,11 +91,11 @@ def map_error(exc: Exception) -> ProviderError:
         status, message = int(exc.code or 0), str(exc.message or exc)
         detail = f"Veo answered {status} {exc.status}: {message}"
         if status in (408, 409, 429) or status >= 500:
-            return TransientProviderError(detail, retry_after=_retry_after(exc), user_message=BUSY_MESSAGE,
-                                          code=exc.status, status_code=status)
+            return TransientProviderError(
+                detail, retry_after=_retry_after(exc), user_message=BUSY_MESSAGE, code=exc.status, status_code=status
+            )
         if status in (401, 403) or "api key not valid" in message.lower():
-            return PermanentProviderError(detail, user_message=CREDENTIALS_MESSAGE, code=exc.status,
-                                          status_code=status)
+            return PermanentProviderError(detail, user_message=CREDENTIALS_MESSAGE, code=exc.status, status_code=status)
         if status == 404:
             return PermanentProviderError(detail, user_message=GONE_MESSAGE, code=exc.status, status_code=status)
         return PermanentProviderError(detail, user_message=_readable(message), code=exc.status, status_code=status)
@@ -117,8 +121,9 @@ def job_status(operation: types.GenerateVideosOperation) -> JobStatus:
         raw = str(operation.error.get("message") or "no reason given")
         if any(word in raw.lower() for word in _SAFETY_WORDS):
             return JobStatus(state="failed", error_code=f"SAFETY.{code}", error_message=MODERATION_MESSAGE)
-        return JobStatus(state="failed", error_code=code,
-                         error_message=f"Veo could not make this video ({raw.rstrip('.')}).")
+        return JobStatus(
+            state="failed", error_code=code, error_message=f"Veo could not make this video ({raw.rstrip('.')})."
+        )
     result = operation.result or operation.response
     if result is None or not result.generated_videos:
         if result is not None and result.rai_media_filtered_count:
@@ -130,9 +135,18 @@ def job_status(operation: types.GenerateVideosOperation) -> JobStatus:
 class VeoProvider(VideoProvider):
     name = "google"
 
-    def __init__(self, *, api_key: str | None, base_url: str | None, model_ids: dict[str, str],
-                 timeout: float = 60.0, download_timeout: float = 300.0, available: bool = True,
-                 reason: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        model_ids: dict[str, str],
+        timeout: float = 60.0,
+        download_timeout: float = 300.0,
+        available: bool = True,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.api_key, self.base_url, self.model_ids = api_key, base_url, dict(model_ids)
         self.timeout, self.download_timeout = timeout, download_timeout
         self.available, self.reason = available, reason
@@ -147,8 +161,13 @@ class VeoProvider(VideoProvider):
             base = settings.veo_base_url or f"{settings.base_url}{EMULATOR_PATH}"
             return cls(api_key="emulator", base_url=base, model_ids=model_ids)
         available = bool(settings.google_api_key)
-        return cls(api_key=settings.google_api_key, base_url=settings.veo_base_url, model_ids=model_ids,
-                   available=available, reason=None if available else NO_KEY_REASON)
+        return cls(
+            api_key=settings.google_api_key,
+            base_url=settings.veo_base_url,
+            model_ids=model_ids,
+            available=available,
+            reason=None if available else NO_KEY_REASON,
+        )
 
     def models(self) -> list[ModelInfo]:
         return catalogue_models(self.name, available=self.available, reason=self.reason)
@@ -158,17 +177,20 @@ class VeoProvider(VideoProvider):
         try:
             return self.model_ids[model]
         except KeyError:
-            raise PermanentProviderError(f"Veo has no model {model!r}",
-                                         user_message="Veo does not offer that model.") from None
+            raise PermanentProviderError(
+                f"Veo has no model {model!r}", user_message="Veo does not offer that model."
+            ) from None
 
     @asynccontextmanager
     async def _client(self, timeout: float | None = None):
         """A client per call: the worker and the web app run on different event loops."""
         if not self.available:
-            raise PermanentProviderError(self.reason or "Veo is not configured",
-                                         user_message="This model is not available right now.")
-        options = types.HttpOptions(base_url=self.base_url, timeout=int((timeout or self.timeout) * 1000),
-                                    headers=self.headers)
+            raise PermanentProviderError(
+                self.reason or "Veo is not configured", user_message="This model is not available right now."
+            )
+        options = types.HttpOptions(
+            base_url=self.base_url, timeout=int((timeout or self.timeout) * 1000), headers=self.headers
+        )
         client = genai.Client(vertexai=True, api_key=self.api_key or "missing", http_options=options)
         try:
             yield client.aio
@@ -186,17 +208,23 @@ class VeoProvider(VideoProvider):
 
     async def submit(self, request: GenerationRequest) -> str:
         if request.size not in SIZES:
-            raise PermanentProviderError(f"Veo cannot make {request.size}",
-                                         user_message="Veo cannot make a video of that size.", code="size")
+            raise PermanentProviderError(
+                f"Veo cannot make {request.size}", user_message="Veo cannot make a video of that size.", code="size"
+            )
         aspect_ratio, resolution = SIZES[request.size]
         image = None
         if request.reference_image is not None:
-            image = types.Image(image_bytes=request.reference_image,
-                                mime_type=request.reference_content_type or "image/png")
+            image = types.Image(
+                image_bytes=request.reference_image, mime_type=request.reference_content_type or "image/png"
+            )
         source = types.GenerateVideosSource(prompt=request.prompt, image=image)
         config = types.GenerateVideosConfig(
-            number_of_videos=1, duration_seconds=request.seconds, aspect_ratio=aspect_ratio,
-            resolution=resolution, generate_audio=request.audio, negative_prompt=request.negative_prompt or None,
+            number_of_videos=1,
+            duration_seconds=request.seconds,
+            aspect_ratio=aspect_ratio,
+            resolution=resolution,
+            generate_audio=request.audio,
+            negative_prompt=request.negative_prompt or None,
         )
         model = self.remote_model(request.model)
         operation = await self._run(lambda c: c.models.generate_videos(model=model, source=source, config=config))
@@ -214,12 +242,14 @@ class VeoProvider(VideoProvider):
         operation = await self._operation(job_id, self.download_timeout)
         state = job_status(operation)
         if state.state != "completed":
-            raise PermanentProviderError(f"Veo operation {job_id} is {state.state}, not completed",
-                                         user_message=NOT_READY_MESSAGE)
+            raise PermanentProviderError(
+                f"Veo operation {job_id} is {state.state}, not completed", user_message=NOT_READY_MESSAGE
+            )
         video = (operation.result or operation.response).generated_videos[0].video
         if video is None or not video.video_bytes:
-            raise PermanentProviderError(f"Veo operation {job_id} has no inline video (uri={video and video.uri})",
-                                         user_message=GONE_MESSAGE)
+            raise PermanentProviderError(
+                f"Veo operation {job_id} has no inline video (uri={video and video.uri})", user_message=GONE_MESSAGE
+            )
         return video.video_bytes
 
     async def download(self, job_id: str, variant: Variant, dest: Path) -> int:
@@ -235,8 +265,9 @@ class VeoProvider(VideoProvider):
                 try:
                     await asyncio.to_thread(cut_frame, video, partial, kind)
                 except (av.FFmpegError, ValueError, OSError) as exc:
-                    raise PermanentProviderError(f"No frame in the video of {job_id}: {exc}",
-                                                 user_message=BAD_VIDEO_MESSAGE) from exc
+                    raise PermanentProviderError(
+                        f"No frame in the video of {job_id}: {exc}", user_message=BAD_VIDEO_MESSAGE
+                    ) from exc
                 written = partial.stat().st_size
         except ProviderError:
             partial.unlink(missing_ok=True)

@@ -30,8 +30,12 @@ def share_out(shared: links.Shared) -> ShareOut:
     from app.sharing.pages import oembed_address
 
     url = links.share_url(shared.token)
-    return ShareOut(share_url=url, embed_url=links.embed_url(shared.token), oembed_url=oembed_address(url),
-                    published=shared.published)
+    return ShareOut(
+        share_url=url,
+        embed_url=links.embed_url(shared.token),
+        oembed_url=oembed_address(url),
+        published=shared.published,
+    )
 
 
 class ShareApiController(Controller):
@@ -40,10 +44,16 @@ class ShareApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/", name="api:videos-share", status_code=200, responses=error_responses(401, 404, 409, 422),
-          summary="Turn on the public share link of a finished video")
-    async def share(self, request: Request, video_id: FromPath[int],
-                    data: JSONBody[ShareRequest | None] = None) -> ShareOut:
+    @post(
+        "/",
+        name="api:videos-share",
+        status_code=200,
+        responses=error_responses(401, 404, 409, 422),
+        summary="Turn on the public share link of a finished video",
+    )
+    async def share(
+        self, request: Request, video_id: FromPath[int], data: JSONBody[ShareRequest | None] = None
+    ) -> ShareOut:
         """Answers with `share_url` (the same one while sharing stays on), the embed page and the oEmbed
         address. 409 `video_not_finished` for a video that is not completed."""
         rendition_id = data.rendition_id if data is not None else None
@@ -52,9 +62,15 @@ class ShareApiController(Controller):
             shared = await gallery.publish(request.user.id, video_id, data.publish, rendition_id)
         return share_out(shared)
 
-    @delete("/", name="api:videos-unshare", status_code=204, responses=error_responses(401, 404),
-            summary="Turn the share link off (it answers 404 from now on)")
-    async def revoke(self, request: Request, video_id: FromPath[int],
-                     rendition_id: FromQuery[int | None] = None) -> None:
+    @delete(
+        "/",
+        name="api:videos-unshare",
+        status_code=204,
+        responses=error_responses(401, 404),
+        summary="Turn the share link off (it answers 404 from now on)",
+    )
+    async def revoke(
+        self, request: Request, video_id: FromPath[int], rendition_id: FromQuery[int | None] = None
+    ) -> None:
         """Without `rendition_id`: every link of the video (its own and its renditions') at once."""
         await links.revoke(request.user.id, video_id, rendition_id, everything=rendition_id is None)

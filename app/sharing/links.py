@@ -121,8 +121,7 @@ async def share(user_id: int, video_id: int, rendition_id: int | None = None) ->
         title = title_from_prompt(video.prompt)
         if rendition is not None:
             title = title_from_prompt(f"{title} ({rendition.placement})")
-        link = ShareLinks(video=video_id, rendition=rendition_id, token=secrets.token_urlsafe(TOKEN_BYTES),
-                          title=title)
+        link = ShareLinks(video=video_id, rendition=rendition_id, token=secrets.token_urlsafe(TOKEN_BYTES), title=title)
         try:
             await link.save()
         except Exception:
@@ -151,10 +150,16 @@ async def for_owner(user_id: int, video_id: int, rendition_id: int | None = None
 async def rendition_links(user_id: int, video_id: int) -> list[Shared]:
     """The live links of the video's renditions, oldest first."""
     video = await _owned_video(user_id, video_id)
-    links = await ShareLinks.objects().where(
-        (ShareLinks.video == video_id) & ShareLinks.rendition.is_not_null() & _live()).order_by(ShareLinks.id)
-    renditions = {r.id: r for r in await Renditions.objects().where(
-        Renditions.id.is_in([x.rendition for x in links]))} if links else {}
+    links = (
+        await ShareLinks.objects()
+        .where((ShareLinks.video == video_id) & ShareLinks.rendition.is_not_null() & _live())
+        .order_by(ShareLinks.id)
+    )
+    renditions = (
+        {r.id: r for r in await Renditions.objects().where(Renditions.id.is_in([x.rendition for x in links]))}
+        if links
+        else {}
+    )
     return [Shared(x, video, rendition=renditions.get(x.rendition)) for x in links]
 
 

@@ -43,8 +43,7 @@ def fit(width: int, height: int, max_width: int | None, max_height: int | None) 
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-async def oembed(url: str, fmt: str = "json", max_width: int | None = None,
-                 max_height: int | None = None) -> dict:
+async def oembed(url: str, fmt: str = "json", max_width: int | None = None, max_height: int | None = None) -> dict:
     if fmt != "json":
         raise NotImplementedFormat()
     token = token_from_url(url)
@@ -53,9 +52,11 @@ async def oembed(url: str, fmt: str = "json", max_width: int | None = None,
     shared = await links.by_token(token)
     width, height = fit(shared.width, shared.height, max_width, max_height)
     src = links.embed_url(token)
-    html = (f'<iframe src="{escape(src)}" width="{width}" height="{height}" frameborder="0" '
-            f'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen '
-            f'title="{escape(shared.title)}"></iframe>')
+    html = (
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" frameborder="0" '
+        f'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen '
+        f'title="{escape(shared.title)}"></iframe>'
+    )
     base = get_settings().base_url
     result = {
         "version": "1.0",
@@ -68,6 +69,9 @@ async def oembed(url: str, fmt: str = "json", max_width: int | None = None,
         "height": height,
     }
     if shared.poster_key:
-        result.update(thumbnail_url=f"{links.share_url(token)}/poster", thumbnail_width=shared.width,
-                      thumbnail_height=shared.height)
+        result.update(
+            thumbnail_url=f"{links.share_url(token)}/poster",
+            thumbnail_width=shared.width,
+            thumbnail_height=shared.height,
+        )
     return result

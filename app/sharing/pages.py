@@ -53,8 +53,9 @@ class SharePagesController(Controller):
     @get("/{token:str}/embed", name="share:embed", opt={CSP_OPT: {"frame-ancestors": "*"}})
     async def embed(self, request: Request, token: FromPath[str]) -> Template:
         shared = await links.by_token(token)
-        return Template("pages/sharing/embed.html", context=share_context(request, shared),
-                        headers={"X-Robots-Tag": "noindex"})
+        return Template(
+            "pages/sharing/embed.html", context=share_context(request, shared), headers={"X-Robots-Tag": "noindex"}
+        )
 
     @route("/{token:str}/video.mp4", http_method=["GET", "HEAD"], name="share:video")
     async def video(self, request: Request, token: FromPath[str]) -> Response:
@@ -111,8 +112,11 @@ def _rendition_id(data: dict[str, str]) -> int | None:
 
 async def _back_to_video(request: Request, video_id: int) -> Response:
     if request.headers.get("hx-request"):
-        context = {"video_id": video_id, "shared": await links.for_owner(request.user.id, video_id),
-                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
+        context = {
+            "video_id": video_id,
+            "shared": await links.for_owner(request.user.id, video_id),
+            "rendition_links": await links.rendition_links(request.user.id, video_id),
+        }
         return Template("partials/sharing/_share_panel.html", context=context)
     return Redirect(request.app.route_reverse("videos:detail", video_id=video_id), status_code=303)
 
@@ -135,8 +139,9 @@ class ShareActionsController(Controller):
         return await _back_to_video(request, video_id)
 
     @post("/publish", name="share:publish", status_code=200)
-    async def publish(self, request: Request, video_id: FromPath[int],
-                      data: URLEncodedBody[dict[str, str]]) -> Response:
+    async def publish(
+        self, request: Request, video_id: FromPath[int], data: URLEncodedBody[dict[str, str]]
+    ) -> Response:
         await gallery.publish(request.user.id, video_id, data.get("published") == "1", _rendition_id(data))
         return await _back_to_video(request, video_id)
 

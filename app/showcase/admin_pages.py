@@ -86,7 +86,9 @@ class AdminShowcaseController(Controller):
     guards = [admin_required]
     include_in_schema = False
 
-    async def _list(self, request: Request, *, error: str | None = None, values: dict | None = None, status: int = 200) -> Template:
+    async def _list(
+        self, request: Request, *, error: str | None = None, values: dict | None = None, status: int = 200
+    ) -> Template:
         return Template(
             "pages/showcase/admin_videos.html",
             context={
@@ -106,7 +108,9 @@ class AdminShowcaseController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         form = await request.form()
         try:
-            row = await content.create_video(_video_fields(form), await _file(form, "video"), await _file(form, "poster"))
+            row = await content.create_video(
+                _video_fields(form), await _file(form, "video"), await _file(form, "poster")
+            )
         except ValidationFailed as exc:
             return await self._list(request, error=exc.detail, values=_values(form), status=exc.status_code)
         return _done(request, f"Added “{row.title}”.", "admin:showcase")
@@ -154,7 +158,9 @@ class AdminTrialImagesController(Controller):
     guards = [admin_required]
     include_in_schema = False
 
-    async def _list(self, request: Request, *, error: str | None = None, values: dict | None = None, status: int = 200) -> Template:
+    async def _list(
+        self, request: Request, *, error: str | None = None, values: dict | None = None, status: int = 200
+    ) -> Template:
         return Template(
             "pages/showcase/admin_trial_images.html",
             context={
@@ -182,7 +188,9 @@ class AdminTrialImagesController(Controller):
     @get("/{trial_id:int}/edit", name="admin:trial-image-edit")
     async def edit(self, request: Request, trial_id: FromPath[int]) -> Template:
         row = await content.get_trial_image(trial_id)
-        return Template("pages/showcase/admin_trial_image_edit.html", context={"image": row, "error": None, "values": None})
+        return Template(
+            "pages/showcase/admin_trial_image_edit.html", context={"image": row, "error": None, "values": None}
+        )
 
     @post("/{trial_id:int}", name="admin:trial-image-update", request_max_body_size=MAX_FORM_BYTES)
     async def update(self, request: Request, trial_id: FromPath[int]) -> Template | Redirect:

@@ -98,7 +98,8 @@ async def featured_videos(limit: int = FEATURED_LIMIT) -> list[ShowcaseVideo]:
 async def hero_and_featured() -> tuple[list[ShowcaseVideo], list[ShowcaseVideo]]:
     """Both home-page rows from one query (a video can be in both)."""
     rows = _videos(
-        await _active_videos().where((ShowcaseVideos.is_hero == True) | (ShowcaseVideos.is_featured == True))
+        await _active_videos()
+        .where((ShowcaseVideos.is_hero == True) | (ShowcaseVideos.is_featured == True))
         .limit(HERO_LIMIT + FEATURED_LIMIT)
     )
     return [v for v in rows if v.is_hero][:HERO_LIMIT], [v for v in rows if v.is_featured][:FEATURED_LIMIT]

@@ -21,7 +21,9 @@ log = logging.getLogger("adsvideo.home_cache")
 
 _memory = MemoryStore()
 # A Redis connection belongs to one event loop (tests drive the app from another thread's loop).
-_redis_stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, RedisStore]] = weakref.WeakKeyDictionary()
+_redis_stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[str, RedisStore]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _store() -> Store:

@@ -60,27 +60,105 @@ class Showcase:
 # appear nowhere else on the home page; the featured row and the hero carousel have their own three each.
 SHOWCASE = [
     Showcase("first-sip", "First sip", "A ceramic mug and a slow pull-back for a café menu.", "F&B", "mug", "pull"),
-    Showcase("made-to-move", "Made to move", "A teal runner sliding across a night-blue set.", "Product", "sneaker", "pan",
-             (20, 160, 150), ((28, 40, 72), (12, 18, 36))),
-    Showcase("studio-sound", "Studio sound", "White headphones on violet, a clean packshot.", "Tech", "headphones", "push",
-             (246, 246, 250), ((196, 180, 252), (118, 92, 220))),
-    Showcase("weekend-bag", "Weekend bag", "An olive tote, tilting up for a fashion teaser.", "Fashion", "handbag", "rise",
-             (110, 122, 60), ((250, 246, 232), (222, 212, 186))),
-    Showcase("glow-serum", "Glow serum", "A rose bottle with a gentle push-in.", "Beauty", "bottle", "push",
-             (226, 112, 140), ((255, 236, 226), (248, 200, 186))),
-    Showcase("evening-bloom", "Evening bloom", "A perfume reveal that pulls back from the cap.", "Beauty", "perfume", "pull"),
+    Showcase(
+        "made-to-move",
+        "Made to move",
+        "A teal runner sliding across a night-blue set.",
+        "Product",
+        "sneaker",
+        "pan",
+        (20, 160, 150),
+        ((28, 40, 72), (12, 18, 36)),
+    ),
+    Showcase(
+        "studio-sound",
+        "Studio sound",
+        "White headphones on violet, a clean packshot.",
+        "Tech",
+        "headphones",
+        "push",
+        (246, 246, 250),
+        ((196, 180, 252), (118, 92, 220)),
+    ),
+    Showcase(
+        "weekend-bag",
+        "Weekend bag",
+        "An olive tote, tilting up for a fashion teaser.",
+        "Fashion",
+        "handbag",
+        "rise",
+        (110, 122, 60),
+        ((250, 246, 232), (222, 212, 186)),
+    ),
+    Showcase(
+        "glow-serum",
+        "Glow serum",
+        "A rose bottle with a gentle push-in.",
+        "Beauty",
+        "bottle",
+        "push",
+        (226, 112, 140),
+        ((255, 236, 226), (248, 200, 186)),
+    ),
+    Showcase(
+        "evening-bloom", "Evening bloom", "A perfume reveal that pulls back from the cap.", "Beauty", "perfume", "pull"
+    ),
     Showcase("always-on", "Always on", "An app launch on a phone, tilting up the screen.", "Tech", "phone", "rise"),
-    Showcase("morning-ritual", "Morning ritual", "A terracotta mug panning over a sage counter.", "F&B", "mug", "pan",
-             (196, 96, 60), ((226, 236, 220), (170, 190, 160))),
+    Showcase(
+        "morning-ritual",
+        "Morning ritual",
+        "A terracotta mug panning over a sage counter.",
+        "F&B",
+        "mug",
+        "pan",
+        (196, 96, 60),
+        ((226, 236, 220), (170, 190, 160)),
+    ),
     Showcase("time-well-kept", "Time, well kept", "A gold watch face, slowly closer.", "Fashion", "watch", "push"),
-    Showcase("everyday-carry", "Everyday carry", "A leather handbag on a warm set.", "Fashion", "handbag", "pull", featured=True),
-    Showcase("bold-red", "Bold red", "A lipstick reveal with a soft pink glow.", "Beauty", "lipstick", "rise", featured=True),
-    Showcase("night-run", "Night run", "A neon runner crossing a charcoal set.", "Product", "sneaker", "pan",
-             (214, 240, 40), ((58, 58, 66), (22, 22, 28)), featured=True),
-    Showcase("run-lighter", "Run lighter", "A sneaker launch spot with a slow studio push-in.", "Product", "sneaker", "push", hero=True),
-    Showcase("cold-brew", "Cold brew, bottled", "Condensation, morning light, a calm pan.", "F&B", "bottle", "pan", hero=True),
-    Showcase("sound-of-focus", "The sound of focus", "Headphones over a cool gradient, tilting up.", "Tech", "headphones", "rise",
-             hero=True),
+    Showcase(
+        "everyday-carry",
+        "Everyday carry",
+        "A leather handbag on a warm set.",
+        "Fashion",
+        "handbag",
+        "pull",
+        featured=True,
+    ),
+    Showcase(
+        "bold-red", "Bold red", "A lipstick reveal with a soft pink glow.", "Beauty", "lipstick", "rise", featured=True
+    ),
+    Showcase(
+        "night-run",
+        "Night run",
+        "A neon runner crossing a charcoal set.",
+        "Product",
+        "sneaker",
+        "pan",
+        (214, 240, 40),
+        ((58, 58, 66), (22, 22, 28)),
+        featured=True,
+    ),
+    Showcase(
+        "run-lighter",
+        "Run lighter",
+        "A sneaker launch spot with a slow studio push-in.",
+        "Product",
+        "sneaker",
+        "push",
+        hero=True,
+    ),
+    Showcase(
+        "cold-brew", "Cold brew, bottled", "Condensation, morning light, a calm pan.", "F&B", "bottle", "pan", hero=True
+    ),
+    Showcase(
+        "sound-of-focus",
+        "The sound of focus",
+        "Headphones over a cool gradient, tilting up.",
+        "Tech",
+        "headphones",
+        "rise",
+        hero=True,
+    ),
 ]
 
 TRIAL_IMAGES = [
@@ -128,8 +206,9 @@ def _render_showcase(storage: StorageBackend, item: Showcase, quick: bool) -> tu
     look = {k: v for k, v in (("colour", item.colour), ("backdrop", item.backdrop)) if v is not None}
     picture = samples.PRODUCTS[item.product]((width, height), **look)
     buffer = io.BytesIO()
-    clip = render_clip(buffer, width=width, height=height, seconds=seconds, caption=item.title, image=picture,
-                       motion=item.motion)
+    clip = render_clip(
+        buffer, width=width, height=height, seconds=seconds, caption=item.title, image=picture, motion=item.motion
+    )
     storage.save_bytes(video_key, buffer.getvalue())
     storage.save_bytes(poster_key, samples.encode(clip.poster))
     return video_key, poster_key
@@ -166,13 +245,25 @@ async def _ensure_demo_video(storage: StorageBackend, demo: DemoUser, item: Show
         storage.save_bytes(poster_key, storage.read_bytes(f"public/showcase/{item.slug}.jpg"))
 
     await asyncio.to_thread(copy)
-    await Videos(user=user["id"], prompt=item.description, model="sora-2", duration=4 if not quick else 1,
-                 resolution=f"{width}x{height}", status=VideoStatus.completed.value, step="completed", progress=100,
-                 video_key=video_key, poster_key=poster_key, video_url=media_url(video_key),
-                 poster_url=media_url(poster_key)).save()
+    await Videos(
+        user=user["id"],
+        prompt=item.description,
+        model="sora-2",
+        duration=4 if not quick else 1,
+        resolution=f"{width}x{height}",
+        status=VideoStatus.completed.value,
+        step="completed",
+        progress=100,
+        video_key=video_key,
+        poster_key=poster_key,
+        video_url=media_url(video_key),
+        poster_url=media_url(poster_key),
+    ).save()
 
 
-async def _ensure_trial_image(storage: StorageBackend, order: int, product: str, title: str, category: str, ext: str) -> bool:
+async def _ensure_trial_image(
+    storage: StorageBackend, order: int, product: str, title: str, category: str, ext: str
+) -> bool:
     key = f"public/trial/{product}.{ext}"
     if not await asyncio.to_thread(storage.exists, key):
         picture = samples.PRODUCTS[product]((1280, 720))

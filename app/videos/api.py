@@ -33,18 +33,32 @@ class VideosController(Controller):
     path = "/api/v1/videos"
     tags = ["videos"]
 
-    @get("/models/list", name="api:videos-models", summary="The models you can pick, with sizes, prices and availability")
+    @get(
+        "/models/list", name="api:videos-models", summary="The models you can pick, with sizes, prices and availability"
+    )
     async def models(self) -> list[ModelOut]:
         return [model_out(m) for m in videos_service.list_models()]
 
-    @post("/generate", name="api:videos-generate", status_code=202, guards=[user_required], security=BEARER,
-          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
-          summary="Start generating a video (charges its price)")
+    @post(
+        "/generate",
+        name="api:videos-generate",
+        status_code=202,
+        guards=[user_required],
+        security=BEARER,
+        opt={RATE_LIMIT_OPT: "generate"},
+        responses=error_responses(401, 402, 403, 422, 429),
+        summary="Start generating a video (charges its price)",
+    )
     async def generate(
         self,
         request: Request,
         data: JSONBody[GenerateRequest],
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", description="Repeat a request safely: the same key returns the same video.")] = None,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key", description="Repeat a request safely: the same key returns the same video."
+            ),
+        ] = None,
     ) -> GeneratedOut:
         """Checks the request, your plan and credits, charges the price and queues the job; 202 with the
         video (`pending`). With `variations` above 1 every video is charged and queued (all or none: not
@@ -54,18 +68,25 @@ class VideosController(Controller):
         charges nothing)."""
         finish = data.finish.to_options() if data.finish else None
         if finish is not None:
-            await finishing_jobs.check_for_generation(request.user.id, finish, data.finish.music_upload_id,
-                                                      data.duration, data.resolution)
-        videos, created = await videos_service.create_videos(request.user, data.spec(),
-                                                             idempotency_key=idempotency_key)
+            await finishing_jobs.check_for_generation(
+                request.user.id, finish, data.finish.music_upload_id, data.duration, data.resolution
+            )
+        videos, created = await videos_service.create_videos(request.user, data.spec(), idempotency_key=idempotency_key)
         if finish is not None and created:
             for video in videos:
                 await finishing_jobs.add_waiting(video, finish, data.finish.music_upload_id)
         return generated_out(videos)
 
-    @post("/batch", name="api:videos-batch", status_code=202, guards=[user_required], security=BEARER,
-          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 422, 429),
-          summary="Start up to 20 generations at once (all checked first, then all charged)")
+    @post(
+        "/batch",
+        name="api:videos-batch",
+        status_code=202,
+        guards=[user_required],
+        security=BEARER,
+        opt={RATE_LIMIT_OPT: "generate"},
+        responses=error_responses(401, 402, 403, 422, 429),
+        summary="Start up to 20 generations at once (all checked first, then all charged)",
+    )
     async def batch(self, request: Request, data: JSONBody[BatchRequest]) -> BatchOut:
         """Every item is a generate request (with `variations`, `audio` and `finish` as there). The batch is
         checked as a whole first: one item that cannot be made refuses the batch (422 naming the item) and
@@ -75,8 +96,12 @@ class VideosController(Controller):
         for number, item in enumerate(data.items, start=1):
             finish = item.finish.to_options() if item.finish else None
             if finish is not None:
-                await videos_service.numbered(number, finishing_jobs.check_for_generation(
-                    request.user.id, finish, item.finish.music_upload_id, item.duration, item.resolution))
+                await videos_service.numbered(
+                    number,
+                    finishing_jobs.check_for_generation(
+                        request.user.id, finish, item.finish.music_upload_id, item.duration, item.resolution
+                    ),
+                )
             finishes.append(finish)
         batch_id, videos = await videos_service.create_batch(request.user, [item.spec() for item in data.items])
         by_request = iter(videos)
@@ -87,8 +112,14 @@ class VideosController(Controller):
                     await finishing_jobs.add_waiting(video, finish, item.finish.music_upload_id)
         return batch_out(batch_id, videos)
 
-    @get("/", name="api:videos-list", guards=[user_required], security=BEARER, responses=error_responses(401, 422),
-         summary="Your videos, newest first")
+    @get(
+        "/",
+        name="api:videos-list",
+        guards=[user_required],
+        security=BEARER,
+        responses=error_responses(401, 422),
+        summary="Your videos, newest first",
+    )
     async def list_videos(
         self,
         request: Request,
@@ -105,8 +136,14 @@ class VideosController(Controller):
             has_more=result.has_next,
         )
 
-    @get("/{video_id:int}", name="api:videos-detail", guards=[user_required], security=BEARER, responses=error_responses(401, 404),
-         summary="One of your videos")
+    @get(
+        "/{video_id:int}",
+        name="api:videos-detail",
+        guards=[user_required],
+        security=BEARER,
+        responses=error_responses(401, 404),
+        summary="One of your videos",
+    )
     async def get_video(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         """The video, with `renditions`: the ads finished from it (placement, size, duration, url, poster)."""
         from app.finishing.api import rendition_out
@@ -115,9 +152,15 @@ class VideosController(Controller):
         renditions = [rendition_out(r, captions) for r, captions in await finishing_jobs.renditions_for_video(video.id)]
         return video_out(video, renditions)
 
-    @delete("/{video_id:int}", name="api:videos-delete", status_code=204, guards=[user_required], security=BEARER,
-            responses=error_responses(401, 404, 409),
-            summary="Delete one of your videos and its files")
+    @delete(
+        "/{video_id:int}",
+        name="api:videos-delete",
+        status_code=204,
+        guards=[user_required],
+        security=BEARER,
+        responses=error_responses(401, 404, 409),
+        summary="Delete one of your videos and its files",
+    )
     async def delete_video(self, request: Request, video_id: FromPath[int]) -> None:
         """Deletes the video and its stored files. A video still queued (not yet sent to the provider)
         is stopped and its credits refunded, then deleted. Once the provider is generating it, the answer
@@ -125,9 +168,16 @@ class VideosController(Controller):
         finished (a failed one was already refunded)."""
         await videos_service.delete_video(request.user.id, video_id)
 
-    @post("/{video_id:int}/retry", name="api:videos-retry", status_code=202, guards=[user_required], security=BEARER,
-          opt={RATE_LIMIT_OPT: "generate"}, responses=error_responses(401, 402, 403, 404, 409, 422, 429),
-          summary="Try a failed video again (charges its price again)")
+    @post(
+        "/{video_id:int}/retry",
+        name="api:videos-retry",
+        status_code=202,
+        guards=[user_required],
+        security=BEARER,
+        opt={RATE_LIMIT_OPT: "generate"},
+        responses=error_responses(401, 402, 403, 404, 409, 422, 429),
+        summary="Try a failed video again (charges its price again)",
+    )
     async def retry(self, request: Request, video_id: FromPath[int]) -> VideoOut:
         """Only a `failed` video can be retried (409 otherwise); the same plan and credit checks as a
         new video apply, and the price is charged again (the failed attempt was refunded)."""
@@ -138,7 +188,13 @@ class BatchesController(Controller):
     path = "/api/v1/batches"
     tags = ["videos"]
 
-    @get("/{batch_id:str}", name="api:batches-get", guards=[user_required], security=BEARER,
-         responses=error_responses(401, 404), summary="One of your batches: its videos and their states")
+    @get(
+        "/{batch_id:str}",
+        name="api:batches-get",
+        guards=[user_required],
+        security=BEARER,
+        responses=error_responses(401, 404),
+        summary="One of your batches: its videos and their states",
+    )
     async def get_batch(self, request: Request, batch_id: FromPath[str]) -> BatchOut:
         return batch_out(batch_id, await videos_service.get_batch(request.user.id, batch_id))

@@ -44,10 +44,28 @@ STATUS_LABELS = {
 
 # What a listed video carries: the library's cards and the API's `VideoOut`, nothing more.
 LISTED_COLUMNS = (
-    Videos.id, Videos.prompt, Videos.model, Videos.provider, Videos.status, Videos.step, Videos.progress,
-    Videos.duration, Videos.resolution, Videos.reference_image_url, Videos.video_url, Videos.poster_url,
-    Videos.poster_key, Videos.error_message, Videos.credits_charged, Videos.attempts, Videos.created_at,
-    Videos.updated_at, Videos.completed_at, Videos.audio, Videos.group_id, Videos.batch_id,
+    Videos.id,
+    Videos.prompt,
+    Videos.model,
+    Videos.provider,
+    Videos.status,
+    Videos.step,
+    Videos.progress,
+    Videos.duration,
+    Videos.resolution,
+    Videos.reference_image_url,
+    Videos.video_url,
+    Videos.poster_url,
+    Videos.poster_key,
+    Videos.error_message,
+    Videos.credits_charged,
+    Videos.attempts,
+    Videos.created_at,
+    Videos.updated_at,
+    Videos.completed_at,
+    Videos.audio,
+    Videos.group_id,
+    Videos.batch_id,
 )
 _LISTED_SQL = ", ".join(column._meta.db_column_name for column in LISTED_COLUMNS)
 
@@ -94,7 +112,9 @@ async def _page_rows(user_id: int, statuses: tuple[str, ...] | None, page: int, 
     return await Videos.raw(
         f"SELECT {_LISTED_SQL}, COUNT(*) OVER () AS total_count FROM videos WHERE {condition}"
         " ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
-        *args, per_page, (page - 1) * per_page,
+        *args,
+        per_page,
+        (page - 1) * per_page,
     )
 
 
@@ -142,16 +162,18 @@ async def group_videos(user_id: int, group_id: str) -> list[Videos]:
     """The user's variations of one request, in the order they were made (none for anyone else's group)."""
     if not group_id or len(group_id) > 36:
         return []
-    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.group_id == group_id))
-                .order_by(Videos.id))
+    return list(
+        await Videos.objects().where((Videos.user == user_id) & (Videos.group_id == group_id)).order_by(Videos.id)
+    )
 
 
 async def batch_videos(user_id: int, batch_id: str) -> list[Videos]:
     """The videos of one of the user's batches, in request order (none for anyone else's batch)."""
     if not batch_id or len(batch_id) > 36:
         return []
-    return list(await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id))
-                .order_by(Videos.id))
+    return list(
+        await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id)).order_by(Videos.id)
+    )
 
 
 async def get_video(user_id: int | None, video_id: int) -> Videos:
@@ -185,7 +207,9 @@ async def reference_url(video: Videos) -> str | None:
         if row:
             return media_url(row["storage_key"])
     if video.reference_trial_image:
-        row = await TrialImages.select(TrialImages.image_url).where(TrialImages.id == video.reference_trial_image).first()
+        row = (
+            await TrialImages.select(TrialImages.image_url).where(TrialImages.id == video.reference_trial_image).first()
+        )
         if row:
             return row["image_url"]
     return video.reference_image_url
@@ -198,7 +222,7 @@ def step_states(video: Videos, log: list[VideoEvents]) -> list[dict[str, str]]:
     can lag behind the log. A retry starts again at "queued", so earlier attempts' steps do not count.
     """
     starts = [i for i, event in enumerate(log) if event.step == "queued"]
-    attempt = log[starts[-1]:] if starts else log
+    attempt = log[starts[-1] :] if starts else log
     reached = [STEPS.index(event.step) for event in attempt if event.step in STEPS]
     index = max([STEPS.index(video.step) if video.step in STEPS else 0, *reached])
     finished = video.status == VideoStatus.completed.value

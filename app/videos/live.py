@@ -103,8 +103,9 @@ async def _shared_snapshot(video_id: int, event_id: int | None) -> _Snapshot:
 def _final(snapshot: _Snapshot, events: list[VideoEvents]) -> Update:
     """The `done` update: the final row, the refund for this charge (if any) and the owner's balance."""
     last = events[-1].id if events else None
-    return Update("done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits,
-                  unread=snapshot.unread)
+    return Update(
+        "done", last, snapshot.video, events, refund=snapshot.refund, credits=snapshot.credits, unread=snapshot.unread
+    )
 
 
 def _as_of(video: Videos, events: list[VideoEvents]) -> Videos:
@@ -151,8 +152,10 @@ async def video_updates(
         if video is None:
             return
         if last_event_id is None:
-            first = _final(snapshot, events) if is_terminal(video) else Update(
-                "progress", events[-1].id if events else None, video, events
+            first = (
+                _final(snapshot, events)
+                if is_terminal(video)
+                else Update("progress", events[-1].id if events else None, video, events)
             )
             batch = [first]
         else:
@@ -200,9 +203,11 @@ async def user_updates(user_id: int, *, keepalive: float = KEEPALIVE_SECONDS) ->
         changed = set(watching)
         while True:
             if changed:
-                videos = await Videos.objects().where(
-                    (Videos.user == user_id) & Videos.id.is_in(sorted(changed))
-                ).order_by(Videos.id)
+                videos = (
+                    await Videos.objects()
+                    .where((Videos.user == user_id) & Videos.id.is_in(sorted(changed)))
+                    .order_by(Videos.id)
+                )
                 for video in videos:
                     unread = await _unread(user_id) if is_terminal(video) else None
                     yield Update("card", video=video, unread=unread)

@@ -18,9 +18,7 @@ class VideoEventsController(Controller):
     guards = [user_required]
 
     @get("/{video_id:int}/events", name="videos:events")
-    async def video_events(
-        self, request: Request, video_id: FromPath[int]
-    ) -> ServerSentEvent:
+    async def video_events(self, request: Request, video_id: FromPath[int]) -> ServerSentEvent:
         await library.get_video(request.user.id if request.user else None, video_id)
         updates = live.video_updates(video_id, last_event_id=parse_last_event_id(request.headers.get("last-event-id")))
         return await stream(observe.counted_stream("page", updates), html_message, user_id=request.user.id)

@@ -21,12 +21,12 @@ def _model_names() -> dict[str, str]:
 
 
 def model_name(model_id: str) -> str:
-    """"Sora 2 Pro" for `sora-2-pro`, as the studio lists it (the id for a model no longer offered)."""
+    """ "Sora 2 Pro" for `sora-2-pro`, as the studio lists it (the id for a model no longer offered)."""
     return _model_names().get(model_id, model_id)
 
 
 def size_name(resolution: str) -> str:
-    """"720×1280 portrait" for `720x1280`."""
+    """ "720×1280 portrait" for `720x1280`."""
     return SIZE_NAMES.get(resolution, resolution.replace("x", "×"))
 
 

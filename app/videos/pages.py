@@ -35,8 +35,11 @@ class VideosPagesController(Controller):
     @get("/{video_id:int}", name="videos:detail")
     async def detail(self, request: Request, video_id: FromPath[int]) -> Template:
         video = await library.get_video(request.user.id, video_id)
-        context = {**await library.video_context(video), "shared": await links.for_owner(request.user.id, video_id),
-                   "rendition_links": await links.rendition_links(request.user.id, video_id)}
+        context = {
+            **await library.video_context(video),
+            "shared": await links.for_owner(request.user.id, video_id),
+            "rendition_links": await links.rendition_links(request.user.id, video_id),
+        }
         return Template("pages/videos/detail.html", context=context)
 
     @get("/group/{group_id:str}", name="videos:group")
@@ -45,8 +48,10 @@ class VideosPagesController(Controller):
         videos = await library.group_videos(request.user.id, group_id)
         if not videos:
             raise NotFound("No such group of videos.")
-        return Template("pages/videos/group.html", context={
-            "items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} variations"})
+        return Template(
+            "pages/videos/group.html",
+            context={"items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} variations"},
+        )
 
     @get("/batch/{batch_id:str}", name="videos:batch")
     async def batch(self, request: Request, batch_id: FromPath[str]) -> Template:
@@ -54,8 +59,10 @@ class VideosPagesController(Controller):
         videos = await library.batch_videos(request.user.id, batch_id)
         if not videos:
             raise NotFound("No such batch of videos.")
-        return Template("pages/videos/group.html", context={
-            "items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} videos"})
+        return Template(
+            "pages/videos/group.html",
+            context={"items": [await library.video_context(v) for v in videos], "heading": f"{len(videos)} videos"},
+        )
 
     @post("/{video_id:int}/retry", name="videos:retry", status_code=200)
     async def retry(self, request: Request, video_id: FromPath[int]) -> Response:

@@ -59,8 +59,15 @@ log = logging.getLogger("adsvideo.generation")
 T = TypeVar("T")
 
 # Overall progress (0–100) when each step starts; generating spreads the provider's % over 20–90.
-STEP_PROGRESS = {"queued": 0, "preparing": 5, "submitting": 10, "waiting": 15, "generating": 20,
-                 "downloading": 92, "completed": 100}
+STEP_PROGRESS = {
+    "queued": 0,
+    "preparing": 5,
+    "submitting": 10,
+    "waiting": 15,
+    "generating": 20,
+    "downloading": 92,
+    "completed": 100,
+}
 MAX_RETRIES = 3
 
 EXHAUSTED_MESSAGE = "The video service kept failing, even after several tries. Please try again later."
@@ -110,8 +117,17 @@ class Job:
 
     @classmethod
     def of(cls, row: Videos) -> Job:
-        return cls(row.id, row.user, row.charge_seq, row.model, row.prompt, row.duration, row.resolution,
-                   row.provider_job_id, bool(row.audio))
+        return cls(
+            row.id,
+            row.user,
+            row.charge_seq,
+            row.model,
+            row.prompt,
+            row.duration,
+            row.resolution,
+            row.provider_job_id,
+            bool(row.audio),
+        )
 
     @property
     def size(self) -> tuple[int, int]:
@@ -129,23 +145,30 @@ def _stale_cutoff() -> datetime:
 
 def _mine(job: Job):
     """Rows this run may still change: the same charge, not yet finished."""
-    return (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(list(ACTIVE_STATUSES))
+    return (
+        (Videos.id == job.video_id) & (Videos.charge_seq == job.charge_seq) & Videos.status.is_in(list(ACTIVE_STATUSES))
+    )
 
 
 async def _publish(job: Job, event_id: int, step: str, status: str, value: int, message: str, done: bool) -> None:
-    await progress.publish(job.video_id, job.user_id, {
-        "video_id": job.video_id,
-        "event_id": event_id,
-        "step": step,
-        "status": status,
-        "progress": value,
-        "message": message,
-        "done": done,
-    })
+    await progress.publish(
+        job.video_id,
+        job.user_id,
+        {
+            "video_id": job.video_id,
+            "event_id": event_id,
+            "step": step,
+            "status": status,
+            "progress": value,
+            "message": message,
+            "done": done,
+        },
+    )
 
 
-async def _advance(job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None,
-                   durable: bool = True) -> bool:
+async def _advance(
+    job: Job, step: str, message: str, value: int, *, where=None, extra: dict | None = None, durable: bool = True
+) -> bool:
     """Move the video to `step` and log it, if the row still matches; False when another copy got there first.
 
     `durable=False` for a step that only shows progress: PostgreSQL acknowledges its commit without waiting
@@ -158,8 +181,14 @@ async def _advance(job: Job, step: str, message: str, value: int, *, where=None,
         if not durable and is_postgres(engine):
             await engine.run_ddl("SET LOCAL synchronous_commit = off")
         rows = (
-            await Videos.update({Videos.step: step, Videos.progress: value,
-                                 Videos.status: VideoStatus.processing.value, **(extra or {})})
+            await Videos.update(
+                {
+                    Videos.step: step,
+                    Videos.progress: value,
+                    Videos.status: VideoStatus.processing.value,
+                    **(extra or {}),
+                }
+            )
             .where(condition)
             .returning(Videos.id)
         )
@@ -254,8 +283,9 @@ async def _fail(job: Job, reason: str) -> None:
     """Mark the video failed and refund its charge, both at most once."""
     async with Videos._meta.db.transaction():
         rows = (
-            await Videos.update({Videos.status: VideoStatus.failed.value, Videos.step: "failed",
-                                 Videos.error_message: reason})
+            await Videos.update(
+                {Videos.status: VideoStatus.failed.value, Videos.step: "failed", Videos.error_message: reason}
+            )
             .where(_mine(job))
             .returning(Videos.progress, Videos.credits_charged, Videos.provider, Videos.model, Videos.created_at)
         )
@@ -285,14 +315,15 @@ async def _reference_source(job: Job, row: Videos) -> bytes | None:
         upload = await Uploads.select(Uploads.storage_key).where(Uploads.id == row.reference_upload).first()
         key = upload["storage_key"] if upload else None
     elif row.reference_trial_image:
-        trial = await TrialImages.select(TrialImages.storage_key).where(
-            TrialImages.id == row.reference_trial_image
-        ).first()
+        trial = (
+            await TrialImages.select(TrialImages.storage_key).where(TrialImages.id == row.reference_trial_image).first()
+        )
         key = trial["storage_key"] if trial else None
     elif not row.reference_image_url:
         return None
     if not key:
         raise JobFailed(REFERENCE_GONE_MESSAGE)
+
     async def read() -> bytes:
         try:
             return await asyncio.to_thread(storage.get_storage().read_bytes, key)
@@ -351,9 +382,14 @@ async def _poll(job: Job, provider: VideoProvider, submitted_at: datetime | None
         if status.state in ("in_progress", "completed"):
             value = _generating_value(status) if status.state == "in_progress" else 90
             shown = status.progress if status.state == "in_progress" else 100
-            await _advance(job, "generating", f"Generating the video: {shown}%.", value,
-                           where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value),
-                           durable=False)
+            await _advance(
+                job,
+                "generating",
+                f"Generating the video: {shown}%.",
+                value,
+                where=Videos.step.is_in(["waiting", "generating"]) & (Videos.progress < value),
+                durable=False,
+            )
         if status.state == "completed":
             return
         if time.time() > deadline:
@@ -378,6 +414,7 @@ async def _download(job: Job, provider: VideoProvider, variant: str, prefix: str
     store = storage.get_storage()
     key = storage.new_key(prefix, extension)
     with storage.work_file(extension) as tmp:
+
         async def fetch() -> int:
             written = await provider.download(job.provider_job_id, variant, tmp)
             if written <= 0:
@@ -388,8 +425,9 @@ async def _download(job: Job, provider: VideoProvider, variant: str, prefix: str
             try:
                 await asyncio.to_thread(store.save_file, key, tmp)
             except StorageError as exc:
-                raise TransientProviderError(f"storage upload of the {variant} failed: {exc}",
-                                             user_message=STORAGE_BUSY) from exc
+                raise TransientProviderError(
+                    f"storage upload of the {variant} failed: {exc}", user_message=STORAGE_BUSY
+                ) from exc
 
         await _with_retries(job, f"download of the {variant}", fetch)
         await _with_retries(job, f"upload of the {variant} to storage", upload)
@@ -411,8 +449,14 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     # A download left half-done is taken over only when its run died.
     dead = Videos.id == job.video_id if takeover else Videos.updated_at < _stale_cutoff()
     resumable = Videos.step.is_in(["waiting", "generating"]) | ((Videos.step == "downloading") & dead)
-    if not await _advance(job, "downloading", "Downloading the video and its poster.",
-                          STEP_PROGRESS["downloading"], where=resumable, durable=False):
+    if not await _advance(
+        job,
+        "downloading",
+        "Downloading the video and its poster.",
+        STEP_PROGRESS["downloading"],
+        where=resumable,
+        durable=False,
+    ):
         return  # another copy is downloading it
     async with _kept_alive(job):
         video_key = await _download(job, provider, "video", "videos", ".mp4")
@@ -427,16 +471,18 @@ async def _complete(job: Job, provider: VideoProvider, takeover: bool) -> None:
     message = "Your video is ready."
     async with Videos._meta.db.transaction():
         rows = (
-            await Videos.update({
-                Videos.status: VideoStatus.completed.value,
-                Videos.step: "completed",
-                Videos.progress: 100,
-                Videos.video_key: video_key,
-                Videos.poster_key: poster_key,
-                Videos.video_url: storage.media_url(video_key),
-                Videos.poster_url: storage.media_url(poster_key),
-                Videos.completed_at: _now(),
-            })
+            await Videos.update(
+                {
+                    Videos.status: VideoStatus.completed.value,
+                    Videos.step: "completed",
+                    Videos.progress: 100,
+                    Videos.video_key: video_key,
+                    Videos.poster_key: poster_key,
+                    Videos.video_url: storage.media_url(video_key),
+                    Videos.poster_url: storage.media_url(poster_key),
+                    Videos.completed_at: _now(),
+                }
+            )
             .where(_mine(job) & (Videos.step == "downloading"))
             .returning(Videos.id, Videos.provider, Videos.model, Videos.created_at)
         )
@@ -461,8 +507,11 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     """Prepare the reference and submit; False when another copy is already doing it."""
     has_reference = bool(row.reference_upload or row.reference_trial_image or row.reference_image_url)
     width, height = job.size
-    message = (f"Preparing the reference image at {width}×{height}." if has_reference
-               else "No reference image: the video is made from the description alone.")
+    message = (
+        f"Preparing the reference image at {width}×{height}."
+        if has_reference
+        else "No reference image: the video is made from the description alone."
+    )
     # A queued video is free to start; one left half-started is taken over only when its run died.
     free = Videos.id == job.video_id if takeover else (Videos.step == "queued") | (Videos.updated_at < _stale_cutoff())
     claimable = Videos.provider_job_id.is_null() & free
@@ -473,18 +522,34 @@ async def _start(job: Job, row: Videos, provider: VideoProvider, takeover: bool)
     if source is not None:
         reference = await cpu.run_cpu(fit_reference, source, width, height)
     name = next((m.name for m in provider.models() if m.id == job.model), job.model)
-    if not await _advance(job, "submitting", f"Sending the job to {name}.", STEP_PROGRESS["submitting"],
-                          where=Videos.step == "preparing", durable=False):
+    if not await _advance(
+        job,
+        "submitting",
+        f"Sending the job to {name}.",
+        STEP_PROGRESS["submitting"],
+        where=Videos.step == "preparing",
+        durable=False,
+    ):
         raise Stop()
-    request = GenerationRequest(model=job.model, prompt=job.prompt, seconds=job.duration, size=job.resolution,
-                                reference_image=reference,
-                                reference_content_type="image/jpeg" if reference else None,
-                                audio=bool(job.audio))
+    request = GenerationRequest(
+        model=job.model,
+        prompt=job.prompt,
+        seconds=job.duration,
+        size=job.resolution,
+        reference_image=reference,
+        reference_content_type="image/jpeg" if reference else None,
+        audio=bool(job.audio),
+    )
     async with _kept_alive(job):
         job_id = await _with_retries(job, "submit", lambda: provider.submit(request))
-    stored = await _advance(job, "waiting", f"{name} accepted the job; waiting in its queue.",
-                            STEP_PROGRESS["waiting"], where=Videos.provider_job_id.is_null(),
-                            extra={Videos.provider_job_id: job_id})
+    stored = await _advance(
+        job,
+        "waiting",
+        f"{name} accepted the job; waiting in its queue.",
+        STEP_PROGRESS["waiting"],
+        where=Videos.provider_job_id.is_null(),
+        extra={Videos.provider_job_id: job_id},
+    )
     if not stored:  # only after a stale takeover raced us: keep theirs, drop ours
         await provider.cancel(job_id)
         raise Stop()
@@ -536,8 +601,13 @@ async def run(video_id: int, *, takeover: bool = False) -> None:
     job = Job.of(row)
     if draining.is_set():
         raise HandBack()
-    log.info("video %s: working on it in process %d (step %s%s)", video_id, os.getpid(), row.step,
-             ", taking over" if takeover else "")
+    log.info(
+        "video %s: working on it in process %d (step %s%s)",
+        video_id,
+        os.getpid(),
+        row.step,
+        ", taking over" if takeover else "",
+    )
     try:
         try:
             provider = observe.ObservedProvider(registry.get_provider(job.model), job.model)

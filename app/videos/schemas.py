@@ -29,9 +29,16 @@ class GenerateRequest(msgspec.Struct, forbid_unknown_fields=True):
     variations: int = 1
 
     def spec(self) -> VideoSpec:
-        return VideoSpec(prompt=self.prompt, model=self.model, duration=self.duration, resolution=self.resolution,
-                         reference_image_id=self.reference_image_id, trial_image_id=self.trial_image_id,
-                         audio=self.audio, variations=self.variations)
+        return VideoSpec(
+            prompt=self.prompt,
+            model=self.model,
+            duration=self.duration,
+            resolution=self.resolution,
+            reference_image_id=self.reference_image_id,
+            trial_image_id=self.trial_image_id,
+            audio=self.audio,
+            variations=self.variations,
+        )
 
 
 class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -124,20 +131,27 @@ def video_out(video: Videos, renditions: list[RenditionOut] | None = None) -> Vi
 
 def generated_out(videos: list[Videos]) -> GeneratedOut:
     first = video_out(videos[0])
-    return GeneratedOut(**{f: getattr(first, f) for f in first.__struct_fields__},
-                        variations=[video_out(v) for v in videos])
+    return GeneratedOut(
+        **{f: getattr(first, f) for f in first.__struct_fields__}, variations=[video_out(v) for v in videos]
+    )
 
 
 def batch_out(batch_id: str, videos: list[Videos]) -> BatchOut:
     counts: dict[str, int] = {}
     for video in videos:
         counts[video.status] = counts.get(video.status, 0) + 1
-    return BatchOut(id=batch_id, total=len(videos), counts=counts,
-                    credits_charged=sum(v.credits_charged for v in videos), videos=[video_out(v) for v in videos])
+    return BatchOut(
+        id=batch_id,
+        total=len(videos),
+        counts=counts,
+        credits_charged=sum(v.credits_charged for v in videos),
+        videos=[video_out(v) for v in videos],
+    )
 
 
 def model_out(offer: ModelOffer) -> ModelOut:
     prices = [{"duration": d, "credits": c} for d, c in sorted(offer.prices.items())]
     placements = [{"ratio": r, "sizes": sizes} for r, sizes in (offer.sizes_by_ratio or {}).items()]
-    return msgspec.convert({**asdict(offer), "prices": prices, "placements": placements,
-                            "plans": list(offer.plans)}, ModelOut)
+    return msgspec.convert(
+        {**asdict(offer), "prices": prices, "placements": placements, "plans": list(offer.plans)}, ModelOut
+    )

@@ -91,15 +91,24 @@ def list_models() -> list[ModelOffer]:
         available, reason = model.available, model.reason
         if available and not prices:
             available, reason = False, "This model has no price yet."
-        offers.append(ModelOffer(
-            model.id, model.provider, model.name, durations, list(model.sizes), prices, available, reason,
-            model.needs_reference_image,
-            text_input=entry.text_input if entry else not model.needs_reference_image,
-            image_input=entry.image_input if entry else True,
-            audio=model.audio,
-            sizes_by_ratio={ratio: list(sizes) for ratio, sizes in entry.sizes.items()} if entry else {},
-            plans=entry.plans if entry else (),
-        ))
+        offers.append(
+            ModelOffer(
+                model.id,
+                model.provider,
+                model.name,
+                durations,
+                list(model.sizes),
+                prices,
+                available,
+                reason,
+                model.needs_reference_image,
+                text_input=entry.text_input if entry else not model.needs_reference_image,
+                image_input=entry.image_input if entry else True,
+                audio=model.audio,
+                sizes_by_ratio={ratio: list(sizes) for ratio, sizes in entry.sizes.items()} if entry else {},
+                plans=entry.plans if entry else (),
+            )
+        )
     return offers
 
 
@@ -137,8 +146,9 @@ def _check_request(prompt: str, model_id: str, duration: int, resolution: str) -
         raise ValidationFailed(f"{model.name} is not available right now: {model.reason}", code="model_unavailable")
     if duration not in model.durations:
         allowed = ", ".join(f"{d} s" for d in model.durations)
-        raise ValidationFailed(f"{model.name} makes videos of {allowed}; {duration} s is not one of them.",
-                               code="invalid_duration")
+        raise ValidationFailed(
+            f"{model.name} makes videos of {allowed}; {duration} s is not one of them.", code="invalid_duration"
+        )
     if resolution not in model.sizes:
         raise ValidationFailed(
             f"{model.name} makes videos of {', '.join(model.sizes)}; {resolution} is not one of them.",
@@ -163,13 +173,16 @@ async def _reference(user_id: int, upload_id: int | None, trial_image_id: int | 
     if upload_id is not None:
         upload = await Uploads.objects().where((Uploads.id == upload_id) & (Uploads.user == user_id)).first()
         if upload is None:
-            raise ValidationFailed("That reference image does not exist. Upload it again.",
-                                   code="reference_image_not_found")
+            raise ValidationFailed(
+                "That reference image does not exist. Upload it again.", code="reference_image_not_found"
+            )
         return {"reference_upload": upload.id, "reference_image_url": storage.media_url(upload.storage_key)}
     if trial_image_id is not None:
-        trial = await TrialImages.objects().where(
-            (TrialImages.id == trial_image_id) & (TrialImages.is_active == True)
-        ).first()
+        trial = (
+            await TrialImages.objects()
+            .where((TrialImages.id == trial_image_id) & (TrialImages.is_active == True))
+            .first()
+        )
         if trial is None or not trial.storage_key:
             raise ValidationFailed("That trial image does not exist.", code="reference_image_not_found")
         return {"reference_trial_image": trial.id, "reference_image_url": trial.image_url}
@@ -189,15 +202,19 @@ async def _add_event(video_id: int, step: str, message: str, progress_value: int
 
 async def announce(video: Videos, event_id: int, step: str, message: str, *, done: bool = False) -> None:
     """Publish a stored event to the live streams (after the commit that stored it)."""
-    await progress.publish(video.id, video.user if isinstance(video.user, int) else video.user.id, {
-        "video_id": video.id,
-        "event_id": event_id,
-        "step": step,
-        "status": video.status,
-        "progress": video.progress,
-        "message": message,
-        "done": done,
-    })
+    await progress.publish(
+        video.id,
+        video.user if isinstance(video.user, int) else video.user.id,
+        {
+            "video_id": video.id,
+            "event_id": event_id,
+            "step": step,
+            "status": video.status,
+            "progress": video.progress,
+            "message": message,
+            "done": done,
+        },
+    )
 
 
 def enqueue(video_id: int, **kwargs) -> None:
@@ -241,14 +258,18 @@ class _Checked:
 
 async def _check_spec(user: Users | None, spec: VideoSpec) -> _Checked:
     """Every check of one request except the balance, in the seed's order; nothing is charged or stored."""
-    if isinstance(spec.variations, bool) or not isinstance(spec.variations, int) or \
-            not 1 <= spec.variations <= MAX_VARIATIONS:
+    if (
+        isinstance(spec.variations, bool)
+        or not isinstance(spec.variations, int)
+        or not 1 <= spec.variations <= MAX_VARIATIONS
+    ):
         raise ValidationFailed(f"Ask for 1 to {MAX_VARIATIONS} variations.", code="invalid_variations")
     prompt, info, price = _check_request(spec.prompt, spec.model, spec.duration, spec.resolution)
     await _check_user(user, info, spec.resolution, 0)
     if spec.audio and not info.audio:
-        raise ValidationFailed(f"{info.name} makes silent videos; choose a model with sound or turn sound off.",
-                               code="audio_unavailable")
+        raise ValidationFailed(
+            f"{info.name} makes silent videos; choose a model with sound or turn sound off.", code="audio_unavailable"
+        )
     reference = await _reference(user.id, spec.reference_image_id, spec.trial_image_id)
     if info.needs_reference_image and not reference:
         raise ValidationFailed(
@@ -257,14 +278,16 @@ async def _check_spec(user: Users | None, spec: VideoSpec) -> _Checked:
         )
     entry = model_catalogue.get(info.id)
     if not reference and entry is not None and spec.resolution not in entry.text_sizes():
-        raise ValidationFailed(f"{info.name} makes {spec.resolution} only from a photo: add one or pick another size.",
-                               code="reference_image_required")
-    return _Checked(prompt, info, spec.duration, spec.resolution, bool(spec.audio), price, spec.variations,
-                    reference)
+        raise ValidationFailed(
+            f"{info.name} makes {spec.resolution} only from a photo: add one or pick another size.",
+            code="reference_image_required",
+        )
+    return _Checked(prompt, info, spec.duration, spec.resolution, bool(spec.audio), price, spec.variations, reference)
 
 
-async def _store_and_queue(user: Users, checked: list[_Checked], *, batch_id: str | None = None,
-                           idempotency_key: str | None = None) -> list[Videos]:
+async def _store_and_queue(
+    user: Users, checked: list[_Checked], *, batch_id: str | None = None, idempotency_key: str | None = None
+) -> list[Videos]:
     """The one way videos are made: all of them charged and stored in one transaction (all or nothing),
     then each queued as its own job. The worker's per-plan slot cap decides when each starts."""
     total = sum(c.price * c.variations for c in checked)
@@ -273,7 +296,8 @@ async def _store_and_queue(user: Users, checked: list[_Checked], *, batch_id: st
     except InsufficientCreditsException:
         count = sum(c.variations for c in checked)
         raise InsufficientCreditsException(
-            f"These {count} videos cost {total:,} credits and you have {user.credits:,}." if count > 1
+            f"These {count} videos cost {total:,} credits and you have {user.credits:,}."
+            if count > 1
             else f"This video costs {total:,} credits and you have {user.credits:,}."
         ) from None
     made: list[tuple[Videos, int]] = []
@@ -315,12 +339,16 @@ async def _store_and_queue(user: Users, checked: list[_Checked], *, batch_id: st
 async def _group_of(video: Videos) -> list[Videos]:
     if not video.group_id:
         return [video]
-    return list(await Videos.objects().where((Videos.user == video.user) & (Videos.group_id == video.group_id))
-                .order_by(Videos.id))
+    return list(
+        await Videos.objects()
+        .where((Videos.user == video.user) & (Videos.group_id == video.group_id))
+        .order_by(Videos.id)
+    )
 
 
-async def create_videos(user: Users | None, spec: VideoSpec, *,
-                        idempotency_key: str | None = None) -> tuple[list[Videos], bool]:
+async def create_videos(
+    user: Users | None, spec: VideoSpec, *, idempotency_key: str | None = None
+) -> tuple[list[Videos], bool]:
     """Check, charge and store `spec.variations` videos of one request (all or none), then queue each.
 
     Returns (videos, created). With an `idempotency_key` the user already used, the videos it made
@@ -358,7 +386,8 @@ async def create_video(
 ) -> tuple[Videos, bool]:
     """One video (see `create_videos`): returns (video, created)."""
     videos, created = await create_videos(
-        user, VideoSpec(prompt, model, duration, resolution, reference_image_id, trial_image_id, audio),
+        user,
+        VideoSpec(prompt, model, duration, resolution, reference_image_id, trial_image_id, audio),
         idempotency_key=idempotency_key,
     )
     return videos[0], created
@@ -380,8 +409,9 @@ async def create_batch(user: Users | None, specs: list[VideoSpec]) -> tuple[str,
     if user is None:
         await charges.check_can_generate(None, 0)  # 401
     if not 1 <= len(specs) <= MAX_BATCH:
-        raise ValidationFailed(f"A batch holds 1 to {MAX_BATCH} items; this one has {len(specs)}.",
-                               code="invalid_batch")
+        raise ValidationFailed(
+            f"A batch holds 1 to {MAX_BATCH} items; this one has {len(specs)}.", code="invalid_batch"
+        )
     checked = [await numbered(number, _check_spec(user, spec)) for number, spec in enumerate(specs, start=1)]
     batch_id = str(uuid.uuid4())
     return batch_id, await _store_and_queue(user, checked, batch_id=batch_id)
@@ -389,8 +419,11 @@ async def create_batch(user: Users | None, specs: list[VideoSpec]) -> tuple[str,
 
 async def get_batch(user_id: int, batch_id: str) -> list[Videos]:
     """The videos of one of the user's batches, in request order; 404 for anyone else's or an unknown id."""
-    videos = list(await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id))
-                  .order_by(Videos.id)) if batch_id and len(batch_id) <= 36 else []
+    videos = (
+        list(await Videos.objects().where((Videos.user == user_id) & (Videos.batch_id == batch_id)).order_by(Videos.id))
+        if batch_id and len(batch_id) <= 36
+        else []
+    )
     if not videos:
         raise NotFound("No such batch.")
     return videos
@@ -408,17 +441,19 @@ async def retry_video(user: Users | None, video_id: int) -> Videos:
     seq = video.charge_seq + 1
     async with Videos._meta.db.transaction():
         claimed = (
-            await Videos.update({
-                Videos.status: VideoStatus.pending.value,
-                Videos.step: "queued",
-                Videos.progress: 0,
-                Videos.charge_seq: seq,
-                Videos.credits_charged: price,
-                Videos.attempts: 0,
-                Videos.provider_job_id: None,
-                Videos.error_message: None,
-                Videos.completed_at: None,
-            })
+            await Videos.update(
+                {
+                    Videos.status: VideoStatus.pending.value,
+                    Videos.step: "queued",
+                    Videos.progress: 0,
+                    Videos.charge_seq: seq,
+                    Videos.credits_charged: price,
+                    Videos.attempts: 0,
+                    Videos.provider_job_id: None,
+                    Videos.error_message: None,
+                    Videos.completed_at: None,
+                }
+            )
             .where(
                 (Videos.id == video.id)
                 & (Videos.status == VideoStatus.failed.value)
@@ -449,20 +484,27 @@ async def delete_video(user_id: int, video_id: int) -> None:
     if video.status in ACTIVE_STATUSES:
         async with Videos._meta.db.transaction():
             stopped = (
-                await Videos.update({
-                    Videos.status: VideoStatus.failed.value,
-                    Videos.step: "failed",
-                    Videos.error_message: "Deleted before it started.",
-                })
-                .where((Videos.id == video.id) & Videos.status.is_in(list(ACTIVE_STATUSES))
-                       & (Videos.charge_seq == video.charge_seq) & Videos.provider_job_id.is_null())
+                await Videos.update(
+                    {
+                        Videos.status: VideoStatus.failed.value,
+                        Videos.step: "failed",
+                        Videos.error_message: "Deleted before it started.",
+                    }
+                )
+                .where(
+                    (Videos.id == video.id)
+                    & Videos.status.is_in(list(ACTIVE_STATUSES))
+                    & (Videos.charge_seq == video.charge_seq)
+                    & Videos.provider_job_id.is_null()
+                )
                 .returning(Videos.id)
             )
             if stopped:
                 await charges.refund(video.id, video.charge_seq)
         if not stopped:
-            raise Conflict("This video is being generated; you can delete it once it has finished.",
-                           code="video_generating")
+            raise Conflict(
+                "This video is being generated; you can delete it once it has finished.", code="video_generating"
+            )
         video = await get_video(user_id, video_id)
     finished = await finishing_jobs.stored_keys_for_video(video.id)
     await Videos.delete().where((Videos.id == video.id) & (Videos.user == user_id))

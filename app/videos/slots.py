@@ -42,9 +42,7 @@ class TooManyJobs(AppError):
 
 
 def waiting_message(busy: int, cap: int) -> str:
-    return (
-        f"{WAITING}: {busy} of your videos are being made and your plan makes {cap} at a time."
-    )
+    return f"{WAITING}: {busy} of your videos are being made and your plan makes {cap} at a time."
 
 
 async def cap_for(user_id: int) -> int:
@@ -114,8 +112,11 @@ async def wake_waiting(user_id: int) -> list[int]:
             & Videos.status.is_in(ACTIVE)
             & (Videos.step == "queued")
             & Videos.provider_job_id.is_null()
-            & WhereRaw("(SELECT e.message FROM video_events e WHERE e.video_id = videos.id "
-                       "ORDER BY e.id DESC LIMIT 1) LIKE {}", f"{WAITING}%")
+            & WhereRaw(
+                "(SELECT e.message FROM video_events e WHERE e.video_id = videos.id "
+                "ORDER BY e.id DESC LIMIT 1) LIKE {}",
+                f"{WAITING}%",
+            )
         )
         .order_by(Videos.id)
         .limit(free)

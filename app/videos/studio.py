@@ -121,8 +121,14 @@ def _placements() -> list[Choice]:
     choices = []
     for ratio, label in model_catalogue.PLACEMENTS:
         makers = model_catalogue.for_placement(ratio)
-        choices.append(Choice(ratio, label, bool(makers), "" if makers else
-                              f"No model makes {ratio} videos yet: make 1:1 or 9:16 and reframe it."))
+        choices.append(
+            Choice(
+                ratio,
+                label,
+                bool(makers),
+                "" if makers else f"No model makes {ratio} videos yet: make 1:1 or 9:16 and reframe it.",
+            )
+        )
     return choices
 
 
@@ -168,18 +174,41 @@ async def settings_for(user: Users, wanted: Selection) -> Settings:
     duration = wanted.duration if any(c.value == str(wanted.duration) for c in durations) else None
     duration = duration or (int(durations[0].value) if durations else None)
     usable_sizes = [c.value for c in sizes if c.allowed]
-    size = wanted.size if wanted.size in usable_sizes else (usable_sizes[0] if usable_sizes else (sizes[0].value if sizes else ""))
+    size = (
+        wanted.size
+        if wanted.size in usable_sizes
+        else (usable_sizes[0] if usable_sizes else (sizes[0].value if sizes else ""))
+    )
 
     audio_available = bool(model is not None and model.audio)
     variations = max(1, min(MAX_VARIATIONS, wanted.variations or 1))
-    selection = Selection(model_id, duration, size, wanted.prompt, wanted.upload_id, wanted.trial_image_id,
-                          placement, variations, wanted.audio and audio_available)
+    selection = Selection(
+        model_id,
+        duration,
+        size,
+        wanted.prompt,
+        wanted.upload_id,
+        wanted.trial_image_id,
+        placement,
+        variations,
+        wanted.audio and audio_available,
+    )
     quote = await quote_for(user, selection)
     notes = [f"{c.label}: {c.reason}" for c in model_choices + sizes if not c.allowed and c.reason]
-    variation_choices = [Choice(str(n), "1 video" if n == 1 else f"{n} variations")
-                         for n in range(1, MAX_VARIATIONS + 1)]
-    return Settings(model_choices, durations, sizes, selection, quote, list(dict.fromkeys(notes)), placements,
-                    variation_choices, audio_available)
+    variation_choices = [
+        Choice(str(n), "1 video" if n == 1 else f"{n} variations") for n in range(1, MAX_VARIATIONS + 1)
+    ]
+    return Settings(
+        model_choices,
+        durations,
+        sizes,
+        selection,
+        quote,
+        list(dict.fromkeys(notes)),
+        placements,
+        variation_choices,
+        audio_available,
+    )
 
 
 async def quote_for(user: Users, selection: Selection) -> Quote:
@@ -190,8 +219,9 @@ async def quote_for(user: Users, selection: Selection) -> Quote:
         try:
             each = price_for(selection.model, selection.duration)
         except AppError as exc:
-            return Quote(None, user.credits, blocked=exc.detail, fix_route="studio:create",
-                         fix_label="Pick another option")
+            return Quote(
+                None, user.credits, blocked=exc.detail, fix_route="studio:create", fix_label="Pick another option"
+            )
     price = None if each is None else each * count
     common = {"each": each, "count": count}
     try:
@@ -206,8 +236,9 @@ async def quote_for(user: Users, selection: Selection) -> Quote:
         return Quote(None, user.credits, blocked="Pick a model and a duration.", **common)
     ok, reason = plans.allowed(user.subscription_plan, selection.model, selection.size)
     if not ok:
-        return Quote(price, user.credits, blocked=reason, fix_route="billing:pricing", fix_label="Compare plans",
-                     **common)
+        return Quote(
+            price, user.credits, blocked=reason, fix_route="billing:pricing", fix_label="Compare plans", **common
+        )
     model = next((m for m in _sellable_models() if m.id == selection.model), None)
     if model is not None and not model.available:
         return Quote(price, user.credits, blocked=model.reason or "This model is not available right now.", **common)
@@ -252,10 +283,13 @@ async def more_photos(user_id: int, trials: list[dict[str, Any]] | None = None, 
     choices for "several photos, one prompt"."""
     recent = await Uploads.raw(
         "SELECT id, width, height, storage_key FROM uploads WHERE user_id = {} ORDER BY id DESC LIMIT {}",
-        user_id, limit,
+        user_id,
+        limit,
     )
-    photos = [Photo(f"upload:{u['id']}", f"Your photo {u['width']}×{u['height']}", media_url(u["storage_key"]) or "")
-              for u in recent]
+    photos = [
+        Photo(f"upload:{u['id']}", f"Your photo {u['width']}×{u['height']}", media_url(u["storage_key"]) or "")
+        for u in recent
+    ]
     trials = await trial_images() if trials is None else trials
     photos += [Photo(f"trial:{t['id']}", t["title"], t["image_url"]) for t in trials]
     return photos

@@ -19,13 +19,15 @@ from app.web.auth import user_required
 from app.web.credits import credits_chip
 
 
-async def _form_context(request: Request, selection: studio.Selection, *, error: str | None = None,
-                        fix: tuple[str, str] | None = None) -> dict:
+async def _form_context(
+    request: Request, selection: studio.Selection, *, error: str | None = None, fix: tuple[str, str] | None = None
+) -> dict:
     user = request.user
     settings = await studio.settings_for(user, selection)
     upload = (
         await uploads.info_for_user(user.id, selection.upload_id, settings.selection.size)
-        if selection.upload_id else None
+        if selection.upload_id
+        else None
     )
     trials = await studio.trial_images()
     return {
@@ -67,7 +69,9 @@ class StudioController(Controller):
         context = {"settings": settings, "selection": settings.selection, "quote": settings.quote}
         if selection.upload_id:
             # The upload's warnings depend on the size: its preview comes along, out of band.
-            context["upload"] = await uploads.info_for_user(request.user.id, selection.upload_id, settings.selection.size)
+            context["upload"] = await uploads.info_for_user(
+                request.user.id, selection.upload_id, settings.selection.size
+            )
             context["upload_oob"] = context["upload"] is not None
         return Template("partials/videos/studio/_settings.html", context=context, headers={"Vary": "HX-Request"})
 
@@ -92,15 +96,21 @@ class StudioController(Controller):
                 audio=selection.audio,
                 variations=selection.variations,
             )
-            also = [ref for value in (await request.form()).getall("also_photo", [])
-                    if isinstance(value, str) and (ref := studio.photo_reference(value))]
+            also = [
+                ref
+                for value in (await request.form()).getall("also_photo", [])
+                if isinstance(value, str) and (ref := studio.photo_reference(value))
+            ]
             if also:  # several photos, one prompt: one request per photo, as a batch (all charged or none)
-                specs = [spec] + [dataclasses.replace(spec, reference_image_id=upload, trial_image_id=trial,
-                                                      variations=1) for upload, trial in also]
+                specs = [spec] + [
+                    dataclasses.replace(spec, reference_image_id=upload, trial_image_id=trial, variations=1)
+                    for upload, trial in also
+                ]
                 batch_id, videos = await videos_service.create_batch(request.user, specs)
             else:
                 videos, _ = await videos_service.create_videos(
-                    request.user, spec, idempotency_key=fields.get("idempotency_key") or None)
+                    request.user, spec, idempotency_key=fields.get("idempotency_key") or None
+                )
         except AppError as exc:
             fix = getattr(exc, "fix", None)
             context = await _form_context(request, selection, error=exc.detail, fix=fix)
@@ -114,6 +124,10 @@ class StudioController(Controller):
             url = request.app.route_reverse("videos:detail", video_id=videos[0].id)
         if request.htmx:
             # The body carries the new balance for the header, in case the page is kept (e.g. boosted).
-            return Response(await credits_chip(request.user.id), status_code=200, headers={"HX-Redirect": url},
-                            media_type="text/html")
+            return Response(
+                await credits_chip(request.user.id),
+                status_code=200,
+                headers={"HX-Redirect": url},
+                media_type="text/html",
+            )
         return Redirect(url, status_code=303)

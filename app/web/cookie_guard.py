@@ -34,5 +34,6 @@ class CookieGuardMiddleware:
 
 def _shared(headers, names: list[bytes]) -> bool:
     """`Cache-Control: public`: a shared cache may keep the response."""
-    return any(name == b"cache-control" and b"public" in value.lower()
-               for (_, value), name in zip(headers, names, strict=True))
+    return any(
+        name == b"cache-control" and b"public" in value.lower() for (_, value), name in zip(headers, names, strict=True)
+    )

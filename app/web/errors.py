@@ -64,8 +64,12 @@ def describe(exc: Exception) -> tuple[int, str, str, dict[str, str]]:
         return 413, "file_too_large", f"The upload is larger than {limit} MB, the most we accept.", {}
     if isinstance(exc, StorageError):
         log.error("storage failed: %s", exc)
-        return 503, "storage_unavailable", "Our file storage is not answering right now. Please try again shortly.", {
-            "Retry-After": "30"}
+        return (
+            503,
+            "storage_unavailable",
+            "Our file storage is not answering right now. Please try again shortly.",
+            {"Retry-After": "30"},
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else TITLES.get(status, "Error")
@@ -85,9 +89,12 @@ def _backstop(exc: Exception) -> tuple[int, str, str, dict[str, str]] | None:
 
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
         log.warning("redis unavailable: %s", exc)
-        return 503, "service_unavailable", "A service we depend on is unavailable. Please try again in a minute.", {
-            "Retry-After": "30"
-        }
+        return (
+            503,
+            "service_unavailable",
+            "A service we depend on is unavailable. Please try again in a minute.",
+            {"Retry-After": "30"},
+        )
     if isinstance(exc, RecursionError):
         return 400, "bad_request", "The request is nested too deeply.", {}
     if isinstance(exc, OverflowError) or _is_asyncpg_data_error(exc):

@@ -50,8 +50,9 @@ def _route_overrides(scope: Scope) -> dict[str, str] | None:
 
 
 @lru_cache(maxsize=64)
-def _headers_for(overrides: tuple[tuple[str, str], ...], media_origins: tuple[str, ...],
-                 production: bool) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+def _headers_for(
+    overrides: tuple[tuple[str, str], ...], media_origins: tuple[str, ...], production: bool
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     """(the CSP value, the other headers) for a route's overrides: the same few on every response."""
     directives = dict(overrides)
     others = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]

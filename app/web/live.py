@@ -70,8 +70,20 @@ def html_message(update: Update) -> ServerSentEventMessage:
     if update.kind == "keepalive":
         return _keepalive()
     video = update.video
-    key = (update.kind, video.id, update.event_id, video.status, video.step, video.progress, update.refund,
-           update.credits, update.unread, video.video_key, video.poster_key, int(time.monotonic() // 10))
+    key = (
+        update.kind,
+        video.id,
+        update.event_id,
+        video.status,
+        video.step,
+        video.progress,
+        update.refund,
+        update.credits,
+        update.unread,
+        video.video_key,
+        video.poster_key,
+        int(time.monotonic() // 10),
+    )
     message = _rendered.get(key)
     if message is None:
         message = _EncodedOnce(data=_render_html(update), event=update.kind, id=update.event_id, retry=RETRY_MS)

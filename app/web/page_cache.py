@@ -44,8 +44,15 @@ def _anonymous_public(scope: Scope) -> bool:
 def _key(scope: Scope) -> tuple:
     headers = dict(scope["headers"])
     # Everything a response varies on: htmx fragments, and the CORS answer to the caller's origin.
-    return (scope["method"], scope["path"], scope["query_string"], headers.get(b"hx-request"),
-            headers.get(b"hx-boosted"), headers.get(b"hx-target"), headers.get(b"origin"))
+    return (
+        scope["method"],
+        scope["path"],
+        scope["query_string"],
+        headers.get(b"hx-request"),
+        headers.get(b"hx-boosted"),
+        headers.get(b"hx-target"),
+        headers.get(b"origin"),
+    )
 
 
 class PageCacheMiddleware:

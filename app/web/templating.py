@@ -34,7 +34,7 @@ def _time_ago(value: datetime | None) -> str:
 
 
 def _elapsed(start: datetime | None, end: datetime | None = None) -> str:
-    """"1:05" between `start` and `end` (default: now); "" without a start."""
+    """ "1:05" between `start` and `end` (default: now); "" without a start."""
     if start is None:
         return ""
     end = end or datetime.now(UTC)

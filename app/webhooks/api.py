@@ -36,8 +36,15 @@ class TestOut(msgspec.Struct):
 
 
 def webhook_out(row: WebhookEndpoints) -> WebhookOut:
-    return WebhookOut(id=row.id, url=row.url, events=row.events.split(), secret=row.secret, enabled=row.enabled,
-                      disabled_reason=row.disabled_reason, created_at=row.created_at)
+    return WebhookOut(
+        id=row.id,
+        url=row.url,
+        events=row.events.split(),
+        secret=row.secret,
+        enabled=row.enabled,
+        disabled_reason=row.disabled_reason,
+        created_at=row.created_at,
+    )
 
 
 class WebhooksApiController(Controller):
@@ -46,8 +53,13 @@ class WebhooksApiController(Controller):
     guards = [user_required]
     security = BEARER
 
-    @post("/", name="api:webhooks-create", status_code=201, responses=error_responses(401, 422),
-          summary="Register an endpoint; answers its id and signing secret")
+    @post(
+        "/",
+        name="api:webhooks-create",
+        status_code=201,
+        responses=error_responses(401, 422),
+        summary="Register an endpoint; answers its id and signing secret",
+    )
     async def create(self, request: Request, data: JSONBody[WebhookIn]) -> WebhookOut:
         """Deliveries are signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`,
         `webhook-signature`) with the `secret` answered here; verify them with any Standard Webhooks library."""
@@ -57,11 +69,22 @@ class WebhooksApiController(Controller):
     async def list_endpoints(self, request: Request) -> list[WebhookOut]:
         return [webhook_out(r) for r in await endpoints.list_for(request.user.id)]
 
-    @delete("/{endpoint_id:int}", name="api:webhooks-delete", status_code=204, responses=error_responses(401, 404), summary="Remove an endpoint")
+    @delete(
+        "/{endpoint_id:int}",
+        name="api:webhooks-delete",
+        status_code=204,
+        responses=error_responses(401, 404),
+        summary="Remove an endpoint",
+    )
     async def remove(self, request: Request, endpoint_id: FromPath[int]) -> None:
         await endpoints.delete(request.user.id, endpoint_id)
 
-    @post("/{endpoint_id:int}/test", name="api:webhooks-test", status_code=202, responses=error_responses(401, 404),
-          summary="Send a webhook.test event to an endpoint")
+    @post(
+        "/{endpoint_id:int}/test",
+        name="api:webhooks-test",
+        status_code=202,
+        responses=error_responses(401, 404),
+        summary="Send a webhook.test event to an endpoint",
+    )
     async def test(self, request: Request, endpoint_id: FromPath[int]) -> TestOut:
         return TestOut(delivery_id=await dispatch.send_test(request.user.id, endpoint_id))

@@ -39,8 +39,11 @@ def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str
     """The URL with the checked address in place of the host name, so the connection cannot be
     re-resolved elsewhere; the Host header and TLS (SNI and certificate) still use the name."""
     original = httpx.URL(url)
-    return (original.copy_with(host=address), {"host": original.netloc.decode("ascii")},
-            {"sni_hostname": original.host})
+    return (
+        original.copy_with(host=address),
+        {"host": original.netloc.decode("ascii")},
+        {"sni_hostname": original.host},
+    )
 
 
 async def _excerpt(response: httpx.Response) -> str:
@@ -53,8 +56,9 @@ async def _excerpt(response: httpx.Response) -> str:
     return data[:RESPONSE_EXCERPT].decode("utf-8", errors="replace")
 
 
-async def post_event(url: str, secret: str, message_id: str, body: str, *, allow_private: bool,
-                     timeout: float) -> Attempt:
+async def post_event(
+    url: str, secret: str, message_id: str, body: str, *, allow_private: bool, timeout: float
+) -> Attempt:
     """POST `body` (JSON) to `url`, signed with `secret`. With `allow_private` False (production),
     the host's addresses are checked now, at delivery time, and the connection goes to the checked one."""
     started = time.monotonic()
@@ -63,8 +67,7 @@ async def post_event(url: str, secret: str, message_id: str, body: str, *, allow
         return int((time.monotonic() - started) * 1000)
 
     target = parse_target(url)
-    headers = {"content-type": "application/json", "user-agent": USER_AGENT,
-               **signed_headers(secret, message_id, body)}
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT, **signed_headers(secret, message_id, body)}
     extensions: dict[str, str] = {}
     if not allow_private:
         try:

@@ -39,13 +39,19 @@ def retry_delay(attempts: int) -> float:
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> str:
-    return json.dumps({"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
-                      separators=(",", ":"))
+    return json.dumps(
+        {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data}, separators=(",", ":")
+    )
 
 
 async def _create(endpoint_id: int, event_type: str, data: dict[str, Any]) -> int:
-    row = WebhookDeliveries(endpoint=endpoint_id, message_id=new_message_id(), event_type=event_type,
-                            payload=envelope(event_type, data), next_attempt_at=datetime.now(UTC))
+    row = WebhookDeliveries(
+        endpoint=endpoint_id,
+        message_id=new_message_id(),
+        event_type=event_type,
+        payload=envelope(event_type, data),
+        next_attempt_at=datetime.now(UTC),
+    )
     await row.save()
     return row.id
 
@@ -64,8 +70,9 @@ async def emit(user_id: int, event_type: str, data: dict[str, Any]) -> list[int]
 async def send_test(user_id: int, endpoint_id: int) -> int:
     """A `webhook.test` event to one endpoint (also a disabled one: it is how you check a fix)."""
     endpoint = await endpoints.get(user_id, endpoint_id)
-    delivery_id = await _create(endpoint.id, endpoints.TEST_EVENT,
-                                {"message": "A test event from AdsVideo.", "endpoint_id": endpoint.id})
+    delivery_id = await _create(
+        endpoint.id, endpoints.TEST_EVENT, {"message": "A test event from AdsVideo.", "endpoint_id": endpoint.id}
+    )
     enqueue(delivery_id)
     return delivery_id
 
@@ -73,8 +80,11 @@ async def send_test(user_id: int, endpoint_id: int) -> int:
 async def deliver(delivery_id: int) -> float | None:
     """One attempt at one delivery. Returns seconds until the next attempt, or None when it is settled."""
     settings = get_settings()
-    delivery = await WebhookDeliveries.objects().where(
-        (WebhookDeliveries.id == delivery_id) & (WebhookDeliveries.status == "pending")).first()
+    delivery = (
+        await WebhookDeliveries.objects()
+        .where((WebhookDeliveries.id == delivery_id) & (WebhookDeliveries.status == "pending"))
+        .first()
+    )
     if delivery is None:
         return None
     endpoint = await WebhookEndpoints.objects().where(WebhookEndpoints.id == delivery.endpoint).first()
@@ -82,29 +92,48 @@ async def deliver(delivery_id: int) -> float | None:
     if endpoint is None or (not endpoint.enabled and not is_test):
         await _settle(delivery_id, "failed")
         return None
-    attempt = await post_event(endpoint.url, endpoint.secret, delivery.message_id, delivery.payload,
-                               allow_private=not settings.is_production, timeout=settings.webhook_timeout_seconds)
+    attempt = await post_event(
+        endpoint.url,
+        endpoint.secret,
+        delivery.message_id,
+        delivery.payload,
+        allow_private=not settings.is_production,
+        timeout=settings.webhook_timeout_seconds,
+    )
     number = delivery.attempts + 1
-    await WebhookAttempts(delivery=delivery_id, number=number, status_code=attempt.status_code,
-                          error=attempt.error, duration_ms=attempt.duration_ms,
-                          response_excerpt=attempt.response_excerpt).save()
+    await WebhookAttempts(
+        delivery=delivery_id,
+        number=number,
+        status_code=attempt.status_code,
+        error=attempt.error,
+        duration_ms=attempt.duration_ms,
+        response_excerpt=attempt.response_excerpt,
+    ).save()
     if attempt.ok:
-        await WebhookDeliveries.update({
-            WebhookDeliveries.status: "succeeded", WebhookDeliveries.attempts: number,
-            WebhookDeliveries.last_status_code: attempt.status_code, WebhookDeliveries.completed_at: datetime.now(UTC),
-            WebhookDeliveries.next_attempt_at: None,
-        }).where(WebhookDeliveries.id == delivery_id)
+        await WebhookDeliveries.update(
+            {
+                WebhookDeliveries.status: "succeeded",
+                WebhookDeliveries.attempts: number,
+                WebhookDeliveries.last_status_code: attempt.status_code,
+                WebhookDeliveries.completed_at: datetime.now(UTC),
+                WebhookDeliveries.next_attempt_at: None,
+            }
+        ).where(WebhookDeliveries.id == delivery_id)
         await WebhookEndpoints.update({WebhookEndpoints.consecutive_failures: 0}).where(
-            WebhookEndpoints.id == endpoint.id)
+            WebhookEndpoints.id == endpoint.id
+        )
         return None
     final = number >= settings.webhook_max_attempts or is_test
     delay = None if final else retry_delay(number)
-    await WebhookDeliveries.update({
-        WebhookDeliveries.status: "failed" if final else "pending", WebhookDeliveries.attempts: number,
-        WebhookDeliveries.last_status_code: attempt.status_code,
-        WebhookDeliveries.completed_at: datetime.now(UTC) if final else None,
-        WebhookDeliveries.next_attempt_at: None if final else datetime.now(UTC) + timedelta(seconds=delay),
-    }).where(WebhookDeliveries.id == delivery_id)
+    await WebhookDeliveries.update(
+        {
+            WebhookDeliveries.status: "failed" if final else "pending",
+            WebhookDeliveries.attempts: number,
+            WebhookDeliveries.last_status_code: attempt.status_code,
+            WebhookDeliveries.completed_at: datetime.now(UTC) if final else None,
+            WebhookDeliveries.next_attempt_at: None if final else datetime.now(UTC) + timedelta(seconds=delay),
+        }
+    ).where(WebhookDeliveries.id == delivery_id)
     if not is_test:
         await _count_failure(endpoint, attempt.error or "failed")
     return delay
@@ -116,11 +145,16 @@ async def requeue_overdue(limit: int = 100) -> list[int]:
     now = datetime.now(UTC)
     cutoff = now - timedelta(seconds=OVERDUE_SECONDS)
     overdue = (WebhookDeliveries.status == "pending") & (WebhookDeliveries.next_attempt_at < cutoff)
-    rows = await WebhookDeliveries.select(WebhookDeliveries.id).where(overdue).order_by(WebhookDeliveries.id).limit(limit)
+    rows = (
+        await WebhookDeliveries.select(WebhookDeliveries.id).where(overdue).order_by(WebhookDeliveries.id).limit(limit)
+    )
     requeued = []
     for row in rows:
-        claimed = await WebhookDeliveries.update({WebhookDeliveries.next_attempt_at: now}).where(
-            (WebhookDeliveries.id == row["id"]) & overdue).returning(WebhookDeliveries.id)
+        claimed = (
+            await WebhookDeliveries.update({WebhookDeliveries.next_attempt_at: now})
+            .where((WebhookDeliveries.id == row["id"]) & overdue)
+            .returning(WebhookDeliveries.id)
+        )
         if claimed:
             enqueue(row["id"])
             requeued.append(row["id"])
@@ -128,32 +162,56 @@ async def requeue_overdue(limit: int = 100) -> list[int]:
 
 
 async def _settle(delivery_id: int, status: str) -> None:
-    await WebhookDeliveries.update({WebhookDeliveries.status: status, WebhookDeliveries.completed_at: datetime.now(UTC),
-                                    WebhookDeliveries.next_attempt_at: None}).where(WebhookDeliveries.id == delivery_id)
+    await WebhookDeliveries.update(
+        {
+            WebhookDeliveries.status: status,
+            WebhookDeliveries.completed_at: datetime.now(UTC),
+            WebhookDeliveries.next_attempt_at: None,
+        }
+    ).where(WebhookDeliveries.id == delivery_id)
 
 
 async def _count_failure(endpoint: WebhookEndpoints, error: str) -> None:
     """One more failure in a row; at the limit the endpoint is switched off and its owner told."""
     limit = get_settings().webhook_disable_after_failures
-    rows = await WebhookEndpoints.update({
-        WebhookEndpoints.consecutive_failures: WebhookEndpoints.consecutive_failures + 1,
-    }).where(WebhookEndpoints.id == endpoint.id).returning(WebhookEndpoints.consecutive_failures)
+    rows = (
+        await WebhookEndpoints.update(
+            {
+                WebhookEndpoints.consecutive_failures: WebhookEndpoints.consecutive_failures + 1,
+            }
+        )
+        .where(WebhookEndpoints.id == endpoint.id)
+        .returning(WebhookEndpoints.consecutive_failures)
+    )
     if not rows or rows[0]["consecutive_failures"] < limit:
         return
     reason = f"Switched off after {limit} failed deliveries in a row (last: {error})."
-    switched = await WebhookEndpoints.update({WebhookEndpoints.enabled: False,
-                                              WebhookEndpoints.disabled_reason: reason}).where(
-        (WebhookEndpoints.id == endpoint.id) & (WebhookEndpoints.enabled == True)
-    ).returning(WebhookEndpoints.id)
+    switched = (
+        await WebhookEndpoints.update({WebhookEndpoints.enabled: False, WebhookEndpoints.disabled_reason: reason})
+        .where((WebhookEndpoints.id == endpoint.id) & (WebhookEndpoints.enabled == True))
+        .returning(WebhookEndpoints.id)
+    )
     if not switched:
         return  # another delivery got there first
-    await WebhookDeliveries.update({WebhookDeliveries.status: "failed", WebhookDeliveries.completed_at: datetime.now(UTC),
-                                    WebhookDeliveries.next_attempt_at: None}).where(
-        (WebhookDeliveries.endpoint == endpoint.id) & (WebhookDeliveries.status == "pending")
-        & (WebhookDeliveries.event_type != endpoints.TEST_EVENT))
+    await WebhookDeliveries.update(
+        {
+            WebhookDeliveries.status: "failed",
+            WebhookDeliveries.completed_at: datetime.now(UTC),
+            WebhookDeliveries.next_attempt_at: None,
+        }
+    ).where(
+        (WebhookDeliveries.endpoint == endpoint.id)
+        & (WebhookDeliveries.status == "pending")
+        & (WebhookDeliveries.event_type != endpoints.TEST_EVENT)
+    )
     from app.notifications.inbox import notify
 
-    await notify(endpoint.user, NotificationKind.webhook_disabled, title="A webhook endpoint was switched off",
-                 body=f"We stopped sending events to {endpoint.url}. {reason} Fix the receiver, then switch it "
-                      "back on from your webhook settings.",
-                 link="/account/webhooks", action_label="Open webhook settings")
+    await notify(
+        endpoint.user,
+        NotificationKind.webhook_disabled,
+        title="A webhook endpoint was switched off",
+        body=f"We stopped sending events to {endpoint.url}. {reason} Fix the receiver, then switch it "
+        "back on from your webhook settings.",
+        link="/account/webhooks",
+        action_label="Open webhook settings",
+    )

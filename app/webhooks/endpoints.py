@@ -26,8 +26,9 @@ def clean_events(events: list[str] | None) -> list[str]:
     chosen = [e.strip() for e in (events or []) if e and e.strip()]
     unknown = sorted(set(chosen) - set(EVENTS))
     if unknown:
-        raise ValidationFailed(f"Unknown event {', '.join(unknown)}; choose from {', '.join(EVENTS)}.",
-                               code="unknown_event")
+        raise ValidationFailed(
+            f"Unknown event {', '.join(unknown)}; choose from {', '.join(EVENTS)}.", code="unknown_event"
+        )
     if not chosen:
         raise ValidationFailed("Choose at least one event.", code="no_events")
     return [e for e in EVENTS if e in chosen]
@@ -58,8 +59,11 @@ async def list_for(user_id: int) -> list[WebhookEndpoints]:
 
 
 async def get(user_id: int, endpoint_id: int) -> WebhookEndpoints:
-    row = await WebhookEndpoints.objects().where(
-        (WebhookEndpoints.id == endpoint_id) & (WebhookEndpoints.user == user_id)).first()
+    row = (
+        await WebhookEndpoints.objects()
+        .where((WebhookEndpoints.id == endpoint_id) & (WebhookEndpoints.user == user_id))
+        .first()
+    )
     if row is None:
         raise NotFound("No such webhook endpoint.", code="webhook_not_found")
     return row
@@ -73,19 +77,31 @@ async def delete(user_id: int, endpoint_id: int) -> None:
 async def enable(user_id: int, endpoint_id: int) -> WebhookEndpoints:
     """Switch an endpoint back on after it was disabled (its failure count starts again)."""
     await get(user_id, endpoint_id)
-    await WebhookEndpoints.update({WebhookEndpoints.enabled: True, WebhookEndpoints.disabled_reason: None,
-                                   WebhookEndpoints.consecutive_failures: 0}).where(WebhookEndpoints.id == endpoint_id)
+    await WebhookEndpoints.update(
+        {
+            WebhookEndpoints.enabled: True,
+            WebhookEndpoints.disabled_reason: None,
+            WebhookEndpoints.consecutive_failures: 0,
+        }
+    ).where(WebhookEndpoints.id == endpoint_id)
     return await get(user_id, endpoint_id)
 
 
 async def delivery_log(user_id: int, endpoint_id: int, limit: int = LOG_LIMIT) -> list[DeliveryLog]:
     """The endpoint's latest deliveries, newest first, each with its attempts and their response codes."""
     await get(user_id, endpoint_id)
-    deliveries = await WebhookDeliveries.objects().where(WebhookDeliveries.endpoint == endpoint_id).order_by(
-        WebhookDeliveries.id, ascending=False).limit(limit)
+    deliveries = (
+        await WebhookDeliveries.objects()
+        .where(WebhookDeliveries.endpoint == endpoint_id)
+        .order_by(WebhookDeliveries.id, ascending=False)
+        .limit(limit)
+    )
     ids = [d.id for d in deliveries]
-    attempts = await WebhookAttempts.objects().where(WebhookAttempts.delivery.is_in(ids)).order_by(
-        WebhookAttempts.id) if ids else []
+    attempts = (
+        await WebhookAttempts.objects().where(WebhookAttempts.delivery.is_in(ids)).order_by(WebhookAttempts.id)
+        if ids
+        else []
+    )
     by_delivery: dict[int, list[WebhookAttempts]] = {}
     for attempt in attempts:
         by_delivery.setdefault(attempt.delivery, []).append(attempt)

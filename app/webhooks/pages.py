@@ -25,12 +25,19 @@ class WebhookPagesController(Controller):
     async def index(self, request: Request) -> Template:
         return await self._index(request)
 
-    async def _index(self, request: Request, *, error: str = "", form: dict | None = None,
-                     status_code: int = 200) -> Template:
-        return Template("pages/webhooks/index.html", status_code=status_code, context={
-            "endpoints": await endpoints.list_for(request.user.id), "events": endpoints.EVENTS,
-            "error": error, "form": form or {"url": "", "events": list(endpoints.EVENTS)},
-        })
+    async def _index(
+        self, request: Request, *, error: str = "", form: dict | None = None, status_code: int = 200
+    ) -> Template:
+        return Template(
+            "pages/webhooks/index.html",
+            status_code=status_code,
+            context={
+                "endpoints": await endpoints.list_for(request.user.id),
+                "events": endpoints.EVENTS,
+                "error": error,
+                "form": form or {"url": "", "events": list(endpoints.EVENTS)},
+            },
+        )
 
     @post("/", name="webhooks:create", status_code=303)
     async def create(self, request: Request) -> Redirect | Template:

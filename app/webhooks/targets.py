@@ -47,8 +47,9 @@ def parse_target(url: str) -> Target:
         raise InvalidTarget("The URL must not contain a user name or password.")
     if parts.fragment:
         raise InvalidTarget("The URL must not contain a #fragment.")
-    return Target(url=url, scheme=parts.scheme, host=parts.hostname,
-                  port=port or (443 if parts.scheme == "https" else 80))
+    return Target(
+        url=url, scheme=parts.scheme, host=parts.hostname, port=port or (443 if parts.scheme == "https" else 80)
+    )
 
 
 def is_public(address: str) -> bool:
@@ -87,8 +88,10 @@ async def public_address(target: Target) -> str:
     addresses = await resolve(target.host, target.port)
     refused = [a for a in addresses if not is_public(a)]
     if refused or not addresses:
-        raise BlockedTarget(f"{target.host} resolves to a private or reserved address ({', '.join(refused)}); "
-                            "webhooks are only sent to public addresses")
+        raise BlockedTarget(
+            f"{target.host} resolves to a private or reserved address ({', '.join(refused)}); "
+            "webhooks are only sent to public addresses"
+        )
     return addresses[0]
 
 

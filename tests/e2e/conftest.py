@@ -134,4 +134,3 @@ def phone_page(browser, live_server):
     tab = context.new_page()
     yield tab
     context.close()
-

@@ -75,8 +75,11 @@ def test_preview_follows_the_cta_and_the_rendition_plays_with_captions(tab, data
 
     form.locator("input[name=cta_text]").fill("Order today")
     wait_js(tab, "document.getElementById('finish-preview-card').src.includes('Order+today')")
-    wait_js(tab, "document.getElementById('finish-preview-card').complete "
-                          "&& document.getElementById('finish-preview-card').naturalWidth > 0")
+    wait_js(
+        tab,
+        "document.getElementById('finish-preview-card').complete "
+        "&& document.getElementById('finish-preview-card').naturalWidth > 0",
+    )
     after = tab.request.get(card.get_attribute("src")).body()
     assert after != before, "the end card was drawn again with the new call to action"
 
@@ -93,7 +96,7 @@ def test_preview_follows_the_cta_and_the_rendition_plays_with_captions(tab, data
     wait_js(
         tab,
         "(() => { const v = document.querySelector('.finish-set .rendition-player');"
-        " return v && v.textTracks.length === 1 && v.textTracks[0].kind === 'captions'; })()"
+        " return v && v.textTracks.length === 1 && v.textTracks[0].kind === 'captions'; })()",
     )
     tab.evaluate(
         "(() => { const v = document.querySelector('.finish-set .rendition-player');"
@@ -102,11 +105,14 @@ def test_preview_follows_the_cta_and_the_rendition_plays_with_captions(tab, data
     wait_js(
         tab,
         "(() => { const v = document.querySelector('.finish-set .rendition-player');"
-        " return v.currentTime > 0.3 && v.textTracks[0].cues && v.textTracks[0].cues.length === 2; })()"
+        " return v.currentTime > 0.3 && v.textTracks[0].cues && v.textTracks[0].cues.length === 2; })()",
     )
-    cues = tab.evaluate("Array.from(document.querySelector('.finish-set .rendition-player').textTracks[0].cues)"
-                        ".map(c => c.text)")
+    cues = tab.evaluate(
+        "Array.from(document.querySelector('.finish-set .rendition-player').textTracks[0].cues).map(c => c.text)"
+    )
     assert cues == ["Cold all day", "Fits every bag"]
-    size = tab.evaluate("(() => { const v = document.querySelector('.finish-set .rendition-player');"
-                        " return [v.videoWidth, v.videoHeight]; })()")
+    size = tab.evaluate(
+        "(() => { const v = document.querySelector('.finish-set .rendition-player');"
+        " return [v.videoWidth, v.videoHeight]; })()"
+    )
     assert size == [360, 640]

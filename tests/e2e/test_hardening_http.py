@@ -129,7 +129,7 @@ def test_the_sign_in_error_page_encodes_next_in_its_retry_link(server):
         r = http.get("/auth/google/callback", params={"state": "forged", "code": "x"})
         assert r.status_code in (400, 409)
         # The stored `next` comes from a sign-in that was started; start one with a tricky next.
-        http.get("/auth/login", params={"next": "/videos?status=failed&x=\"><b>", "login_hint": "nobody"})
+        http.get("/auth/login", params={"next": '/videos?status=failed&x="><b>', "login_hint": "nobody"})
         r = http.get("/auth/google/callback", params={"state": "forged", "code": "x"})
     assert r.status_code in (400, 409)
     assert '"><b>' not in r.text

@@ -18,7 +18,9 @@ def test_hero_carousel_plays_and_moves(page):
     assert page.evaluate(f"document.querySelector('{first}').muted")
     # The next arrow brings the second slide into view; it plays and its dot is current.
     page.click("[data-carousel-next]")
-    page.wait_for_function("() => document.querySelector('[data-carousel-dot=\"1\"]').getAttribute('aria-current') === 'true'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-carousel-dot=\"1\"]').getAttribute('aria-current') === 'true'"
+    )
     page.wait_for_function("() => document.querySelector('.carousel-slide:nth-child(2) video').currentTime > 0.2")
     assert page.evaluate(f"document.querySelector('{first}').paused")
 
@@ -44,7 +46,11 @@ def test_filter_links_work_without_javascript(browser, live_server):
     tab.goto("/")
     tab.click("#showcase-grid .chip:text-is('Beauty')")
     tab.wait_for_url("**/?category=Beauty#showcase")
-    assert sorted(tab.locator("#showcase-grid .video-card-title").all_inner_texts()) == ["Bold red", "Evening bloom", "Glow serum"]
+    assert sorted(tab.locator("#showcase-grid .video-card-title").all_inner_texts()) == [
+        "Bold red",
+        "Evening bloom",
+        "Glow serum",
+    ]
     # Without JavaScript the hero videos are a plain list, all visible.
     assert tab.locator(".hero-carousel.is-carousel").count() == 0
     assert tab.locator(".carousel-slide video").count() == 3

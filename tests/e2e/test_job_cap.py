@@ -51,9 +51,23 @@ def production_shape(tmp_path, monkeypatch):
         server = start_server(tmp_path, **shared)
         with open(tmp_path / "worker.log", "wb") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "dramatiq", "tasks", "--processes", "1", "--threads", "10",
-                 "--worker-shutdown-timeout", "5000"],
-                cwd=ROOT, env={**server.env, **shared}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "dramatiq",
+                    "tasks",
+                    "--processes",
+                    "1",
+                    "--threads",
+                    "10",
+                    "--worker-shutdown-timeout",
+                    "5000",
+                ],
+                cwd=ROOT,
+                env={**server.env, **shared},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         for name, value in shared.items():
             monkeypatch.setenv(name, value)
@@ -100,10 +114,10 @@ def test_thirty_parallel_generates_never_exceed_the_cap_and_all_finish(productio
 
     def generate(n: int) -> httpx.Response:
         # One prompt for all: the emulator renders the clip once and the test spends its time on the cap.
-        body = {"prompt": "A ceramic mug on a marble table", "model": "sora-2", "duration": 4,
-                "resolution": "1280x720"}
-        return httpx.post(f"{server.url}/api/v1/videos/generate", json=body,
-                          headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        body = {"prompt": "A ceramic mug on a marble table", "model": "sora-2", "duration": 4, "resolution": "1280x720"}
+        return httpx.post(
+            f"{server.url}/api/v1/videos/generate", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
 
     with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
         answers = list(pool.map(generate, range(REQUESTS)))

@@ -43,9 +43,15 @@ def creator(live_server):
     ids = {}
     with httpx.Client(base_url=live_server.url, timeout=30, headers=auth) as api:
         for shape, size in (("portrait", "720x1280"), ("landscape", "1280x720")):
-            created = api.post("/api/v1/videos/generate", json={
-                "prompt": f"A {shape} ad: a perfume bottle on a marble counter, slow push-in",
-                "model": "sora-2", "duration": 4, "resolution": size})
+            created = api.post(
+                "/api/v1/videos/generate",
+                json={
+                    "prompt": f"A {shape} ad: a perfume bottle on a marble counter, slow push-in",
+                    "model": "sora-2",
+                    "duration": 4,
+                    "resolution": size,
+                },
+            )
             assert created.status_code == 202, created.text
             ids[shape] = created.json()["id"]
         deadline = time.monotonic() + 120
@@ -81,7 +87,9 @@ def test_a_portrait_result_fits_the_viewport_with_its_download_button(browser, l
 def test_my_videos_cards_share_one_thumbnail_shape(browser, live_server, creator):
     email, _ = creator
     context, page = _open(browser, live_server, email, DESKTOP, "/videos")
-    page.wait_for_function("() => [...document.querySelectorAll('.video-card-poster img')].every(i => i.complete && i.naturalWidth)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.video-card-poster img')].every(i => i.complete && i.naturalWidth)"
+    )
     boxes = [box for box in (el.bounding_box() for el in page.locator(".video-card-poster").all())]
     assert len(boxes) == 2
     for box in boxes:

@@ -24,6 +24,7 @@ from tests.live_steps import HAPPY_PATH, fail_with_refund, new_video, step
 
 pytestmark = pytest.mark.redis
 
+
 def test_a_stream_sends_the_state_then_every_step_in_order_then_done(cluster, worker):
     first, _, _ = cluster
     email = new_email()
@@ -44,7 +45,7 @@ def test_a_stream_sends_the_state_then_every_step_in_order_then_done(cluster, wo
                 event = events.next()
                 assert (event.event, event.id) == ("progress", str(event_id))
                 received.append(event)
-            assert 'step-current' in received[3].data and ">40%<" in received[3].data
+            assert "step-current" in received[3].data and ">40%<" in received[3].data
             assert ">90%<" in received[4].data
 
             worker(complete(video_id))
@@ -98,7 +99,7 @@ def test_a_second_web_process_relays_steps_it_did_not_start(cluster, worker):
             worker(fail_with_refund(video_id, "Moderation blocked this prompt."))
             done = events.next()
             assert done.event == "done" and "Moderation blocked this prompt." in done.data
-            assert "hx-post=\"/videos/%d/retry\"" % video_id in done.data
+            assert 'hx-post="/videos/%d/retry"' % video_id in done.data
 
 
 def test_the_api_stream_carries_json_and_needs_the_owners_token(cluster, worker):
@@ -155,7 +156,10 @@ def test_the_list_stream_updates_cards_and_ends_when_nothing_is_in_flight(cluste
         with client.stream("GET", "/videos/events") as response:
             events = EventReader(response)
             opening = events.next()
-            assert opening.event == "card" and f'<article id="video-card-{video_id}" class="video-card" hx-swap-oob="true">' in opening.data
+            assert (
+                opening.event == "card"
+                and f'<article id="video-card-{video_id}" class="video-card" hx-swap-oob="true">' in opening.data
+            )
             worker(step(video_id, "generating", 60))
             assert events.next().event == "card"
             worker(complete(video_id))
@@ -163,4 +167,4 @@ def test_the_list_stream_updates_cards_and_ends_when_nothing_is_in_flight(cluste
             assert card.event == "card" and "status-completed" in card.data
             assert events.next().event == "idle"
             assert events.next() is None
-        assert 'sse-connect' not in client.get("/videos").text
+        assert "sse-connect" not in client.get("/videos").text

@@ -85,7 +85,9 @@ def test_a_failure_shows_the_error_the_refund_and_the_new_balance(tab, worker):
     assert "100 credits were refunded" in alert.inner_text()
     assert tab.locator("#header-credits").inner_text() == f"{before + 100} credits"
     # A refused prompt fails the same way again: changing it comes first, the same again second.
-    assert tab.locator(f"#video-result-{video_id} .result-actions > :first-child").inner_text() == "Change and try again"
+    assert (
+        tab.locator(f"#video-result-{video_id} .result-actions > :first-child").inner_text() == "Change and try again"
+    )
     retry = tab.locator(f"#video-result-{video_id} button", has_text="Try the same again")
     assert retry.is_visible()
     assert tab.locator(f"form[hx-post='/videos/{video_id}/retry']").count() == 1

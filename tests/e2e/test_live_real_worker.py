@@ -26,6 +26,7 @@ from tests.services import REDIS_URL, require
 
 pytestmark = pytest.mark.redis
 
+
 @pytest.fixture
 def production_shape(tmp_path, monkeypatch):
     require("redis")
@@ -45,9 +46,23 @@ def production_shape(tmp_path, monkeypatch):
         env = {**first.env, **shared}
         with open(tmp_path / "worker.log", "wb") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "dramatiq", "tasks", "--processes", "1", "--threads", "2",
-                 "--worker-shutdown-timeout", "5000"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "dramatiq",
+                    "tasks",
+                    "--processes",
+                    "1",
+                    "--threads",
+                    "2",
+                    "--worker-shutdown-timeout",
+                    "5000",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         for name, value in shared.items():
             monkeypatch.setenv(name, value)
@@ -77,10 +92,15 @@ def test_a_job_enqueued_by_one_web_process_is_streamed_live_by_another(productio
     user = run_blocking(users_service.get_user_by_email(email))
     token = run_blocking(tokens.issue_pair(user.id)).access_token
 
-    body = {"prompt": f"A ceramic mug on a marble table {uuid.uuid4().hex[:6]}", "model": "sora-2",
-            "duration": 4, "resolution": "1280x720"}
-    created = httpx.post(f"{first.url}/api/v1/videos/generate", json=body,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    body = {
+        "prompt": f"A ceramic mug on a marble table {uuid.uuid4().hex[:6]}",
+        "model": "sora-2",
+        "duration": 4,
+        "resolution": "1280x720",
+    }
+    created = httpx.post(
+        f"{first.url}/api/v1/videos/generate", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     assert created.status_code == 202, created.text
     video_id = created.json()["id"]
 

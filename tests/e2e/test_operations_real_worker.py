@@ -71,9 +71,23 @@ class Shape:
         env = {**self.web.env, **self.shared}
         with open(self.worker_log, "wb") as log:
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "app", "worker", "--processes", "1", "--threads", "2",
-                 "--worker-shutdown-timeout", "5000"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "app",
+                    "worker",
+                    "--processes",
+                    "1",
+                    "--threads",
+                    "2",
+                    "--worker-shutdown-timeout",
+                    "5000",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def stop(self) -> None:
@@ -132,10 +146,18 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
         shape.start_worker()
         email, cookies, headers, (user, pair) = signed_in_user(shape)
         request_id = f"click-{uuid.uuid4().hex[:12]}"
-        body = {"prompt": f"A ceramic mug on a marble table {uuid.uuid4().hex[:6]}", "model": "sora-2",
-                "duration": 4, "resolution": "1280x720"}
-        created = httpx.post(f"{shape.web.url}/api/v1/videos/generate", json=body,
-                             headers={**headers, "X-Request-ID": request_id}, timeout=30)
+        body = {
+            "prompt": f"A ceramic mug on a marble table {uuid.uuid4().hex[:6]}",
+            "model": "sora-2",
+            "duration": 4,
+            "resolution": "1280x720",
+        }
+        created = httpx.post(
+            f"{shape.web.url}/api/v1/videos/generate",
+            json=body,
+            headers={**headers, "X-Request-ID": request_id},
+            timeout=30,
+        )
         assert created.status_code == 202, created.text
         assert created.headers["x-request-id"] == request_id
         video_id, charged = created.json()["id"], created.json()["credits_charged"]
@@ -153,8 +175,11 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
         assert open_streams == 1
         # The worker counts the job just after the actor returns, which may be just after the last event.
         deadline = time.monotonic() + 30
-        while (after := scrape(shape)) and time.monotonic() < deadline and total(
-                after, "adsvideo_jobs_total", actor="generate_video") < 1:
+        while (
+            (after := scrape(shape))
+            and time.monotonic() < deadline
+            and total(after, "adsvideo_jobs_total", actor="generate_video") < 1
+        ):
             time.sleep(0.1)
         # The worker serves the same figures itself (for a worker on a host of its own), on loopback.
         from_worker = samples(httpx.get(f"http://127.0.0.1:{worker_metrics}/metrics", timeout=10).text)
@@ -166,13 +191,18 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
     assert total(after, "adsvideo_jobs_total", outcome="failed") == 0
     assert value(after, "adsvideo_job_duration_seconds_count", actor="generate_video", outcome="succeeded") == 1
     assert value(after, "adsvideo_generations_total", provider="openai", model="sora-2", status="completed") == 1
-    assert value(after, "adsvideo_provider_calls_total", provider="openai", model="sora-2", operation="submit",
-                 outcome="ok") == 1
+    assert (
+        value(
+            after, "adsvideo_provider_calls_total", provider="openai", model="sora-2", operation="submit", outcome="ok"
+        )
+        == 1
+    )
     assert total(after, "adsvideo_provider_calls_total", outcome="ok", operation="download") == 2
     assert value(after, "adsvideo_credits_charged_total") == charged == 100
     assert value(after, "adsvideo_credits_refunded_total") == 0
-    assert value(after, "adsvideo_http_requests_total", method="POST", route="/api/v1/videos/generate",
-                 status="202") == 1
+    assert (
+        value(after, "adsvideo_http_requests_total", method="POST", route="/api/v1/videos/generate", status="202") == 1
+    )
     assert value(after, "adsvideo_sse_streams_open", kind="api") == 0
     assert value(after, "adsvideo_videos_waiting") == 0
 
@@ -185,7 +215,10 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
     assert all(r.get("user_id") == user.id for r in clicked)
     request_line = next(r for r in clicked if r["event"] == "request")
     assert (request_line["method"], request_line["route"], request_line["status"]) == (
-        "POST", "/api/v1/videos/generate", 202)
+        "POST",
+        "/api/v1/videos/generate",
+        202,
+    )
     followed = [r for r in worker_lines if r.get("request_id") == request_id]
     assert followed, "the worker's lines do not carry the request id"
     assert all(r.get("user_id") == user.id for r in followed)
@@ -199,8 +232,15 @@ def test_one_generation_followed_through_json_logs_and_metrics_of_both_processes
     # Nothing secret or personal anywhere in the output.
     output = shape.web.log.read_text() + shape.worker_log.read_text()
     session_cookie = next(v for k, v in cookies.items() if k != "csrftoken")
-    for secret in (email, pair.access_token, pair.refresh_token, session_cookie, cookies.get("csrftoken"),
-                   SECRET_KEY, JWT_SECRET_KEY):
+    for secret in (
+        email,
+        pair.access_token,
+        pair.refresh_token,
+        session_cookie,
+        cookies.get("csrftoken"),
+        SECRET_KEY,
+        JWT_SECRET_KEY,
+    ):
         assert secret and secret not in output
     assert "@example.com" not in output
 
@@ -217,8 +257,12 @@ def test_unhandled_errors_in_a_page_an_api_call_and_a_job_each_reach_sentry_once
         email, cookies, headers, (user, _) = signed_in_user(shape)
         ids = {kind: f"{kind}-{uuid.uuid4().hex[:10]}" for kind in ("page", "api", "job")}
         body = {"prompt": "A red sneaker on a beach", "model": "sora-2", "duration": 4, "resolution": "1280x720"}
-        queued = httpx.post(f"{shape.web.url}/api/v1/videos/generate", json=body,
-                            headers={**headers, "X-Request-ID": ids["job"]}, timeout=30)
+        queued = httpx.post(
+            f"{shape.web.url}/api/v1/videos/generate",
+            json=body,
+            headers={**headers, "X-Request-ID": ids["job"]},
+            timeout=30,
+        )
         assert queued.status_code == 202, queued.text  # waiting on Redis: no worker runs yet
         _break_videos_table(shape.shared["DATABASE_URL"])
 
@@ -239,7 +283,8 @@ def test_unhandled_errors_in_a_page_an_api_call_and_a_job_each_reach_sentry_once
 
     by_request = {kind: [e for e in events if e.get("tags", {}).get("request_id") == rid] for kind, rid in ids.items()}
     assert {kind: len(found) for kind, found in by_request.items()} == {"page": 1, "api": 1, "job": 1}, [
-        (e.get("tags"), e.get("logger"), e.get("transaction")) for e in events]
+        (e.get("tags"), e.get("logger"), e.get("transaction")) for e in events
+    ]
     for (event,) in by_request.values():
         assert event["environment"] == "ci" and event["release"] == "adsvideo@test"
         assert event["user"] == {"id": str(user.id)}

@@ -83,8 +83,15 @@ class Machine:
     def stored_files(self) -> list[str]:
         """Files on this machine's disk outside work areas (there must be none: media lives in the bucket)."""
         media = self.root / "media"
-        return [str(p.relative_to(media)) for p in media.rglob("*")
-                if p.is_file() and p.relative_to(media).parts[0] not in ("_emulators",)] if media.exists() else []
+        return (
+            [
+                str(p.relative_to(media))
+                for p in media.rglob("*")
+                if p.is_file() and p.relative_to(media).parts[0] not in ("_emulators",)
+            ]
+            if media.exists()
+            else []
+        )
 
 
 @dataclass
@@ -108,8 +115,14 @@ class Shape:
 
     def cli(self, *args: str) -> str:
         env = {**self.shared, "MEDIA_ROOT": str(self.web_a.root / "media")}
-        done = subprocess.run([sys.executable, "-m", "app", *args], cwd=self.web_a.root, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=self.web_a.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -132,8 +145,14 @@ def _start(role: str, name: str, base: Path, shared: dict[str, str], **extra: st
         env.update(PORT=str(port), PUBLIC_URL=f"http://127.0.0.1:{port}")
     log = root / f"{role}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(["/bin/sh", "-c", procfile()[role]], cwd=root, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", procfile()[role]],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return Machine(name, role, root, env, process, log, port)
 
 
@@ -216,8 +235,11 @@ def shape(tmp_path_factory, s3_server):
     redis.Redis.from_url(REDIS_URL).flushdb()
     bucket = new_bucket(s3_server)
     machines: list[Machine] = []
-    with RunningEmulator() as google, run_openai_emulator(generation_seconds=8.0) as openai_url, \
-            pytest.MonkeyPatch.context() as patch:
+    with (
+        RunningEmulator() as google,
+        run_openai_emulator(generation_seconds=8.0) as openai_url,
+        pytest.MonkeyPatch.context() as patch,
+    ):
         shared = {
             "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -244,8 +266,14 @@ def shape(tmp_path_factory, s3_server):
             "RECONCILE_INTERVAL_SECONDS": "1",
             "WEB_CONCURRENCY": "1",
         }
-        release = subprocess.run(["/bin/sh", "-c", procfile()["release"]], cwd=base, capture_output=True,
-                                 text=True, env={**shared, "MEDIA_ROOT": str(base / "release")}, timeout=180)
+        release = subprocess.run(
+            ["/bin/sh", "-c", procfile()["release"]],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            env={**shared, "MEDIA_ROOT": str(base / "release")},
+            timeout=180,
+        )
         assert release.returncode == 0, release.stderr
         try:
             # Web A runs two uvicorn processes behind its port (WEB_CONCURRENCY), web B one.
@@ -291,8 +319,13 @@ def order_video(shape: Shape, headers: dict[str, str]) -> tuple[int, str]:
         uploaded = api.post("/api/v1/upload/image", files={"file": ("product.jpg", photo(), "image/jpeg")})
         assert uploaded.status_code == 201, uploaded.text
         prompt = f"A desk lamp on an oak table, soft morning light #{uuid.uuid4().hex[:8]}"
-        body = {"prompt": prompt, "model": "sora-2", "duration": 4, "resolution": "1280x720",
-                "reference_image_id": uploaded.json()["id"]}
+        body = {
+            "prompt": prompt,
+            "model": "sora-2",
+            "duration": 4,
+            "resolution": "1280x720",
+            "reference_image_id": uploaded.json()["id"],
+        }
         ordered = api.post("/api/v1/videos/generate", json=body)
         assert ordered.status_code == 202, ordered.text
         return ordered.json()["id"], prompt
@@ -314,8 +347,10 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.Client(timeout=httpx.Timeout(10, read=60)) as client, \
-                    client.stream("GET", self.url, headers=self.headers) as response:
+            with (
+                httpx.Client(timeout=httpx.Timeout(10, read=60)) as client,
+                client.stream("GET", self.url, headers=self.headers) as response,
+            ):
                 assert response.status_code == 200, response.status_code
                 reader = EventReader(response)
                 while (event := reader.next()) is not None:
@@ -332,7 +367,8 @@ class Watcher(threading.Thread):
         deadline = time.monotonic() + timeout
         while not any(predicate(e) for e in self.events):
             assert not self.ended.is_set() or any(predicate(e) for e in self.events), (
-                f"the stream ended before {what}: {self.events} {self.error}")
+                f"the stream ended before {what}: {self.events} {self.error}"
+            )
             assert time.monotonic() < deadline, f"no {what} within {timeout}s: {self.events}"
             time.sleep(0.05)
 
@@ -365,7 +401,7 @@ def test_the_production_shape_across_machines(shape, browser):
     watcher.join(timeout=120)
     assert watcher.done, (watcher.events, watcher.error)
     seen = distinct_steps([e["step"] for e in watcher.events])
-    assert seen == STEPS[STEPS.index(seen[0]):]  # the worker may have started before the stream opened
+    assert seen == STEPS[STEPS.index(seen[0]) :]  # the worker may have started before the stream opened
     assert _runner(shape, video_id) in shape.workers
     final = watcher.events[-1]
     video_url, poster_url = final["video_url"], final["poster_url"]
@@ -417,10 +453,13 @@ def _play_and_seek(browser, shape: Shape, email: str, video_id: int) -> None:
         player.wait_for()
         page.evaluate("v => { v.muted = true; return v.play(); }", player.element_handle())
         page.wait_for_function("v => v.currentTime > 0.5", arg=player.element_handle())
-        page.evaluate("""v => new Promise(resolve => {
+        page.evaluate(
+            """v => new Promise(resolve => {
             v.addEventListener('seeked', () => resolve(), {once: true});
             v.currentTime = 3;
-        })""", player.element_handle())
+        })""",
+            player.element_handle(),
+        )
         assert page.evaluate("v => v.currentTime", player.element_handle()) >= 2.9
         assert 206 in from_bucket  # the player's range requests went to the bucket
     finally:
@@ -454,7 +493,7 @@ def test_a_killed_worker_and_a_stopped_web_process_lose_nothing(shape):
     ids = [int(i) for i in watcher.ids + resumed.ids]
     assert ids == sorted(set(ids))
     seen = distinct_steps([e["step"] for e in watcher.events + resumed.events])
-    assert seen == STEPS[STEPS.index(seen[0]):]  # from the step it was at when watched, every one to the end
+    assert seen == STEPS[STEPS.index(seen[0]) :]  # from the step it was at when watched, every one to the end
     assert f"video {video_id}: working on it" in survivor.output()
 
     # Made once, charged once.

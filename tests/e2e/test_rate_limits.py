@@ -80,12 +80,16 @@ def test_signed_in_limits_count_per_user_across_both_processes(cluster, worker):
     photo = jpeg(64, 64)
 
     def upload(url, bearer=token):
-        return httpx.post(f"{url}/api/v1/upload/image", files={"file": ("p.jpg", photo)},
-                          headers={"Authorization": f"Bearer {bearer}"})
+        return httpx.post(
+            f"{url}/api/v1/upload/image",
+            files={"file": ("p.jpg", photo)},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
 
     def generate(url, bearer=token):
-        return httpx.post(f"{url}/api/v1/videos/generate", json={"prompt": ""},
-                          headers={"Authorization": f"Bearer {bearer}"})
+        return httpx.post(
+            f"{url}/api/v1/videos/generate", json={"prompt": ""}, headers={"Authorization": f"Bearer {bearer}"}
+        )
 
     for send in (upload, generate):
         answers = alternate(cluster, send)

@@ -23,7 +23,8 @@ def wait_until_playing(frame, selector: str, timeout: float = 60.0) -> None:
     while not frame.locator(selector).evaluate(PLAYS):
         if time.monotonic() > deadline:
             state = frame.locator(selector).evaluate(
-                "v => ({readyState: v.readyState, error: v.error && v.error.message, src: v.currentSrc})")
+                "v => ({readyState: v.readyState, error: v.error && v.error.message, src: v.currentSrc})"
+            )
             raise AssertionError(f"{selector} never played: {state}")
         time.sleep(0.2)
 
@@ -78,9 +79,11 @@ def test_the_bell_counts_up_live_and_a_shared_link_plays_for_anyone_until_turned
 
 def host_page(embed_url: str, page_url: str):
     """Another site (another origin) that frames our embed page and our share page."""
-    html = (f'<!doctype html><title>A partner blog</title><h1>Our new ad</h1>'
-            f'<iframe name="embed" src="{embed_url}" width="640" height="360" allow="autoplay"></iframe>'
-            f'<iframe name="page" src="{page_url}" width="640" height="360"></iframe>').encode()
+    html = (
+        f"<!doctype html><title>A partner blog</title><h1>Our new ad</h1>"
+        f'<iframe name="embed" src="{embed_url}" width="640" height="360" allow="autoplay"></iframe>'
+        f'<iframe name="page" src="{page_url}" width="640" height="360"></iframe>'
+    ).encode()
 
     async def app(scope, receive, send):
         if scope["type"] != "http":

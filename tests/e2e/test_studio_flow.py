@@ -30,8 +30,10 @@ def wait_video(page, condition: str) -> None:
 
 def choose(page, select: str, value: str) -> None:
     """Pick an option and wait until htmx has swapped and settled the new settings block (so it is live again)."""
-    page.evaluate("window.__settled = false; document.body.addEventListener('htmx:afterSettle', "
-                  "() => { window.__settled = true; }, { once: true })")
+    page.evaluate(
+        "window.__settled = false; document.body.addEventListener('htmx:afterSettle', "
+        "() => { window.__settled = true; }, { once: true })"
+    )
     page.select_option(select, value)
     page.wait_for_function("() => window.__settled === true")
 
@@ -67,7 +69,9 @@ def test_upload_generate_and_play(page, tmp_path):
     assert page.text_content("#quote-price").strip() == f"{price} credits"
 
     page.fill("#studio-prompt", "A slow orbit around the product on a warm studio set")
-    assert page.text_content("#prompt-counter [data-count]") == str(len("A slow orbit around the product on a warm studio set"))
+    assert page.text_content("#prompt-counter [data-count]") == str(
+        len("A slow orbit around the product on a warm studio set")
+    )
     page.click("#studio-submit")
     page.wait_for_url(re.compile(r"/videos/\d+$"))
     assert _credits(page) == before - price

@@ -80,10 +80,15 @@ def test_three_variations_play_side_by_side(page) -> None:
     page.wait_for_url(re.compile(r"/videos/group/[0-9a-f-]{36}$"))
     expect(page.locator(".variation-cell")).to_have_count(3)
     expect(page.locator("#variation-grid video.video-player")).to_have_count(3, timeout=120_000)
-    sources = page.eval_on_selector_all("#variation-grid video.video-player", "els => els.map(v => v.getAttribute('src'))")
+    sources = page.eval_on_selector_all(
+        "#variation-grid video.video-player", "els => els.map(v => v.getAttribute('src'))"
+    )
     assert len(set(sources)) == 3  # three different videos
-    widths = eventually(page, "(() => { const w = [...document.querySelectorAll('#variation-grid video')]"
-                              ".map(v => v.videoWidth); return w.every(x => x > 0) && w; })()")
+    widths = eventually(
+        page,
+        "(() => { const w = [...document.querySelectorAll('#variation-grid video')]"
+        ".map(v => v.videoWidth); return w.every(x => x > 0) && w; })()",
+    )
     assert widths == [720, 720, 720]
 
     page.goto("/videos")

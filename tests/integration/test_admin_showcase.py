@@ -35,7 +35,9 @@ def _jpeg(size=(320, 180), colour=(30, 90, 200)) -> bytes:
 
 def _mp4() -> bytes:
     out = io.BytesIO()
-    render_clip(out, width=160, height=96, seconds=1, caption="Test clip", image=Image.new("RGB", (160, 96), (200, 80, 20)))
+    render_clip(
+        out, width=160, height=96, seconds=1, caption="Test clip", image=Image.new("RGB", (160, 96), (200, 80, 20))
+    )
     return out.getvalue()
 
 
@@ -53,7 +55,9 @@ async def test_admin_pages_send_visitors_to_sign_in(client, path):
 async def test_admin_pages_refuse_non_admins(client, path):
     headers = await _sign_in(client, admin=False)
     assert (await client.get(path)).status_code == 403
-    create = await client.post(path, headers=headers, data={"title": "x"}, files={"image": ("a.png", _jpeg(), "image/png")})
+    create = await client.post(
+        path, headers=headers, data={"title": "x"}, files={"image": ("a.png", _jpeg(), "image/png")}
+    )
     assert create.status_code == 403
     assert await ShowcaseVideos.count() == 0 and await TrialImages.count() == 0
 
@@ -132,7 +136,13 @@ async def test_admin_adds_a_showcase_video_with_a_poster_cut_from_the_first_fram
     response = await client.post(
         "/admin/showcase",
         headers=headers,
-        data={"title": "Orange launch", "category": "Product", "description": "A test", "is_active": "on", "is_hero": "on"},
+        data={
+            "title": "Orange launch",
+            "category": "Product",
+            "description": "A test",
+            "is_active": "on",
+            "is_hero": "on",
+        },
         files={"video": ("clip.mp4", _mp4(), "video/mp4")},
         follow_redirects=False,
     )
@@ -159,7 +169,10 @@ async def test_bad_showcase_uploads_are_refused_and_nothing_is_stored(client, fi
     headers = await _sign_in(client, admin=True)
     before = _files()
     response = await client.post(
-        "/admin/showcase", headers=headers, data={"title": "Nope", "category": "Tech", "is_active": "on"}, files=files or None
+        "/admin/showcase",
+        headers=headers,
+        data={"title": "Nope", "category": "Tech", "is_active": "on"},
+        files=files or None,
     )
     assert response.status_code == 422
     assert message in response.text
@@ -242,7 +255,11 @@ async def test_showcase_list_shows_each_rows_toggles_once_and_actions_once(clien
     hero = await ShowcaseVideos.objects().where(ShowcaseVideos.is_hero == True).first()
     row = _row((await client.get("/admin/showcase")).text, f"showcase-row-{hero.id}")
     flags = row.split('class="admin-flags"', 1)[1].split("</td>", 1)[0]
-    assert [label for label in ("Shown", "Featured", "Hero") if f">{label}</button>" in flags] == ["Shown", "Featured", "Hero"]
+    assert [label for label in ("Shown", "Featured", "Hero") if f">{label}</button>" in flags] == [
+        "Shown",
+        "Featured",
+        "Hero",
+    ]
     assert 'aria-pressed="true">Hero<' in flags
     assert row.count(">Edit</a>") == 1 and row.count(">Delete</button>") == 1 and row.count('aria-label="Move up"') == 1
     # the toggle the page offers works, and the list says so
@@ -259,6 +276,8 @@ async def test_trial_image_list_shows_the_shown_toggle_and_actions_once(client):
     image = await TrialImages.objects().first()
     row = _row((await client.get("/admin/trial-images")).text, f"trial-row-{image.id}")
     assert 'aria-pressed="true">Shown</button>' in row
-    assert row.count(">Edit</a>") == 1 and row.count(">Delete</button>") == 1 and row.count('aria-label="Move down"') == 1
+    assert (
+        row.count(">Edit</a>") == 1 and row.count(">Delete</button>") == 1 and row.count('aria-label="Move down"') == 1
+    )
     after = await client.post(f"/admin/trial-images/{image.id}/toggle", headers=headers)
     assert 'aria-pressed="false">Hidden</button>' in _row(after.text, f"trial-row-{image.id}")

@@ -152,8 +152,10 @@ def test_production_with_google_configured_mounts_no_emulator(tmp_path):
         runwayml_api_secret="key",
         stripe_secret_key="sk_live_x",
         stripe_webhook_secret="whsec_x",
-        **{f"stripe_price_{name}": f"price_{name}" for name in ("basic", "pro", "pack_small", "pack_medium",
-                                                                 "pack_large")},
+        **{
+            f"stripe_price_{name}": f"price_{name}"
+            for name in ("basic", "pro", "pack_small", "pack_medium", "pack_large")
+        },
     )
     app = create_app(settings)
     assert not any(route.path.startswith("/_emulators") for route in app.routes)

@@ -59,7 +59,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_code_exchange_returns_tokens_and_the_user(client, google):
     body = await api_sign_in(client, google, "ana@example.com")
     assert body["token_type"] == "bearer"
@@ -281,5 +283,9 @@ async def test_credits_endpoint(client, google):
 async def test_users_cannot_see_each_other(client, google):
     a = await api_sign_in(client, google, "a@example.com")
     b = await api_sign_in(client, google, "b@example.com")
-    assert (await client.get("/api/v1/users/profile", headers=bearer(a["access_token"]))).json()["email"] == "a@example.com"
-    assert (await client.get("/api/v1/users/profile", headers=bearer(b["access_token"]))).json()["email"] == "b@example.com"
+    assert (await client.get("/api/v1/users/profile", headers=bearer(a["access_token"]))).json()[
+        "email"
+    ] == "a@example.com"
+    assert (await client.get("/api/v1/users/profile", headers=bearer(b["access_token"]))).json()[
+        "email"
+    ] == "b@example.com"

@@ -25,7 +25,9 @@ async def signed_out(client) -> bool:
     return r.status_code in (302, 303) and r.headers["location"].startswith("/auth/login")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_first_sign_in_creates_the_user_with_the_signup_grant(client, settings):
     r = await sign_in(client, "Jane.Doe@Example.com", next_path="/account")
     assert r.status_code == 302 and r.headers["location"] == "/account"
@@ -111,7 +113,9 @@ async def test_account_chooser_lists_demo_accounts_and_signs_in_by_clicking(clie
     assert "Maya Demo" in page.text and "maya@demo.adsvideo.local" in page.text
     request_id = re.search(r'name="request_id" value="([^"]+)"', page.text).group(1)
     chosen = await at_provider(
-        authorize.split("?")[0], "POST", {"request_id": request_id, "email": "maya@demo.adsvideo.local", "email_verified": "on"}
+        authorize.split("?")[0],
+        "POST",
+        {"request_id": request_id, "email": "maya@demo.adsvideo.local", "email_verified": "on"},
     )
     assert chosen.status_code == 302
     r = await client.get(local(chosen.headers["location"]), follow_redirects=False)

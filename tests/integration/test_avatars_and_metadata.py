@@ -48,8 +48,9 @@ async def test_an_uploaded_avatar_replaces_the_old_one_and_outside_addresses_are
     second = r.json()["avatar_url"]
     assert second != first and (await client.get(first)).status_code == 404  # the old file is gone
 
-    r = await client.patch("/api/v1/users/profile", json={"avatar_url": "https://tracker.example/p.gif"},
-                           headers=bearer(token))
+    r = await client.patch(
+        "/api/v1/users/profile", json={"avatar_url": "https://tracker.example/p.gif"}, headers=bearer(token)
+    )
     assert r.status_code == 422
     r = await client.put("/api/v1/users/avatar", files={"file": ("x.svg", b"<svg/>")}, headers=bearer(token))
     assert r.status_code == 422
@@ -75,8 +76,12 @@ async def test_the_account_page_uploads_a_picture(client):
     page = await client.get("/account")
     assert 'action="/account/avatar"' in page.text
     token = client.cookies.get("csrftoken")
-    r = await client.post("/account/avatar", files={"file": ("me.png", jpeg(120, 90))},
-                          data={"_csrf_token": token}, follow_redirects=False)
+    r = await client.post(
+        "/account/avatar",
+        files={"file": ("me.png", jpeg(120, 90))},
+        data={"_csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     after = await Users.objects().where(Users.id == user.id).first()
     assert after.avatar_url.startswith("/media/public/avatars/u")

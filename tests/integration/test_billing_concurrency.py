@@ -41,9 +41,7 @@ async def test_fifty_simultaneous_debits_against_a_balance_for_three(engine):
     user = await make_user(credits=350)
     videos = [await make_video(user.id) for _ in range(50)]
 
-    results = await asyncio.gather(
-        *(charges.debit(user.id, video, 1, 100) for video in videos), return_exceptions=True
-    )
+    results = await asyncio.gather(*(charges.debit(user.id, video, 1, 100) for video in videos), return_exceptions=True)
 
     succeeded = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, BaseException)]

@@ -30,14 +30,28 @@ HX = {"HX-Request": "true"}
 async def test_pricing_compares_plans_packs_and_prices(client):
     r = await client.get("/pricing")
     assert r.status_code == 200
-    for text in ("Free", "Basic", "Pro", "1,000", "5,000", "Sora 2 Pro", "1792×1024", "Runway Gen-4 Turbo",
-                 "$19</strong> / month", "$49</strong> / month", "$9</strong> once", "Credit packs",
-                 "up to 2 at once", "up to 4 at once"):
+    for text in (
+        "Free",
+        "Basic",
+        "Pro",
+        "1,000",
+        "5,000",
+        "Sora 2 Pro",
+        "1792×1024",
+        "Runway Gen-4 Turbo",
+        "$19</strong> / month",
+        "$49</strong> / month",
+        "$9</strong> once",
+        "Credit packs",
+        "up to 2 at once",
+        "up to 4 at once",
+    ):
         assert text in r.text
     main = r.text.split('id="main"')[1]
     assert "<form" not in main and "Sign in to choose Basic" in main  # signed out: nothing to buy yet
-    assert re.search(r'id="price-sora-2">\s*<td><strong>Sora 2</strong>.*?<td>4 s</td>\s*<td class="num">100</td>',
-                     r.text, re.S)
+    assert re.search(
+        r'id="price-sora-2">\s*<td><strong>Sora 2</strong>.*?<td>4 s</td>\s*<td class="num">100</td>', r.text, re.S
+    )
 
 
 async def test_pricing_marks_the_signed_in_users_plan(client, settings):
@@ -70,8 +84,12 @@ async def test_ledger_page_shows_balance_and_history_in_words(client, settings):
     r = await client.get("/account/ledger")
     assert r.status_code == 200 and "<html" in r.text
     assert "450" in r.text
-    for words in ("Welcome credits", f"Video #{video}", f"Refund for video #{video}",
-                  "Adjustment by an administrator: Test correction"):
+    for words in (
+        "Welcome credits",
+        f"Video #{video}",
+        f"Refund for video #{video}",
+        "Adjustment by an administrator: Test correction",
+    ):
         assert words in r.text
     assert r.headers["vary"] == "HX-Request"
 
@@ -162,9 +180,13 @@ async def test_admin_plan_errors_show_in_place_and_change_nothing(client, settin
     await sign_in(client, admin)
     headers = {**await csrf(client), **HX}
 
-    r = await client.post(f"/admin/users/{user.id}/plan", data={"plan": "pro", "end_date": "2001-01-01"}, headers=headers)
+    r = await client.post(
+        f"/admin/users/{user.id}/plan", data={"plan": "pro", "end_date": "2001-01-01"}, headers=headers
+    )
     assert r.status_code == 422 and "must be in the future" in r.text and 'class="field-error"' in r.text
-    r = await client.post(f"/admin/users/{user.id}/plan", data={"plan": "pro", "end_date": "next week"}, headers=headers)
+    r = await client.post(
+        f"/admin/users/{user.id}/plan", data={"plan": "pro", "end_date": "next week"}, headers=headers
+    )
     assert r.status_code == 422 and "YYYY-MM-DD" in r.text
     stored = await Users.objects().where(Users.id == user.id).first()
     assert (stored.subscription_plan, stored.credits) == ("basic", 100)
@@ -176,7 +198,9 @@ async def test_admin_grants_and_removes_credits_with_a_reason(client, settings):
     await sign_in(client, admin)
     headers = {**await csrf(client), **HX}
 
-    r = await client.post(f"/admin/users/{user.id}/credits", data={"amount": "250", "reason": "Launch gift"}, headers=headers)
+    r = await client.post(
+        f"/admin/users/{user.id}/credits", data={"amount": "250", "reason": "Launch gift"}, headers=headers
+    )
     assert r.status_code == 200 and "Balance is now 350 credits" in r.text
     r = await client.post(f"/admin/users/{user.id}/credits", data={"amount": "-400", "reason": "Oops"}, headers=headers)
     assert r.status_code == 422 and "below zero" in r.text
@@ -251,8 +275,11 @@ def raising_app(settings):
 
 @pytest.mark.parametrize(
     ("kind", "status", "code"),
-    [("required", 403, "subscription_required"), ("expired", 403, "subscription_expired"),
-     ("credits", 402, "insufficient_credits")],
+    [
+        ("required", 403, "subscription_required"),
+        ("expired", 403, "subscription_expired"),
+        ("credits", 402, "insufficient_credits"),
+    ],
 )
 async def test_seed_errors_are_json_under_api_and_pages_link_to_the_fix(raising_app, kind, status, code):
     from litestar.testing import AsyncTestClient

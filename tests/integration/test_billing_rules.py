@@ -276,7 +276,9 @@ def test_prices_are_whole_credits_and_sora_2_four_seconds_costs_100():
     assert all(isinstance(p, int) for d in PRICES.values() for p in d.values())
 
 
-@pytest.mark.parametrize(("model", "duration", "words"), [("sora-3", 4, "Unknown model"), ("sora-2", 5, "4 s, 8 s, 12 s")])
+@pytest.mark.parametrize(
+    ("model", "duration", "words"), [("sora-3", 4, "Unknown model"), ("sora-2", 5, "4 s, 8 s, 12 s")]
+)
 def test_unknown_price_combinations_are_422_with_a_reason(model, duration, words):
     with pytest.raises(ValidationFailed) as err:
         price_for(model, duration)

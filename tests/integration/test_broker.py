@@ -61,7 +61,6 @@ def test_redis_broker_runs_the_actor(monkeypatch):
     assert redis.Redis.from_url(REDIS_URL).get(f"adsvideo:ping:{token}") == b"1"
 
 
-
 @pytest.mark.redis
 def test_an_idle_redis_consumer_takes_a_new_message_without_waiting_out_its_poll():
     """A consumer idle for long (Dramatiq's own back-off would now sleep out the whole minute-long poll)

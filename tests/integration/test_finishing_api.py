@@ -55,17 +55,23 @@ async def test_the_brand_kit_has_defaults_and_saves_changes(client):
     r = await client.get("/api/v1/brand", headers=headers)
     assert r.status_code == 200
     assert r.json()["cta_text"] == "Shop now" and {f["id"] for f in r.json()["fonts"]} >= {"source-sans", "lato"}
-    r = await client.put("/api/v1/brand", headers=headers, json={"name": "Acme", "primary_colour": "#c81e3c",
-                                                                  "font": "lato", "cta_url": "acme.example"})
+    r = await client.put(
+        "/api/v1/brand",
+        headers=headers,
+        json={"name": "Acme", "primary_colour": "#c81e3c", "font": "lato", "cta_url": "acme.example"},
+    )
     assert r.status_code == 200
     assert r.json()["primary_colour"] == "#C81E3C" and r.json()["font"] == "lato" and r.json()["cta_text"] == "Shop now"
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"primary_colour": "red"}, "invalid_colour"),
-    ({"font": "comic-sans"}, "invalid_font"),
-    ({"cta_text": "x" * 41}, "text_too_long"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"primary_colour": "red"}, "invalid_colour"),
+        ({"font": "comic-sans"}, "invalid_font"),
+        ({"cta_text": "x" * 41}, "text_too_long"),
+    ],
+)
 async def test_bad_brand_values_are_refused_and_nothing_changes(client, body, code):
     user, headers = await api_user()
     r = await client.put("/api/v1/brand", headers=headers, json=body)
@@ -95,8 +101,11 @@ async def test_music_uploads_accept_mp3_and_ogg_and_refuse_a_renamed_text_file(c
         assert r.json()["duration"] == pytest.approx(3, abs=0.1) and r.json()["id"]
     count = await AudioUploads.count().where(AudioUploads.user == user.id)
     files = stored_under("music")
-    r = await client.post("/api/v1/upload/audio", headers=headers,
-                          files={"file": ("song.mp3", b"not a song, just words\n" * 100, "audio/mpeg")})
+    r = await client.post(
+        "/api/v1/upload/audio",
+        headers=headers,
+        files={"file": ("song.mp3", b"not a song, just words\n" * 100, "audio/mpeg")},
+    )
     assert r.status_code == 422 and r.json()["code"] == "not_audio"
     assert await AudioUploads.count().where(AudioUploads.user == user.id) == count
     assert stored_under("music") == files
@@ -107,16 +116,27 @@ async def test_finishing_makes_stored_renditions_listed_on_the_video(client, cli
     await client.put("/api/v1/brand", headers=headers, json={"primary_colour": "#C81E3C", "accent_colour": "#FFD200"})
     await client.put("/api/v1/brand/logo", headers=headers, files={"file": ("logo.png", png(logo()), "image/png")})
     video = await make_video(user.id, body=clip_bytes)
-    track = (await client.post("/api/v1/upload/audio", headers=headers, files={"file": ("a.mp3", music[".mp3"])})).json()
-    r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers, json={
-        "hook_text": "Stay cold", "captions": ["Cold all day"],
-        "end_card": {"text": "Get yours", "seconds": 1}, "music_upload_id": track["id"],
-        "trim": {"start": 0.5, "end": 2.0}, "placements": ["9:16", "16:9"],
-    })
+    track = (
+        await client.post("/api/v1/upload/audio", headers=headers, files={"file": ("a.mp3", music[".mp3"])})
+    ).json()
+    r = await client.post(
+        f"/api/v1/videos/{video.id}/finish",
+        headers=headers,
+        json={
+            "hook_text": "Stay cold",
+            "captions": ["Cold all day"],
+            "end_card": {"text": "Get yours", "seconds": 1},
+            "music_upload_id": track["id"],
+            "trim": {"start": 0.5, "end": 2.0},
+            "placements": ["9:16", "16:9"],
+        },
+    )
     assert r.status_code == 202, r.text
     body = r.json()
-    assert [(p["placement"], p["width"], p["height"]) for p in body["renditions"]] == [("9:16", 360, 640),
-                                                                                       ("16:9", 640, 360)]
+    assert [(p["placement"], p["width"], p["height"]) for p in body["renditions"]] == [
+        ("9:16", 360, 640),
+        ("16:9", 640, 360),
+    ]
     assert body["renditions"][0]["duration"] == pytest.approx(2.5, abs=0.05)
     done = await finished(client, headers, video.id, body["id"])
     assert done["status"] == "completed", done
@@ -131,7 +151,10 @@ async def test_finishing_makes_stored_renditions_listed_on_the_video(client, cli
         assert part.status_code == 206 and len(part.content) == 100
         with av.open(io.BytesIO(whole.content)) as container:
             stream = container.streams.video[0]
-            assert (stream.codec_context.width, stream.codec_context.height) == (rendition["width"], rendition["height"])
+            assert (stream.codec_context.width, stream.codec_context.height) == (
+                rendition["width"],
+                rendition["height"],
+            )
             assert container.streams.audio[0].codec_context.name == "aac"
             last = None
             for frame in container.decode(stream):
@@ -145,13 +168,16 @@ async def test_finishing_makes_stored_renditions_listed_on_the_video(client, cli
     assert (await client.get("/api/v1/users/credits", headers=headers)).json()["credits"] == user.credits
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"placements": ["9:16"], "hook_text": "Unbelievablyextraordinarilylongwordthatcannotfit"}, "text_too_long"),
-    ({"placements": ["9:16"], "trim": {"start": 1.0, "end": 5.0}}, "invalid_trim"),
-    ({"placements": ["2:1"]}, "invalid_placement"),
-    ({"placements": ["1:1"], "music_upload_id": 999999}, "music_not_found"),
-    ({"placements": ["1:1"], "end_card": {"seconds": 9}}, "invalid_end_card"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"placements": ["9:16"], "hook_text": "Unbelievablyextraordinarilylongwordthatcannotfit"}, "text_too_long"),
+        ({"placements": ["9:16"], "trim": {"start": 1.0, "end": 5.0}}, "invalid_trim"),
+        ({"placements": ["2:1"]}, "invalid_placement"),
+        ({"placements": ["1:1"], "music_upload_id": 999999}, "music_not_found"),
+        ({"placements": ["1:1"], "end_card": {"seconds": 9}}, "invalid_end_card"),
+    ],
+)
 async def test_bad_finish_requests_are_refused_and_nothing_is_stored(client, clip_bytes, body, code):
     user, headers = await api_user()
     video = await make_video(user.id, body=clip_bytes)
@@ -166,8 +192,11 @@ async def test_finishing_twice_keeps_both_sets_until_one_is_deleted(client, clip
     video = await make_video(user.id, body=clip_bytes)
     ids = []
     for hook in ("First take", "Second take"):
-        r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers,
-                              json={"hook_text": hook, "placements": ["1:1"], "end_card": None})
+        r = await client.post(
+            f"/api/v1/videos/{video.id}/finish",
+            headers=headers,
+            json={"hook_text": hook, "placements": ["1:1"], "end_card": None},
+        )
         assert r.status_code == 202
         ids.append(r.json()["id"])
     for finishing_id in ids:
@@ -188,21 +217,29 @@ async def test_finishing_twice_keeps_both_sets_until_one_is_deleted(client, clip
 async def test_another_user_gets_404_on_renditions(client, clip_bytes):
     owner, headers = await api_user()
     video = await make_video(owner.id, body=clip_bytes)
-    r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers,
-                          json={"placements": ["1:1"], "captions": ["Hello"]})
+    r = await client.post(
+        f"/api/v1/videos/{video.id}/finish", headers=headers, json={"placements": ["1:1"], "captions": ["Hello"]}
+    )
     finishing_id = r.json()["id"]
     await finished(client, headers, video.id, finishing_id)
     rendition = (await client.get(f"/api/v1/videos/{video.id}", headers=headers)).json()["renditions"][0]
 
     _, stranger = await api_user()
-    for url in (rendition["url"], rendition["poster"], rendition["captions_url"],
-                f"/api/v1/videos/{video.id}/finishings", f"/api/v1/videos/{video.id}/finishings/{finishing_id}",
-                f"/api/v1/videos/{video.id}/finishings/{finishing_id}/events"):
+    for url in (
+        rendition["url"],
+        rendition["poster"],
+        rendition["captions_url"],
+        f"/api/v1/videos/{video.id}/finishings",
+        f"/api/v1/videos/{video.id}/finishings/{finishing_id}",
+        f"/api/v1/videos/{video.id}/finishings/{finishing_id}/events",
+    ):
         assert (await client.get(url, headers=stranger)).status_code == 404, url
-    assert (await client.post(f"/api/v1/videos/{video.id}/finish", headers=stranger,
-                              json={"placements": ["1:1"]})).status_code == 404
-    assert (await client.delete(f"/api/v1/videos/{video.id}/finishings/{finishing_id}",
-                                headers=stranger)).status_code == 404
+    assert (
+        await client.post(f"/api/v1/videos/{video.id}/finish", headers=stranger, json={"placements": ["1:1"]})
+    ).status_code == 404
+    assert (
+        await client.delete(f"/api/v1/videos/{video.id}/finishings/{finishing_id}", headers=stranger)
+    ).status_code == 404
     assert await Renditions.count().where(Renditions.finishing == finishing_id) == 1
 
 
@@ -218,8 +255,10 @@ async def test_finishing_waits_for_a_free_job_slot_of_the_plan(client, clip_byte
     r = await client.post(f"/api/v1/videos/{video.id}/finish", headers=headers, json={"placements": ["1:1"]})
     assert r.status_code == 202
     finishing_id = r.json()["id"]
-    waiting = await wait_for(lambda: Finishings.objects().where(
-        (Finishings.id == finishing_id) & (Finishings.step == "waiting")).first(), what="the finishing to wait")
+    waiting = await wait_for(
+        lambda: Finishings.objects().where((Finishings.id == finishing_id) & (Finishings.step == "waiting")).first(),
+        what="the finishing to wait",
+    )
     assert "Waiting for a free slot" in waiting.message and waiting.status == "pending"
     for busy in range(cap):
         await slots.release(slots.VIDEO, 10_000 + busy)
@@ -240,8 +279,13 @@ async def test_a_finishing_whose_worker_died_is_queued_again_and_its_slot_freed(
     finishing_id = r.json()["id"]
     await finished(client, headers, video.id, finishing_id)
     # A second finishing that a worker took (status, slot) and then died on.
-    dead = Finishings(video=video.id, user=user.id, options=jobs.options_to_json(
-        jobs.FinishOptions(placements=("1:1",)), None), status="processing", step="rendering 1:1")
+    dead = Finishings(
+        video=video.id,
+        user=user.id,
+        options=jobs.options_to_json(jobs.FinishOptions(placements=("1:1",)), None),
+        status="processing",
+        step="rendering 1:1",
+    )
     await dead.save()
     assert await slots.acquire(user.id, jobs.SLOT_KIND, dead.id)
     assert await slots.acquire(user.id, jobs.SLOT_KIND, 999_999)  # a slot whose finishing is gone

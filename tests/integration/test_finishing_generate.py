@@ -31,15 +31,23 @@ def jobs(job_env, client):
 
 
 def _body(**finish) -> dict:
-    return {"prompt": unique_prompt(), "model": "sora-2", "duration": 4, "resolution": "1280x720",
-            "finish": {"placements": ["1:1"], **finish}}
+    return {
+        "prompt": unique_prompt(),
+        "model": "sora-2",
+        "duration": 4,
+        "resolution": "1280x720",
+        "finish": {"placements": ["1:1"], **finish},
+    }
 
 
 async def test_generate_with_finish_makes_the_renditions_once_the_video_is_made(jobs):
     user, headers = await api_user(credits=500)
     async with progress.subscribe([progress.user_channel(user.id)]) as live:
-        r = await jobs.post("/api/v1/videos/generate", headers=headers,
-                            json=_body(hook_text="Fresh", captions=["Made today"], end_card={"seconds": 1}))
+        r = await jobs.post(
+            "/api/v1/videos/generate",
+            headers=headers,
+            json=_body(hook_text="Fresh", captions=["Made today"], end_card={"seconds": 1}),
+        )
         assert r.status_code == 202, r.text
         video_id = r.json()["id"]
         steps = []
@@ -61,8 +69,7 @@ async def test_generate_with_finish_makes_the_renditions_once_the_video_is_made(
 
 async def test_a_finish_that_cannot_fit_is_refused_before_any_charge(jobs):
     user, headers = await api_user(credits=500)
-    r = await jobs.post("/api/v1/videos/generate", headers=headers,
-                        json=_body(trim={"start": 3, "end": 9}))
+    r = await jobs.post("/api/v1/videos/generate", headers=headers, json=_body(trim={"start": 3, "end": 9}))
     assert r.status_code == 422 and r.json()["code"] == "invalid_trim"
     assert (await Users.objects().where(Users.id == user.id).first()).credits == 500
     assert await Finishings.count() == 0
@@ -75,8 +82,12 @@ async def test_a_failed_generation_fails_its_waiting_finishing(jobs):
     r = await jobs.post("/api/v1/videos/generate", headers=headers, json=body)
     assert r.status_code == 202
     assert (await wait_for_final(r.json()["id"])).status == "failed"
-    row = await wait_for(lambda: Finishings.objects().where(
-        (Finishings.video == r.json()["id"]) & (Finishings.status == "failed")).first(), what="the finishing to fail")
+    row = await wait_for(
+        lambda: (
+            Finishings.objects().where((Finishings.video == r.json()["id"]) & (Finishings.status == "failed")).first()
+        ),
+        what="the finishing to fail",
+    )
     assert "could not be made" in row.error_message
 
 
@@ -92,8 +103,11 @@ async def test_a_batch_item_can_ask_for_finishing_and_a_bad_one_refuses_the_batc
     r = await jobs.post("/api/v1/videos/batch", headers=headers, json={"items": [plain, _body(captions=["Hi"])]})
     assert r.status_code == 202, r.text
     ids = sorted(v["id"] for v in r.json()["videos"])
-    finishing = await wait_for(lambda: Finishings.objects().where(
-        Finishings.video.is_in(ids) & (Finishings.status == "completed")).first(), timeout=180, what="the finishing")
+    finishing = await wait_for(
+        lambda: Finishings.objects().where(Finishings.video.is_in(ids) & (Finishings.status == "completed")).first(),
+        timeout=180,
+        what="the finishing",
+    )
     assert await Finishings.count().where(Finishings.video.is_in(ids)) == 1
     finished_video = (await jobs.get(f"/api/v1/videos/{finishing.video}", headers=headers)).json()
     assert [x["placement"] for x in finished_video["renditions"]] == ["1:1"]

@@ -39,18 +39,31 @@ async def test_the_brand_page_saves_the_kit_and_refuses_a_logo_without_pixels(cl
     user, token = signed_in
     page = await client.get("/account/brand")
     assert page.status_code == 200 and 'id="brand-form"' in page.text and "Source Sans Pro" in page.text
-    r = await client.post("/account/brand", headers={**token, **HTMX},
-                          data={"name": "Acme", "primary_colour": "#204080", "accent_colour": "#ffcc00", "font": "manrope",
-                                "cta_text": "Buy now", "cta_url": "acme.example"},
-                          files={"logo": ("logo.png", png(logo()), "image/png")})
+    r = await client.post(
+        "/account/brand",
+        headers={**token, **HTMX},
+        data={
+            "name": "Acme",
+            "primary_colour": "#204080",
+            "accent_colour": "#ffcc00",
+            "font": "manrope",
+            "cta_text": "Buy now",
+            "cta_url": "acme.example",
+        },
+        files={"logo": ("logo.png", png(logo()), "image/png")},
+    )
     assert r.status_code == 200 and "Brand kit saved" in r.text
     kit = await BrandKits.objects().where(BrandKits.user == user.id).first()
     assert (kit.name, kit.primary_colour, kit.font, kit.cta_text) == ("Acme", "#204080", "manrope", "Buy now")
     assert kit.logo_key
 
     empty = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
-    r = await client.post("/account/brand", headers={**token, **HTMX}, data={"name": "Other"},
-                          files={"logo": ("logo.png", png(empty), "image/png")})
+    r = await client.post(
+        "/account/brand",
+        headers={**token, **HTMX},
+        data={"name": "Other"},
+        files={"logo": ("logo.png", png(empty), "image/png")},
+    )
     assert r.status_code == 422 and "no visible pixels" in r.text
     again = await BrandKits.objects().where(BrandKits.user == user.id).first()
     assert (again.name, again.logo_key) == ("Acme", kit.logo_key), "nothing changed"
@@ -58,7 +71,9 @@ async def test_the_brand_page_saves_the_kit_and_refuses_a_logo_without_pixels(cl
 
 async def test_the_end_card_preview_follows_the_typed_values(client, signed_in):
     one = await client.get("/account/brand/preview.jpg", params={"cta_text": "Shop now", "primary_colour": "#204080"})
-    two = await client.get("/account/brand/preview.jpg", params={"cta_text": "Order today", "primary_colour": "#204080"})
+    two = await client.get(
+        "/account/brand/preview.jpg", params={"cta_text": "Order today", "primary_colour": "#204080"}
+    )
     assert one.status_code == two.status_code == 200 and one.headers["content-type"] == "image/jpeg"
     assert one.content != two.content
     card = Image.open(io.BytesIO(one.content)).convert("RGB")
@@ -79,23 +94,41 @@ async def test_the_panel_previews_finishes_and_deletes(client, signed_in, clip_b
     frame = await client.get(f"/videos/{video.id}/finish/frame.jpg", params={"hook_text": "Hello", "placements": "1:1"})
     assert frame.status_code == 200 and Image.open(io.BytesIO(frame.content)).size == (360, 360)
 
-    too_long = await client.get(f"/videos/{video.id}/finish/preview", headers=HTMX,
-                                params={"hook_text": "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2, "placements": "9:16"})
+    too_long = await client.get(
+        f"/videos/{video.id}/finish/preview",
+        headers=HTMX,
+        params={"hook_text": "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2, "placements": "9:16"},
+    )
     assert "too long" in too_long.text
 
-    refused = await client.post(f"/videos/{video.id}/finish", headers={**token, **HTMX},
-                                data={"placements": "9:16", "trim_start": "1.9", "trim_end": "5"})
+    refused = await client.post(
+        f"/videos/{video.id}/finish",
+        headers={**token, **HTMX},
+        data={"placements": "9:16", "trim_start": "1.9", "trim_end": "5"},
+    )
     assert refused.status_code == 422 and refused.headers["hx-retarget"] == f"#finish-error-{video.id}"
     assert "trim" in refused.text
     assert await Finishings.count().where(Finishings.video == video.id) == 0
 
-    started = await client.post(f"/videos/{video.id}/finish", headers={**token, **HTMX},
-                                data={"placements": ["1:1", "16:9"], "hook_text": "Hi", "captions": "One\nTwo",
-                                      "end_card": "on", "cta_text": "Go", "end_seconds": "1"})
+    started = await client.post(
+        f"/videos/{video.id}/finish",
+        headers={**token, **HTMX},
+        data={
+            "placements": ["1:1", "16:9"],
+            "hook_text": "Hi",
+            "captions": "One\nTwo",
+            "end_card": "on",
+            "cta_text": "Go",
+            "end_seconds": "1",
+        },
+    )
     assert started.status_code == 200 and "finish-set-" in started.text and "sse-connect" in started.text
     row = await Finishings.objects().where(Finishings.video == video.id).first()
-    await wait_for(lambda: Finishings.exists().where((Finishings.id == row.id) & (Finishings.status == "completed")),
-                   timeout=180, what="the finishing")
+    await wait_for(
+        lambda: Finishings.exists().where((Finishings.id == row.id) & (Finishings.status == "completed")),
+        timeout=180,
+        what="the finishing",
+    )
     panel = await client.get(f"/videos/{video.id}/finish", headers=HTMX)
     assert panel.text.count('class="rendition-player"') == 2 and 'kind="captions"' in panel.text
 
@@ -107,6 +140,10 @@ async def test_the_panel_previews_finishes_and_deletes(client, signed_in, clip_b
 async def test_someone_elses_panel_is_not_found(client, signed_in, clip_bytes):
     other = await make_user()
     video = await make_video(other.id, body=clip_bytes)
-    for url in (f"/videos/{video.id}/finish", f"/videos/{video.id}/finish/frame.jpg",
-                f"/videos/{video.id}/finish/card.jpg", f"/videos/{video.id}/finish/preview"):
+    for url in (
+        f"/videos/{video.id}/finish",
+        f"/videos/{video.id}/finish/frame.jpg",
+        f"/videos/{video.id}/finish/card.jpg",
+        f"/videos/{video.id}/finish/preview",
+    ):
         assert (await client.get(url, headers=HTMX)).status_code == 404, url

@@ -74,8 +74,7 @@ async def _true(value: bool) -> bool:
     return value
 
 
-BOTH = pytest.mark.parametrize("job_env", ["memory", pytest.param("redis", marks=pytest.mark.redis)],
-                               indirect=True)
+BOTH = pytest.mark.parametrize("job_env", ["memory", pytest.param("redis", marks=pytest.mark.redis)], indirect=True)
 
 
 async def _generate(client, headers, prompt, **fields):
@@ -126,8 +125,9 @@ async def test_a_job_ends_with_a_stored_mp4_of_the_requested_size_and_length(job
     assert [e["done"] for e in published] == [False] * (len(steps) - 1) + [True]
     assert published[-1]["status"] == "completed" and published[-1]["progress"] == 100
     assert all(e["message"] for e in published)
-    values = await VideoEvents.select(VideoEvents.progress).where(VideoEvents.video == video.id).order_by(
-        VideoEvents.id)
+    values = (
+        await VideoEvents.select(VideoEvents.progress).where(VideoEvents.video == video.id).order_by(VideoEvents.id)
+    )
     assert [v["progress"] for v in values] == sorted(v["progress"] for v in values)
 
     assert len(provider_jobs(openai_emulator, prompt)) == 1
@@ -182,7 +182,8 @@ async def test_a_moderation_block_fails_at_once_and_is_refunded(jobs, openai_emu
     assert len(provider_jobs(openai_emulator, prompt)) == 1
     assert await ledger_of(video_id) == [("generation", -100, 1), ("refund", 100, 1)]
     events = await VideoEvents.select(VideoEvents.message).where(
-        (VideoEvents.video == video_id) & (VideoEvents.step == "failed"))
+        (VideoEvents.video == video_id) & (VideoEvents.step == "failed")
+    )
     assert len(events) == 1 and "100 credits were refunded" in events[0]["message"]
     assert (await Users.select(Users.credits).where(Users.id == user.id).first())["credits"] == 100
 
@@ -208,15 +209,15 @@ async def test_the_same_message_twice_makes_one_provider_job(jobs, openai_emulat
 
 
 @BOTH
-async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, settings, openai_emulator,
-                                                                   monkeypatch):
+async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, settings, openai_emulator, monkeypatch):
     """The video is stored and charged, but its message is lost before any worker sees it; a worker
     that starts later finds it with its reconciler and makes it."""
     broker = switch_broker(settings.redis_url)
     user, _ = await api_user()
     prompt = unique_prompt("Headphones on a desk")
-    video, created = await videos_service.create_video(user, prompt=prompt, model="sora-2", duration=4,
-                                                       resolution="1280x720")
+    video, created = await videos_service.create_video(
+        user, prompt=prompt, model="sora-2", duration=4, resolution="1280x720"
+    )
     assert created
     broker.flush_all()  # the message is gone
     monkeypatch.setenv("JOB_STALE_SECONDS", "1")
@@ -236,8 +237,7 @@ async def test_the_reconciler_recovers_a_job_whose_message_was_lost(job_env, set
     assert distinct_steps(await steps_of(video.id)) == STEPS
 
 
-async def test_a_submit_slower_than_the_stale_limit_is_not_taken_for_dead(jobs, settings, openai_emulator,
-                                                                         monkeypatch):
+async def test_a_submit_slower_than_the_stale_limit_is_not_taken_for_dead(jobs, settings, openai_emulator, monkeypatch):
     """The provider takes longer to accept the job than JOB_STALE_SECONDS while the reconciler keeps
     looking: the run is still alive, so nobody prepares or submits the video a second time."""
     monkeypatch.setenv("JOB_STALE_SECONDS", "1")
@@ -258,16 +258,16 @@ async def test_the_reconciler_leaves_fresh_and_finished_jobs_alone(job_env, sett
     sent: list[int] = []
     monkeypatch.setattr(videos_service, "enqueue", lambda video_id, **kw: sent.append(video_id))
     user, _ = await api_user()
-    fresh, _ = await videos_service.create_video(user, prompt="fresh", model="sora-2", duration=4,
-                                                 resolution="1280x720")
-    old, _ = await videos_service.create_video(user, prompt="old", model="sora-2", duration=4,
-                                               resolution="1280x720")
-    done, _ = await videos_service.create_video(user, prompt="done", model="sora-2", duration=4,
-                                                resolution="1280x720")
+    fresh, _ = await videos_service.create_video(
+        user, prompt="fresh", model="sora-2", duration=4, resolution="1280x720"
+    )
+    old, _ = await videos_service.create_video(user, prompt="old", model="sora-2", duration=4, resolution="1280x720")
+    done, _ = await videos_service.create_video(user, prompt="done", model="sora-2", duration=4, resolution="1280x720")
     long_ago = datetime.now(timezone.utc) - timedelta(seconds=settings.job_stale_seconds + 60)
     await Videos.update({Videos.updated_at: long_ago}, use_auto_update=False).where(Videos.id == old.id)
     await Videos.update({Videos.status: "completed", Videos.updated_at: long_ago}, use_auto_update=False).where(
-        Videos.id == done.id)
+        Videos.id == done.id
+    )
     sent.clear()
     assert await reconcile() == [old.id]
     assert sent == [old.id]
@@ -370,8 +370,11 @@ async def test_another_users_video_is_404_on_every_route(jobs):
     video_id = (await _generate(jobs, owner_headers, unique_prompt("Owner's [fault:moderation]"))).json()["id"]
     assert (await wait_for_final(video_id)).status == "failed"
     _, headers = await api_user()
-    for method, url in [("GET", f"/api/v1/videos/{video_id}"), ("DELETE", f"/api/v1/videos/{video_id}"),
-                        ("POST", f"/api/v1/videos/{video_id}/retry")]:
+    for method, url in [
+        ("GET", f"/api/v1/videos/{video_id}"),
+        ("DELETE", f"/api/v1/videos/{video_id}"),
+        ("POST", f"/api/v1/videos/{video_id}/retry"),
+    ]:
         response = await jobs.request(method, url, headers=headers)
         assert response.status_code == 404, (method, response.text)
         assert response.json() == {"detail": "Video not found.", "code": "video_not_found", "status_code": 404}
@@ -386,9 +389,13 @@ async def test_another_users_video_is_404_on_every_route(jobs):
 
 
 async def test_every_route_needs_a_token(jobs):
-    for method, url in [("POST", "/api/v1/videos/generate"), ("GET", "/api/v1/videos"),
-                        ("GET", "/api/v1/videos/1"), ("DELETE", "/api/v1/videos/1"),
-                        ("POST", "/api/v1/videos/1/retry")]:
+    for method, url in [
+        ("POST", "/api/v1/videos/generate"),
+        ("GET", "/api/v1/videos"),
+        ("GET", "/api/v1/videos/1"),
+        ("DELETE", "/api/v1/videos/1"),
+        ("POST", "/api/v1/videos/1/retry"),
+    ]:
         response = await jobs.request(method, url, json={"prompt": "x"} if method == "POST" else None)
         assert response.status_code == 401, (method, url, response.text)
         assert response.json()["code"] == "not_authenticated"
@@ -460,8 +467,11 @@ async def test_the_model_list_has_sizes_prices_and_availability(jobs):
     sora = models["sora-2"]
     assert sora["provider"] == "openai" and sora["name"] == "Sora 2"
     assert sora["durations"] == [4, 8, 12] and "1280x720" in sora["sizes"]
-    assert sora["prices"] == [{"duration": 4, "credits": 100}, {"duration": 8, "credits": 200},
-                              {"duration": 12, "credits": 300}]
+    assert sora["prices"] == [
+        {"duration": 4, "credits": 100},
+        {"duration": 8, "credits": 200},
+        {"duration": 12, "credits": 300},
+    ]
     assert sora["available"] is True and sora["reason"] is None
     assert "1792x1024" in models["sora-2-pro"]["sizes"]
     assert sora["needs_reference_image"] is False and models["gen4_turbo"]["needs_reference_image"] is True

@@ -68,8 +68,7 @@ def _env(settings, emulator: str, **extra: str) -> dict[str, str]:
 def _process(args: list[str], env: dict[str, str], log_path):
     """A child process in its own process group (so SIGKILL reaches every process it forks)."""
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield proc
     finally:
@@ -117,8 +116,9 @@ async def test_a_dramatiq_worker_killed_mid_job_is_resumed_by_the_next_worker(se
         user, _ = await api_user()
         prompt = unique_prompt("Running shoes on wet asphalt")
         with _process(worker_cmd, env, tmp_path / "worker1.log") as first:
-            video, _ = await videos_service.create_video(user, prompt=prompt, model="sora-2", duration=4,
-                                                         resolution="1280x720")
+            video, _ = await videos_service.create_video(
+                user, prompt=prompt, model="sora-2", duration=4, resolution="1280x720"
+            )
             running = await _mid_generation(video.id)
             _kill(first)
         assert (await Videos.objects().where(Videos.id == video.id).first()).status == "processing"
@@ -154,16 +154,29 @@ async def test_a_web_process_killed_mid_job_resumes_it_in_its_embedded_worker(se
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = _env(settings, slow_emulator, PORT=str(port))
-    server_cmd = [sys.executable, "-m", "uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1",
-                  "--port", str(port), "--log-level", "warning"]
+    server_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "app.asgi:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     user, headers = await api_user()
     prompt = unique_prompt("A backpack on a mountain top")
     with _process(server_cmd, env, tmp_path / "web1.log") as first:
         _wait_until_serving(base, first)
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            response = await http.post("/api/v1/videos/generate", headers=headers,
-                                       json={"prompt": prompt, "model": "sora-2", "duration": 4,
-                                             "resolution": "1280x720"})
+            response = await http.post(
+                "/api/v1/videos/generate",
+                headers=headers,
+                json={"prompt": prompt, "model": "sora-2", "duration": 4, "resolution": "1280x720"},
+            )
         assert response.status_code == 202, response.text
         video_id = response.json()["id"]
         running = await _mid_generation(video_id)

@@ -61,7 +61,9 @@ async def test_token_endpoint_checks_client_and_redirect(google):
             auth=(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET),
         )
         assert ok.status_code == 200 and ok.json()["id_token"]
-        info = await http.get(f"{google.issuer}/userinfo", headers={"Authorization": f"Bearer {ok.json()['access_token']}"})
+        info = await http.get(
+            f"{google.issuer}/userinfo", headers={"Authorization": f"Bearer {ok.json()['access_token']}"}
+        )
         assert info.json()["email"] == "tok@example.com" and info.json()["sub"] == google_sub_for("tok@example.com")
         assert (await http.get(f"{google.issuer}/userinfo")).status_code == 401
 
@@ -92,7 +94,12 @@ async def test_chooser_page_offers_a_made_up_account_form(google):
     async with httpx.AsyncClient() as http:
         r = await http.get(
             f"{google.issuer}/authorize",
-            params={"response_type": "code", "client_id": EMULATOR_CLIENT_ID, "redirect_uri": REDIRECT, "scope": "openid email"},
+            params={
+                "response_type": "code",
+                "client_id": EMULATOR_CLIENT_ID,
+                "redirect_uri": REDIRECT,
+                "scope": "openid email",
+            },
         )
         assert r.status_code == 200 and 'name="email"' in r.text and "Cancel" in r.text
         avatar = await http.get(f"{google.issuer}/avatar/{google_sub_for('a@b.c')}.svg")

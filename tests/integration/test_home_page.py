@@ -116,7 +116,13 @@ async def test_grid_paginates(client, seeded):
     assert 'hx-get="/?page=2"' in first
     second = (await client.get("/", params={"page": 2}, headers={"HX-Request": "true"})).text
     assert re.findall(r'class="video-card-title">([^<]+)<', second) == [
-        "Everyday carry", "Bold red", "Night run", "Run lighter", "Cold brew, bottled", "The sound of focus"]
+        "Everyday carry",
+        "Bold red",
+        "Night run",
+        "Run lighter",
+        "Cold brew, bottled",
+        "The sound of focus",
+    ]
     assert (await client.get("/", params={"page": 0})).status_code == 422
 
 
@@ -145,10 +151,14 @@ async def test_the_seeded_home_page_never_shows_the_same_clip_twice(client, seed
     thumbs = []
     for url in posters:
         with Image.open(storage.path(url.removeprefix("/media/"))) as img:
-            thumbs.append(list(img.convert("RGB").crop((0, 0, img.width, img.height * 2 // 3)).resize((8, 8)).getdata()))
+            thumbs.append(
+                list(img.convert("RGB").crop((0, 0, img.width, img.height * 2 // 3)).resize((8, 8)).getdata())
+            )
     for i, a in enumerate(thumbs):
-        for b in thumbs[i + 1:]:
-            difference = sum(abs(x - y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True)) / (64 * 3)
+        for b in thumbs[i + 1 :]:
+            difference = sum(abs(x - y) for p, q in zip(a, b, strict=True) for x, y in zip(p, q, strict=True)) / (
+                64 * 3
+            )
             assert difference > 8
     categories = re.findall(r'<span class="category-tag">([^<]+)</span>', grid_html)
     assert len(set(categories)) == 5

@@ -14,8 +14,14 @@ UNSUBSCRIBE = "https://adsvideo.example/unsubscribe/tok123"
 
 
 def smtp_settings(tmp_path, port: int, **overrides) -> Settings:
-    values = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_timeout_seconds=5,
-                  media_root=tmp_path, mail_from="AdsVideo <no-reply@adsvideo.example>")
+    values = dict(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        smtp_timeout_seconds=5,
+        media_root=tmp_path,
+        mail_from="AdsVideo <no-reply@adsvideo.example>",
+    )
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
@@ -25,8 +31,8 @@ def ready_email(to: str = "ana@example.com") -> OutgoingEmail:
         to=to,
         subject="Your video is ready",
         text="Your video “Sneakers on the beach” is ready: https://adsvideo.example/videos/7\n",
-        html='<p>Your video <b>Sneakers on the beach</b> is ready: '
-             '<a href="https://adsvideo.example/videos/7">watch it</a></p>',
+        html="<p>Your video <b>Sneakers on the beach</b> is ready: "
+        '<a href="https://adsvideo.example/videos/7">watch it</a></p>',
         unsubscribe_url=UNSUBSCRIBE,
     )
 
@@ -34,8 +40,9 @@ def ready_email(to: str = "ana@example.com") -> OutgoingEmail:
 async def test_a_message_reaches_the_smtp_server_with_both_parts_and_one_click_unsubscribe(tmp_path):
     with smtp_server() as (port, sink):
         settings = smtp_settings(tmp_path, port)
-        await send(build_message(ready_email(), sender=settings.mail_from, message_id="<m1@adsvideo.example>"),
-                   settings)
+        await send(
+            build_message(ready_email(), sender=settings.mail_from, message_id="<m1@adsvideo.example>"), settings
+        )
         [mail] = sink.wait_for(1)
     assert mail.rcpt_tos == ["ana@example.com"]
     assert mail.mail_from == "no-reply@adsvideo.example"

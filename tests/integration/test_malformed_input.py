@@ -97,9 +97,7 @@ async def test_nul_characters_are_refused_and_nothing_is_stored(client):
     assert r.status_code == 422 and "NUL" in r.text
     r = await client.get("/api/v1/showcase/videos?category=a%00b")
     assert r.status_code == 422 and r.json()["code"] == "validation_error"
-    r = await client.post(
-        "/api/v1/videos/generate", json={"prompt": "A shoe\u0000 on sand"}, headers=bearer(token)
-    )
+    r = await client.post("/api/v1/videos/generate", json={"prompt": "A shoe\u0000 on sand"}, headers=bearer(token))
     assert r.status_code == 422 and "NUL" in r.json()["detail"]
     r = await client.patch("/api/v1/users/profile", json={"name": "Eve\u0000"}, headers=bearer(token))
     assert r.status_code == 422

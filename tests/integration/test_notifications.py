@@ -60,13 +60,19 @@ async def test_a_finished_video_notifies_in_the_bell_the_api_and_by_email(smtp, 
     assert listed["unread"] == 1
     [item] = listed["items"]
     assert (item["kind"], item["title"], item["video_id"], item["read"]) == (
-        "video_ready", "Your video is ready", video_id, False)
+        "video_ready",
+        "Your video is ready",
+        video_id,
+        False,
+    )
     assert item["link"] == f"/videos/{video_id}"
 
     [mail] = smtp.wait_for(1)
     assert mail.rcpt_tos == [user.email] and mail.message["Subject"] == "Your video is ready"
     text, html = mail.part("plain"), mail.part("html")
-    assert f"http://127.0.0.1:8000/videos/{video_id}" in text and f'href="http://127.0.0.1:8000/videos/{video_id}"' in html
+    assert (
+        f"http://127.0.0.1:8000/videos/{video_id}" in text and f'href="http://127.0.0.1:8000/videos/{video_id}"' in html
+    )
     assert "Sneakers on the beach" in text
     unsubscribe = mail.message["List-Unsubscribe"].strip("<>")
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -111,13 +117,16 @@ async def test_one_click_unsubscribe_needs_no_session_and_checks_its_signature(c
     path = "/" + url.split("/", 3)[3]
     confirm = await client.get(path)
     assert confirm.status_code == 200 and "Unsubscribe?" in confirm.text
-    one_click = await client.post(path, content=b"List-Unsubscribe=One-Click",
-                                  headers={"content-type": "application/x-www-form-urlencoded"})
+    one_click = await client.post(
+        path, content=b"List-Unsubscribe=One-Click", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert one_click.status_code == 200 and "You are unsubscribed" in one_click.text
     row = await Users.objects().where(Users.id == user.id).first()
     assert row.email_video_updates is False and row.email_account_alerts is True
     assert (await client.post(path[:-3] + "xyz")).status_code == 404
-    assert (await client.post(f"/unsubscribe/{user.id + 1}.email_video_updates.{path.rsplit('.', 1)[1]}")).status_code == 404
+    assert (
+        await client.post(f"/unsubscribe/{user.id + 1}.email_video_updates.{path.rsplit('.', 1)[1]}")
+    ).status_code == 404
 
 
 async def test_smtp_down_never_holds_the_video_back_and_the_mail_is_retried(fast_jobs, monkeypatch, client):
@@ -176,8 +185,11 @@ async def test_preferences_on_the_account_page_and_the_home_page_creators(client
     headers = await csrf(client)
     account = await client.get("/account")
     assert 'name="show_in_creators" role="switch" checked' in account.text
-    saved = await client.post("/account/preferences", data={"email_video_updates": "on", "email_account_alerts": "on"},
-                              headers={**headers, "HX-Request": "true"})
+    saved = await client.post(
+        "/account/preferences",
+        data={"email_video_updates": "on", "email_account_alerts": "on"},
+        headers={**headers, "HX-Request": "true"},
+    )
     assert saved.status_code == 200 and "Saved." in saved.text
     row = await Users.objects().where(Users.id == creator.id).first()
     assert (row.email_video_updates, row.email_account_alerts, row.show_in_creators) == (True, True, False)
@@ -194,7 +206,9 @@ async def test_credits_granted_by_an_administrator_or_a_plan_are_announced(clien
     await plans.set_plan(user.id, "pro", 1)
     items = (await client.get("/api/v1/notifications", headers=headers)).json()["items"]
     assert [i["kind"] for i in items] == ["credits_granted", "credits_granted"]
-    assert items[1]["title"] == "250 credits were added to your balance" and items[1]["body"] == "Sorry about the outage"
+    assert (
+        items[1]["title"] == "250 credits were added to your balance" and items[1]["body"] == "Sorry about the outage"
+    )
     assert "Pro plan" in items[0]["body"]
     await charges.grant(user.id, -5, "Correction")  # a removal is not announced
     assert len((await client.get("/api/v1/notifications", headers=headers)).json()["items"]) == 2
@@ -222,7 +236,9 @@ async def test_a_batch_is_announced_once_when_its_last_video_finishes(smtp, clie
     from app.notifications import outcomes
 
     batch_id = answer.json()["id"]
-    assert (await Notifications.objects().where(Notifications.user == user.id).first()).dedupe_key == f"batch:{batch_id}"
+    assert (
+        await Notifications.objects().where(Notifications.user == user.id).first()
+    ).dedupe_key == f"batch:{batch_id}"
     videos = await Videos.objects().where(Videos.id.is_in(ids))
     await outcomes.batch_finished(user.id, batch_id, videos)  # a second finish: nothing more
     assert len((await client.get("/api/v1/notifications", headers=headers)).json()["items"]) == 1

@@ -15,8 +15,21 @@ from PIL import Image
 from app.media.render import probe
 from tests.emulators import run_openai_emulator
 
-VIDEO_KEYS = {"id", "object", "model", "status", "progress", "created_at", "completed_at", "expires_at",
-              "prompt", "size", "seconds", "remixed_from_video_id", "error"}
+VIDEO_KEYS = {
+    "id",
+    "object",
+    "model",
+    "status",
+    "progress",
+    "created_at",
+    "completed_at",
+    "expires_at",
+    "prompt",
+    "size",
+    "seconds",
+    "remixed_from_video_id",
+    "error",
+}
 MULTIPART = {"headers": {"Content-Type": "multipart/form-data"}}
 
 
@@ -47,6 +60,7 @@ async def bad_request(call) -> openai.BadRequestError:
 
 # --- create, retrieve, the video object -------------------------------------------------------------
 
+
 async def test_create_returns_the_complete_video_object(sdk: openai.AsyncOpenAI) -> None:
     text = prompt()
     raw = await sdk.videos.with_raw_response.create(prompt=text, model="sora-2", seconds="8", size="1280x720")
@@ -70,8 +84,9 @@ async def test_defaults_are_sora_2_four_seconds_portrait(sdk: openai.AsyncOpenAI
 
 
 async def test_create_accepts_a_json_body(sdk: openai.AsyncOpenAI) -> None:
-    video = await sdk.post("/videos", cast_to=Video,
-                           body={"prompt": prompt("[fault:stuck] json"), "seconds": "12", "size": "720x1280"})
+    video = await sdk.post(
+        "/videos", cast_to=Video, body={"prompt": prompt("[fault:stuck] json"), "seconds": "12", "size": "720x1280"}
+    )
     assert (video.seconds, video.size) == ("12", "720x1280")
 
 
@@ -89,6 +104,7 @@ async def test_unknown_route_answers_the_error_envelope(sdk: openai.AsyncOpenAI)
 
 
 # --- lifecycle and content ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("model", "size", "seconds", "reference"),
@@ -173,8 +189,9 @@ async def test_content_of_unknown_video_and_bad_variant(sdk: openai.AsyncOpenAI)
     with pytest.raises(openai.NotFoundError):
         await sdk.videos.download_content("video_missing")
     video = await sdk.videos.create(prompt=prompt("[fault:stuck] variant"))
-    error = await bad_request(sdk.get(f"/videos/{video.id}/content", cast_to=Video,
-                                      options={"params": {"variant": "gif"}}))
+    error = await bad_request(
+        sdk.get(f"/videos/{video.id}/content", cast_to=Video, options={"params": {"variant": "gif"}})
+    )
     assert error.param == "variant" and error.code == "invalid_value"
 
 
@@ -187,20 +204,39 @@ async def test_expired_content_is_refused(sdk: openai.AsyncOpenAI) -> None:
 
 # --- validation --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("fields", "message", "param", "code"),
     [
-        ({"seconds": "5"}, "Invalid value: '5'. Supported values are: '4', '8', and '12'.", "seconds",
-         "invalid_value"),
-        ({"size": "640x480"}, "Invalid value: '640x480'. Supported values are: '720x1280', '1280x720', "
-         "'1024x1792', and '1792x1024'.", "size", "invalid_value"),
-        ({"model": "sora-2", "size": "1792x1024"}, "Invalid value: '1792x1024'. The model 'sora-2' supports "
-         "only sizes '720x1280' and '1280x720'; use 'sora-2-pro' for '1792x1024'.", "size", "invalid_value"),
+        ({"seconds": "5"}, "Invalid value: '5'. Supported values are: '4', '8', and '12'.", "seconds", "invalid_value"),
+        (
+            {"size": "640x480"},
+            "Invalid value: '640x480'. Supported values are: '720x1280', '1280x720', '1024x1792', and '1792x1024'.",
+            "size",
+            "invalid_value",
+        ),
+        (
+            {"model": "sora-2", "size": "1792x1024"},
+            "Invalid value: '1792x1024'. The model 'sora-2' supports "
+            "only sizes '720x1280' and '1280x720'; use 'sora-2-pro' for '1792x1024'.",
+            "size",
+            "invalid_value",
+        ),
         ({"model": "sora-3"}, "Invalid value: 'sora-3'.", "model", "invalid_value"),
-        ({"prompt": ""}, "Invalid 'prompt': string too short. Expected a string with minimum length 1, but got "
-         "an empty string instead.", "prompt", "string_below_min_length"),
-        ({"prompt": "a" * 32_001}, "Invalid 'prompt': string too long. Expected a string with maximum length "
-         "32000, but got a string with length 32001 instead.", "prompt", "string_above_max_length"),
+        (
+            {"prompt": ""},
+            "Invalid 'prompt': string too short. Expected a string with minimum length 1, but got "
+            "an empty string instead.",
+            "prompt",
+            "string_below_min_length",
+        ),
+        (
+            {"prompt": "a" * 32_001},
+            "Invalid 'prompt': string too long. Expected a string with maximum length "
+            "32000, but got a string with length 32001 instead.",
+            "prompt",
+            "string_above_max_length",
+        ),
     ],
 )
 async def test_invalid_create_parameters(sdk: openai.AsyncOpenAI, fields, message, param, code) -> None:
@@ -214,27 +250,39 @@ async def test_invalid_create_parameters(sdk: openai.AsyncOpenAI, fields, messag
 
 async def test_longest_prompt_and_pro_sizes_are_accepted(sdk: openai.AsyncOpenAI) -> None:
     marker = "[fault:stuck]"
-    video = await sdk.videos.create(prompt=marker + "a" * (32_000 - len(marker)), model="sora-2-pro",
-                                    size="1792x1024")
+    video = await sdk.videos.create(prompt=marker + "a" * (32_000 - len(marker)), model="sora-2-pro", size="1792x1024")
     assert video.size == "1792x1024" and len(video.prompt) == 32_000
 
 
 async def test_seconds_as_an_integer_is_refused(sdk: openai.AsyncOpenAI) -> None:
     error = await bad_request(sdk.post("/videos", cast_to=Video, body={"prompt": prompt(), "seconds": 4}))
-    assert error.body["message"] == "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead."
+    assert (
+        error.body["message"]
+        == "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead."
+    )
     assert (error.param, error.code) == ("seconds", "invalid_type")
 
 
 async def test_missing_prompt_and_unknown_parameter(sdk: openai.AsyncOpenAI) -> None:
     error = await bad_request(sdk.post("/videos", cast_to=Video, body={"seconds": "4"}, options=MULTIPART))
-    assert (error.body["message"], error.code) == ("Missing required parameter: 'prompt'.", "missing_required_parameter")
+    assert (error.body["message"], error.code) == (
+        "Missing required parameter: 'prompt'.",
+        "missing_required_parameter",
+    )
     error = await bad_request(sdk.videos.create(prompt=prompt(), extra_body={"quality": "hd"}))
-    assert (error.body["message"], error.param, error.code) == ("Unknown parameter: 'quality'.", "quality", "unknown_parameter")
+    assert (error.body["message"], error.param, error.code) == (
+        "Unknown parameter: 'quality'.",
+        "quality",
+        "unknown_parameter",
+    )
 
 
 async def test_reference_image_must_match_the_requested_size(sdk: openai.AsyncOpenAI) -> None:
-    error = await bad_request(sdk.videos.create(prompt=prompt(), size="1280x720",
-                                                input_reference=("p.png", image_bytes(1024, 768), "image/png")))
+    error = await bad_request(
+        sdk.videos.create(
+            prompt=prompt(), size="1280x720", input_reference=("p.png", image_bytes(1024, 768), "image/png")
+        )
+    )
     assert error.body["message"] == "Inpaint image must match the requested width and height"
     assert (error.type, error.param, error.code) == ("invalid_request_error", None, None)
 
@@ -244,7 +292,9 @@ async def test_reference_must_be_an_image(sdk: openai.AsyncOpenAI) -> None:
     assert error.param == "input_reference" and error.code == "invalid_image_format"
     gif = io.BytesIO()
     Image.new("RGB", (720, 1280)).save(gif, format="GIF")
-    error = await bad_request(sdk.videos.create(prompt=prompt(), input_reference=("a.gif", gif.getvalue(), "image/gif")))
+    error = await bad_request(
+        sdk.videos.create(prompt=prompt(), input_reference=("a.gif", gif.getvalue(), "image/gif"))
+    )
     assert error.code == "invalid_image_format"
 
 
@@ -272,6 +322,7 @@ async def test_json_reference_as_a_data_url(sdk: openai.AsyncOpenAI) -> None:
 
 
 # --- list, delete, remix -----------------------------------------------------------------------------
+
 
 async def test_list_pages_with_cursors() -> None:
     with run_openai_emulator() as base_url:
@@ -335,8 +386,12 @@ async def test_remix_makes_a_new_video_from_a_finished_one(sdk: openai.AsyncOpen
     source = await sdk.videos.create_and_poll(prompt=prompt(), size="1280x720")
     remix = await sdk.videos.remix(source.id, prompt="Same shot, but at sunrise")
     assert remix.id != source.id and remix.remixed_from_video_id == source.id
-    assert (remix.model, remix.size, remix.seconds, remix.prompt) == ("sora-2", "1280x720", "4",
-                                                                      "Same shot, but at sunrise")
+    assert (remix.model, remix.size, remix.seconds, remix.prompt) == (
+        "sora-2",
+        "1280x720",
+        "4",
+        "Same shot, but at sunrise",
+    )
     done = await sdk.videos.poll(remix.id)
     assert done.status == "completed"
     assert probe((await sdk.videos.download_content(done.id)).read())["width"] == 1280
@@ -353,6 +408,7 @@ async def test_remix_refuses_unfinished_or_unknown_sources(sdk: openai.AsyncOpen
 
 
 # --- auth and request ids ----------------------------------------------------------------------------
+
 
 async def test_requests_without_a_key_get_401(openai_emulator: str) -> None:
     async with httpx2.AsyncClient() as http:
@@ -374,6 +430,7 @@ async def test_a_configured_key_is_enforced() -> None:
 
 
 # --- faults ------------------------------------------------------------------------------------------
+
 
 async def test_fault_429_then_success(sdk: openai.AsyncOpenAI) -> None:
     text = prompt("[fault:429] busy hour")
@@ -451,11 +508,15 @@ async def test_fault_slow_makes_the_client_time_out(openai_emulator: str) -> Non
 
 # --- mounted in the web app --------------------------------------------------------------------------
 
+
 async def test_mounted_in_the_web_app_in_development(client) -> None:
     headers = {"Authorization": "Bearer emulator"}
-    created = await client.post("/_emulators/openai/v1/videos", headers=headers,
-                                files={"input_reference": ("p.png", image_bytes(1280, 720), "image/png")},
-                                data={"prompt": "[fault:stuck] mounted", "size": "1280x720"})
+    created = await client.post(
+        "/_emulators/openai/v1/videos",
+        headers=headers,
+        files={"input_reference": ("p.png", image_bytes(1280, 720), "image/png")},
+        data={"prompt": "[fault:stuck] mounted", "size": "1280x720"},
+    )
     assert created.status_code == 200, created.text
     assert created.headers["x-request-id"].startswith("req_")
     video_id = created.json()["id"]

@@ -56,13 +56,16 @@ async def wait_finished(provider: OpenAIVideosProvider, job_id: str):
 
 # --- models and the registry -------------------------------------------------------------------------
 
+
 def test_models_with_durations_and_sizes(settings) -> None:
     models = {m.id: m for m in registry.all_models(settings)}
     assert models["sora-2"].durations == [4, 8, 12]
     assert models["sora-2"].sizes == ["1280x720", "720x1280"]
     assert models["sora-2-pro"].sizes == ["1280x720", "1792x1024", "720x1280", "1024x1792"]  # by aspect ratio
-    assert all(models[i].available and models[i].reason is None and models[i].provider == "openai"
-               for i in ("sora-2", "sora-2-pro"))
+    assert all(
+        models[i].available and models[i].reason is None and models[i].provider == "openai"
+        for i in ("sora-2", "sora-2-pro")
+    )
     assert isinstance(registry.get_provider("sora-2-pro", settings), OpenAIVideosProvider)
     with pytest.raises(ValidationFailed):
         registry.get_provider("gen9_ultra", settings)
@@ -72,7 +75,8 @@ def test_emulator_address_in_development(settings) -> None:
     mounted = OpenAIVideosProvider.from_settings(settings)
     assert mounted.base_url == f"{settings.base_url}/_emulators/openai/v1" and mounted.api_key == "emulator"
     standalone = OpenAIVideosProvider.from_settings(
-        settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"}))
+        settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1"})
+    )
     assert standalone.base_url == "http://127.0.0.1:9/v1"
 
 
@@ -87,10 +91,15 @@ def test_unavailable_in_production_without_a_key_or_host(settings) -> None:
     assert provider.models()[0].available and provider.api_key == "sk-live"
 
 
-@pytest.mark.parametrize("address", ["https://api.openai.com/v1", "https://api.openai.com", "https://eu.api.openai.com/v1"])
+@pytest.mark.parametrize(
+    "address", ["https://api.openai.com/v1", "https://api.openai.com", "https://eu.api.openai.com/v1"]
+)
 def test_pointed_at_openai_itself_sora_is_listed_unavailable_with_the_reason(settings, address: str) -> None:
-    for changes in ({"openai_api_key": "sk-live", "use_mock_sora": False}, {"use_mock_sora": True},
-                    {"app_env": "production", "use_mock_sora": False, "openai_api_key": "sk-live"}):
+    for changes in (
+        {"openai_api_key": "sk-live", "use_mock_sora": False},
+        {"use_mock_sora": True},
+        {"app_env": "production", "use_mock_sora": False, "openai_api_key": "sk-live"},
+    ):
         pointed = settings.model_copy(update={"openai_base_url": address, **changes})
         models = OpenAIVideosProvider.from_settings(pointed).models()
         assert [m.id for m in models] == ["sora-2", "sora-2-pro"]
@@ -105,6 +114,7 @@ async def test_an_unavailable_provider_refuses_to_submit(settings) -> None:
 
 
 # --- the whole flow ----------------------------------------------------------------------------------
+
 
 async def test_submit_wait_download_and_delete(provider: OpenAIVideosProvider, tmp_path) -> None:
     job_id = await provider.submit(request(reference_image=png(1280, 720), reference_content_type="image/png"))
@@ -129,8 +139,11 @@ async def test_submit_wait_download_and_delete(provider: OpenAIVideosProvider, t
 
 # --- transient errors --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("marker", "status_code"), [("429", 429), ("500", 500), ("503", 503), ("502", 502)])
-async def test_submit_status_faults_are_transient(provider: OpenAIVideosProvider, marker: str, status_code: int) -> None:
+async def test_submit_status_faults_are_transient(
+    provider: OpenAIVideosProvider, marker: str, status_code: int
+) -> None:
     req = request(f"[fault:{marker}] [fault:stuck]")
     with pytest.raises(TransientProviderError) as caught:
         await provider.submit(req)
@@ -150,8 +163,9 @@ async def test_status_5xx_is_transient(openai_emulator: str, provider: OpenAIVid
 
 
 async def test_timeout_is_transient(openai_emulator: str) -> None:
-    slow = OpenAIVideosProvider(api_key="test", base_url=openai_emulator, timeout=0.5,
-                                default_headers={"x-emulator-fault": "slow"})
+    slow = OpenAIVideosProvider(
+        api_key="test", base_url=openai_emulator, timeout=0.5, default_headers={"x-emulator-fault": "slow"}
+    )
     with pytest.raises(TransientProviderError, match="timed out"):
         await slow.status("video_whatever")
 
@@ -186,6 +200,7 @@ def test_retry_after_headers() -> None:
 
 # --- permanent errors --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -193,10 +208,14 @@ def test_retry_after_headers() -> None:
         ({"seconds": 5}, "This model cannot make a video of that length."),
         ({"prompt": "x" * 32_001}, "The description must be between 1 and 32,000 characters."),
         ({"prompt": ""}, "The description must be between 1 and 32,000 characters."),
-        ({"reference_image": png(640, 480), "reference_content_type": "image/png"},
-         "The reference image could not be used: it must be a JPEG, PNG or WebP picture of exactly the video's size."),
-        ({"reference_image": b"not an image", "reference_content_type": "image/png"},
-         "The reference image could not be used: it must be a JPEG, PNG or WebP picture of exactly the video's size."),
+        (
+            {"reference_image": png(640, 480), "reference_content_type": "image/png"},
+            "The reference image could not be used: it must be a JPEG, PNG or WebP picture of exactly the video's size.",
+        ),
+        (
+            {"reference_image": b"not an image", "reference_content_type": "image/png"},
+            "The reference image could not be used: it must be a JPEG, PNG or WebP picture of exactly the video's size.",
+        ),
         ({"model": "sora-9"}, "The video service does not offer that model."),
     ],
 )
@@ -224,12 +243,16 @@ async def test_unknown_job_is_permanent(provider: OpenAIVideosProvider) -> None:
 async def test_moderation_is_a_failed_job_with_a_readable_reason(provider: OpenAIVideosProvider) -> None:
     job_id = await provider.submit(request("[fault:moderation]"))
     status = await wait_finished(provider, job_id)
-    assert (status.state, status.error_code, status.error_message) == ("failed", "moderation_blocked",
-                                                                       MODERATION_MESSAGE)
+    assert (status.state, status.error_code, status.error_message) == (
+        "failed",
+        "moderation_blocked",
+        MODERATION_MESSAGE,
+    )
 
 
-async def test_downloads_before_completion_or_after_expiry_are_permanent(provider: OpenAIVideosProvider,
-                                                                          tmp_path) -> None:
+async def test_downloads_before_completion_or_after_expiry_are_permanent(
+    provider: OpenAIVideosProvider, tmp_path
+) -> None:
     busy = await provider.submit(request("[fault:stuck]"))
     assert (await provider.status(busy)).state == "in_progress"
     with pytest.raises(PermanentProviderError):

@@ -19,12 +19,29 @@ from tests.studio_factories import sign_in
 NOW = datetime.now(UTC)
 
 
-async def video(user_id: int, *, status: str, model: str = "sora-2", provider: str = "openai", ago: timedelta,
-                took: float | None = None, reason: str | None = None) -> int:
+async def video(
+    user_id: int,
+    *,
+    status: str,
+    model: str = "sora-2",
+    provider: str = "openai",
+    ago: timedelta,
+    took: float | None = None,
+    reason: str | None = None,
+) -> int:
     created = NOW - ago
-    row = Videos(user=user_id, prompt="A mug", model=model, provider=provider, duration=4, resolution="1280x720",
-                 status=status, error_message=reason, created_at=created,
-                 completed_at=created + timedelta(seconds=took) if took is not None else None)
+    row = Videos(
+        user=user_id,
+        prompt="A mug",
+        model=model,
+        provider=provider,
+        duration=4,
+        resolution="1280x720",
+        status=status,
+        error_message=reason,
+        created_at=created,
+        completed_at=created + timedelta(seconds=took) if took is not None else None,
+    )
     await row.save()
     return row.id
 
@@ -41,20 +58,35 @@ async def history(settings):
         await video(ada.id, status="completed", ago=timedelta(minutes=5), took=took)
     await video(ada.id, status="failed", ago=timedelta(minutes=3), reason="Blocked by moderation.")
     await video(bob.id, status="completed", model="gen4_turbo", provider="runway", ago=timedelta(days=10), took=300)
-    await video(bob.id, status="failed", model="gen4_turbo", provider="runway", ago=timedelta(days=10),
-                reason="Blocked by moderation.")
-    await video(bob.id, status="failed", model="gen4_turbo", provider="runway", ago=timedelta(days=11),
-                reason="Took too long.")
+    await video(
+        bob.id,
+        status="failed",
+        model="gen4_turbo",
+        provider="runway",
+        ago=timedelta(days=10),
+        reason="Blocked by moderation.",
+    )
+    await video(
+        bob.id, status="failed", model="gen4_turbo", provider="runway", ago=timedelta(days=11), reason="Took too long."
+    )
     await video(bob.id, status="pending", ago=timedelta(minutes=1))
     await video(old.id, status="completed", ago=timedelta(days=45), took=10)
     charge = await video(ada.id, status="completed", ago=timedelta(minutes=1), took=15)
     await ledger.apply(ada.id, -100, LedgerReason.generation, video_id=charge, charge_seq=1)
     await ledger.apply(ada.id, 100, LedgerReason.refund, video_id=charge, charge_seq=1)
     await ledger.apply(bob.id, -250, LedgerReason.generation, video_id=charge, charge_seq=2)
-    await CreditPurchases(user=ada.id, checkout_session_id="cs_test_1", pack="starter", credits=500, amount=1900,
-                          currency="usd").save()
-    old_purchase = CreditPurchases(user=old.id, checkout_session_id="cs_test_2", pack="starter", credits=500,
-                                   amount=1900, currency="usd", created_at=NOW - timedelta(days=50))
+    await CreditPurchases(
+        user=ada.id, checkout_session_id="cs_test_1", pack="starter", credits=500, amount=1900, currency="usd"
+    ).save()
+    old_purchase = CreditPurchases(
+        user=old.id,
+        checkout_session_id="cs_test_2",
+        pack="starter",
+        credits=500,
+        amount=1900,
+        currency="usd",
+        created_at=NOW - timedelta(days=50),
+    )
     await old_purchase.save()
     return ada, bob, old
 
@@ -71,7 +103,10 @@ async def test_the_figures_are_exact(history):
     runway = next(p for p in d.providers if p["provider"] == "runway")
     assert (runway["finished"], runway["failed"]) == (3, 2)
     assert sorted((r["reason"], r["count"]) for r in d.failure_reasons) == [
-        ("Blocked by moderation.", 1), ("Blocked by moderation.", 1), ("Took too long.", 1)]
+        ("Blocked by moderation.", 1),
+        ("Blocked by moderation.", 1),
+        ("Took too long.", 1),
+    ]
     assert d.generation_seconds["today"] == {"p50": 60.0, "p95": 120.0}  # 15, 30, 60, 90, 120
     assert d.generation_seconds["month"]["p95"] == 300.0
     assert (d.credits["charged"].today, d.credits["refunded"].today) == (350, 100)
@@ -100,7 +135,7 @@ async def test_the_page_draws_each_chart_with_its_table_and_refreshes_by_htmx(hi
     assert 'hx-trigger="every 30s"' in html
     assert 'data-figure="revenue-today-usd">19.00<' in html
     fragment = await client.get("/admin", headers={"HX-Request": "true"})
-    assert fragment.status_code == 200 and fragment.text.lstrip().startswith("<div id=\"dashboard\"")
+    assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="dashboard"')
     assert "<html" not in fragment.text and fragment.headers["vary"] == "HX-Request"
     ada, _, _ = history
     user_page = await client.get(f"/admin/users/{ada.id}")
@@ -145,6 +180,8 @@ async def test_a_year_of_100_000_videos(settings, client, capsys):
     # The query count is fixed by the page, not by the data.
     assert len(figures_queries) <= 16 and len(page_queries) <= len(figures_queries) + 4
     with capsys.disabled():
-        print(f"\n[dashboard, {settings.database_url.split(':')[0]}] 100,000 videos seeded in {seeded:.1f} s; "
-              f"figures {figures_ms:.0f} ms in {len(figures_queries)} queries; "
-              f"page {page_ms:.0f} ms in {len(page_queries)} queries")
+        print(
+            f"\n[dashboard, {settings.database_url.split(':')[0]}] 100,000 videos seeded in {seeded:.1f} s; "
+            f"figures {figures_ms:.0f} ms in {len(figures_queries)} queries; "
+            f"page {page_ms:.0f} ms in {len(page_queries)} queries"
+        )

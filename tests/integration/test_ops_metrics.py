@@ -35,7 +35,8 @@ async def scrape_after_job(client, before: dict) -> dict:
     while True:
         after = await scrape(client)
         if total(after, "adsvideo_jobs_total", actor="generate_video") > total(
-                before, "adsvideo_jobs_total", actor="generate_video"):
+            before, "adsvideo_jobs_total", actor="generate_video"
+        ):
             return after
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the job was never counted")
@@ -55,8 +56,7 @@ async def test_requests_are_counted_by_route_template_method_and_status(client):
 
     assert moved("adsvideo_http_requests_total", method="GET", route="/healthz", status="200") == 3
     # The template, not the path: one series however many videos there are.
-    assert moved("adsvideo_http_requests_total", method="GET", route="/api/v1/videos/{video_id}",
-                 status="401") == 1
+    assert moved("adsvideo_http_requests_total", method="GET", route="/api/v1/videos/{video_id}", status="401") == 1
     assert moved("adsvideo_http_requests_total", method="GET", route="unmatched", status="404") == 1
     # The scrape before this one counted itself.
     assert moved("adsvideo_http_requests_total", method="GET", route="/metrics", status="200") == 1
@@ -99,8 +99,12 @@ async def test_a_failed_generation_counts_the_failure_and_the_refund(fast_jobs, 
     _, headers = await api_user(credits=500)
     before = await scrape(client)
     # The emulator's moderation marker: the provider refuses the job, the credits come back.
-    body = {"prompt": unique_prompt("A boxing match [fault:moderation]"), "model": "sora-2", "duration": 4,
-            "resolution": "1280x720"}
+    body = {
+        "prompt": unique_prompt("A boxing match [fault:moderation]"),
+        "model": "sora-2",
+        "duration": 4,
+        "resolution": "1280x720",
+    }
     created = await client.post("/api/v1/videos/generate", json=body, headers=headers)
     assert created.status_code == 202, created.text
     video = await wait_for_final(created.json()["id"])
@@ -134,7 +138,7 @@ async def test_the_request_id_is_taken_from_the_header_or_made_and_always_echoed
     assert given.headers["x-request-id"] == "req-abc.123"
     made = await client.get("/healthz")
     assert len(made.headers["x-request-id"]) == 32
-    hostile = await client.get("/healthz", headers={"X-Request-ID": "x\" injected=1 " + "y" * 100})
+    hostile = await client.get("/healthz", headers={"X-Request-ID": 'x" injected=1 ' + "y" * 100})
     assert hostile.headers["x-request-id"] != made.headers["x-request-id"]
     assert len(hostile.headers["x-request-id"]) == 32
     missing = await client.get("/no/such/page", headers={"X-Request-ID": "req-404"})
@@ -169,5 +173,8 @@ async def test_a_storage_failure_is_counted_and_a_missing_file_is_not(client, se
         storage.get_storage().save_bytes("uploads/photo.jpg", b"\xff\xd8 a jpeg")
     after = await scrape(client)
     assert total(after, "adsvideo_storage_errors_total") - total(before, "adsvideo_storage_errors_total") == 1
-    assert value(after, "adsvideo_storage_errors_total", operation="save_bytes") - value(
-        before, "adsvideo_storage_errors_total", operation="save_bytes") == 1
+    assert (
+        value(after, "adsvideo_storage_errors_total", operation="save_bytes")
+        - value(before, "adsvideo_storage_errors_total", operation="save_bytes")
+        == 1
+    )

@@ -37,8 +37,14 @@ async def test_the_owner_gets_the_whole_video_with_ranges_advertised(client, own
 
 @pytest.mark.parametrize(
     ("header", "first", "last"),
-    [("bytes=0-1", 0, 1), ("bytes=0-99", 0, 99), ("bytes=4096-8191", 4096, 8191), ("bytes=10000-", 10000, 10239),
-     ("bytes=-100", 10140, 10239), ("bytes=10200-99999", 10200, 10239)],
+    [
+        ("bytes=0-1", 0, 1),
+        ("bytes=0-99", 0, 99),
+        ("bytes=4096-8191", 4096, 8191),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-100", 10140, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
     ids=["first-two", "first-bytes", "middle", "open-end", "suffix", "clamped"],
 )
 async def test_ranges_give_206_with_the_exact_slice(client, owned, header, first, last):

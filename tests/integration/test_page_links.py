@@ -45,8 +45,19 @@ async def test_main_pages_link_only_to_routes_that_exist(client, app, settings):
     done = await make_video(admin.id, prompt="A sneaker orbit")
     failed = await make_video(admin.id, status="failed", prompt="A mug", error_message="Moderation")
     await sign_in(client, admin)
-    pages = ["/", "/pricing", "/create", "/videos", f"/videos/{done.id}", f"/videos/{failed.id}", "/account",
-             "/account/ledger", "/admin/users", "/admin/showcase", "/admin/trial-images"]
+    pages = [
+        "/",
+        "/pricing",
+        "/create",
+        "/videos",
+        f"/videos/{done.id}",
+        f"/videos/{failed.id}",
+        "/account",
+        "/account/ledger",
+        "/admin/users",
+        "/admin/showcase",
+        "/admin/trial-images",
+    ]
     patterns = _route_patterns(app)
     readable = set()
     for page in pages:

@@ -37,8 +37,11 @@ def shop(request, tmp_path_factory):
 async def notification_kinds(email: str) -> list[str]:
     from app.tables import Notifications
 
-    rows = await Notifications.select(Notifications.kind).where(Notifications.user.email == email).where(
-        Notifications.kind != "credits_granted")
+    rows = (
+        await Notifications.select(Notifications.kind)
+        .where(Notifications.user.email == email)
+        .where(Notifications.kind != "credits_granted")
+    )
     return [row["kind"] for row in rows]
 
 
@@ -53,9 +56,17 @@ def trial_image_id(shop) -> int:
 
 def generate(shop, client: httpx.Client) -> httpx.Response:
     """Submit the studio form (no JavaScript): a 4 s Sora 2 video of a trial image."""
-    return client.post("/create", data={"_csrf_token": csrf_token(client, "/create"), "prompt": "A red sneaker",
-                                        "model": "sora-2", "duration": "4", "size": "1280x720",
-                                        "trial_image_id": str(trial_image_id(shop))})
+    return client.post(
+        "/create",
+        data={
+            "_csrf_token": csrf_token(client, "/create"),
+            "prompt": "A red sneaker",
+            "model": "sora-2",
+            "duration": "4",
+            "size": "1280x720",
+            "trial_image_id": str(trial_image_id(shop)),
+        },
+    )
 
 
 def subscribe(shop, plan: str = "basic") -> tuple[str, httpx.Client, dict]:
@@ -97,7 +108,9 @@ def test_a_renewal_grants_once_and_redelivery_changes_nothing(shop):
     shop.control(f"subscriptions/{user['stripe_subscription_id']}/renew")
     renewed = shop.run(user_row(email))
     assert renewed["credits"] == user["credits"] + BASIC
-    period_end = shop.sdk().v1.subscriptions.retrieve(user["stripe_subscription_id"])["items"].data[0].current_period_end
+    period_end = (
+        shop.sdk().v1.subscriptions.retrieve(user["stripe_subscription_id"])["items"].data[0].current_period_end
+    )
     assert renewed["subscription_end_date"] == datetime.fromtimestamp(period_end, UTC)
 
     paid = [e for e in shop.events("invoice.paid") if e["attempts"]][-1]
@@ -162,8 +175,9 @@ def test_a_failed_renewal_and_a_cancellation_end_the_plan_with_403_subscription_
     email, client, user = subscribe(shop)
     portal = client.post("/billing/portal", data={"_csrf_token": csrf_token(client, "/account")})
     assert portal.status_code == 303
-    cancelled = httpx.post(f"{portal.headers['location']}/cancel",
-                           data={"subscription": user["stripe_subscription_id"]})
+    cancelled = httpx.post(
+        f"{portal.headers['location']}/cancel", data={"subscription": user["stripe_subscription_id"]}
+    )
     assert cancelled.status_code == 303
     pending = shop.run(user_row(email))
     assert pending["subscription_status"] == "active" and pending["subscription_cancel_at"] is not None
@@ -224,8 +238,9 @@ def test_a_bad_signature_is_refused_and_changes_nothing(shop):
     url = f"{shop.url}/billing/stripe/webhook"
     forged = httpx.post(url, content=payload, headers={"Stripe-Signature": sign(payload, "whsec_not_ours")})
     missing = httpx.post(url, content=payload)
-    tampered = httpx.post(url, content=payload.replace('"paid"', '"void"', 1),
-                          headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET)})
+    tampered = httpx.post(
+        url, content=payload.replace('"paid"', '"void"', 1), headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET)}
+    )
     for answer in (forged, missing, tampered):
         assert answer.status_code == 400 and answer.json()["code"] == "bad_signature"
     assert shop.run(user_row(email))["credits"] == user["credits"]
@@ -238,8 +253,10 @@ def test_the_portal_moves_basic_to_pro_and_grants_the_difference(shop):
     portal = client.post("/billing/portal", data={"_csrf_token": csrf_token(client, "/account")})
     page = httpx.get(portal.headers["location"])
     assert "Select AdsVideo Pro" in page.text
-    changed = httpx.post(f"{portal.headers['location']}/plan",
-                         data={"subscription": user["stripe_subscription_id"], "price": "price_emu_pro_monthly"})
+    changed = httpx.post(
+        f"{portal.headers['location']}/plan",
+        data={"subscription": user["stripe_subscription_id"], "price": "price_emu_pro_monthly"},
+    )
     assert changed.status_code == 303
     upgraded = shop.run(user_row(email))
     assert upgraded["subscription_plan"] == "pro" and upgraded["subscription_status"] == "active"
@@ -284,8 +301,13 @@ def test_the_api_starts_a_checkout_for_a_plan_or_a_pack(shop):
     assert shop.run(user_row(email))["subscription_plan"] == "pro"
     pack = httpx.post(url, json={"pack": "large"}, headers=headers)
     assert pack.status_code == 200 and "/c/pay/" in pack.json()["url"]
-    for body, status in (({"plan": "gold"}, 422), ({"plan": "pro", "pack": "small"}, 422), ({}, 422),
-                         ({"plan": "basic"}, 409), ({"pack": 5}, 422)):
+    for body, status in (
+        ({"plan": "gold"}, 422),
+        ({"plan": "pro", "pack": "small"}, 422),
+        ({}, 422),
+        ({"plan": "basic"}, 409),
+        ({"pack": 5}, 422),
+    ):
         refused = httpx.post(url, json=body, headers=headers)
         assert refused.status_code == status and refused.json()["detail"], (body, refused.text)
     assert httpx.post(url, json={"plan": "pro"}).status_code == 401

@@ -35,8 +35,10 @@ async def test_production_adds_hsts_to_every_response(settings):
         google_api_key="veo-key",
         stripe_secret_key="sk_test_x",
         stripe_webhook_secret="whsec_x",
-        **{f"stripe_price_{name}": f"price_{name}" for name in ("basic", "pro", "pack_small", "pack_medium",
-                                                                "pack_large")},
+        **{
+            f"stripe_price_{name}": f"price_{name}"
+            for name in ("basic", "pro", "pack_small", "pack_medium", "pack_large")
+        },
     )
     async with AsyncTestClient(app=create_app(production), base_url="https://adsvideo.test") as client:
         for path in ("/healthz", "/api/v1/showcase/videos", "/no-such-page"):

@@ -22,9 +22,11 @@ def _publish_from_another_thread(video_id: int, user_id: int, payload: dict) -> 
 
 
 async def test_in_process_events_reach_video_and_user_subscribers(settings):
-    async with progress.subscribe([progress.video_channel(7)]) as by_video, progress.subscribe(
-        [progress.user_channel(3)]
-    ) as by_user, progress.subscribe([progress.video_channel(8)]) as other:
+    async with (
+        progress.subscribe([progress.video_channel(7)]) as by_video,
+        progress.subscribe([progress.user_channel(3)]) as by_user,
+        progress.subscribe([progress.video_channel(8)]) as other,
+    ):
         _publish_from_another_thread(7, 3, {"step": "submitting", "event_id": 1})
         assert (await by_video.get(timeout=2))["step"] == "submitting"
         assert (await by_user.get(timeout=2))["event_id"] == 1

@@ -26,8 +26,13 @@ async def test_whole_file_advertises_ranges(client, stored):
 
 @pytest.mark.parametrize(
     ("header", "first", "last"),
-    [("bytes=0-99", 0, 99), ("bytes=1000-1999", 1000, 1999), ("bytes=10000-", 10000, 10239),
-     ("bytes=-240", 10000, 10239), ("bytes=10200-99999", 10200, 10239)],
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=1000-1999", 1000, 1999),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-240", 10000, 10239),
+        ("bytes=10200-99999", 10200, 10239),
+    ],
 )
 async def test_ranges_answer_206_with_the_right_slice(client, stored, header, first, last):
     r = await client.get(stored, headers={"Range": header})
@@ -58,8 +63,13 @@ async def test_etag_and_last_modified_give_304(client, stored):
 
 @pytest.mark.parametrize(
     "path",
-    ["/media/public/../../etc/passwd", "/media/public/%2e%2e/%2e%2e/etc/passwd", "/media/public//etc/passwd",
-     "/media/public/showcase/..%2f..%2fsecret", "/media/public/showcase/nope.mp4"],
+    [
+        "/media/public/../../etc/passwd",
+        "/media/public/%2e%2e/%2e%2e/etc/passwd",
+        "/media/public//etc/passwd",
+        "/media/public/showcase/..%2f..%2fsecret",
+        "/media/public/showcase/nope.mp4",
+    ],
 )
 async def test_traversal_and_unknown_keys_are_404(client, stored, path):
     (get_storage().root / "secret").write_text("private")

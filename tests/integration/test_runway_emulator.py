@@ -38,8 +38,13 @@ async def sdk(runway_emulator: str):
 
 
 def create_kwargs(**overrides) -> dict:
-    fields = {"model": "gen4_turbo", "prompt_image": image_uri(), "prompt_text": text(), "ratio": "1280:720",
-              "duration": 5}
+    fields = {
+        "model": "gen4_turbo",
+        "prompt_image": image_uri(),
+        "prompt_text": text(),
+        "ratio": "1280:720",
+        "duration": 5,
+    }
     return {**fields, **overrides}
 
 
@@ -70,6 +75,7 @@ def first_frame(data: bytes) -> Image.Image:
 
 # --- the lifecycle ---------------------------------------------------------------------------------
 
+
 async def test_task_runs_to_succeeded_with_an_mp4_of_the_ratio_and_duration(sdk: runwayml.AsyncRunwayML) -> None:
     created = await sdk.image_to_video.create(**create_kwargs())
     assert uuid.UUID(created.id) and created.estimated_cost.credits == 25  # 5 credits a second
@@ -87,8 +93,9 @@ async def test_task_runs_to_succeeded_with_an_mp4_of_the_ratio_and_duration(sdk:
 
 async def test_portrait_ten_seconds_from_an_image_array(sdk: runwayml.AsyncRunwayML) -> None:
     uri = image_uri(720, 1280, "PNG", colour=(20, 40, 210))
-    created = await sdk.image_to_video.create(**create_kwargs(
-        prompt_image=[{"uri": uri, "position": "first"}], ratio="720:1280", duration=10, seed=42))
+    created = await sdk.image_to_video.create(
+        **create_kwargs(prompt_image=[{"uri": uri, "position": "first"}], ratio="720:1280", duration=10, seed=42)
+    )
     task, _ = await finished(sdk, created.id)
     async with httpx.AsyncClient() as http:
         data = (await http.get(task.output[0])).content
@@ -114,6 +121,7 @@ async def test_a_running_task_reports_progress_and_pending_first() -> None:
 
 
 # --- delete ----------------------------------------------------------------------------------------
+
 
 async def test_delete_cancels_a_task_in_flight_then_it_is_gone(sdk: runwayml.AsyncRunwayML) -> None:
     created = await sdk.image_to_video.create(**create_kwargs(prompt_text=text("[fault:stuck] turning")))
@@ -158,37 +166,52 @@ async def test_output_links_are_signed(sdk: runwayml.AsyncRunwayML) -> None:
 
 # --- validation, as Runway answers it ----------------------------------------------------------------
 
+
 def body(**overrides) -> dict:
-    fields = {"model": "gen4_turbo", "promptImage": image_uri(), "promptText": text(), "ratio": "1280:720",
-              "duration": 5}
+    fields = {
+        "model": "gen4_turbo",
+        "promptImage": image_uri(),
+        "promptText": text(),
+        "ratio": "1280:720",
+        "duration": 5,
+    }
     fields.update(overrides)
     return {k: v for k, v in fields.items() if v is not None}
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    ({"model": "gen9_ultra"}, "model: Invalid enum value. Expected 'gen4_turbo' | 'gen4.5' | 'veo3.1' | 'veo3.1_fast', received 'gen9_ultra'"),
-    ({"model": None}, "model: Required"),
-    ({"ratio": "1:1"}, "ratio: Invalid enum value. Expected '1280:720' | '720:1280'"),
-    ({"ratio": None}, "ratio: Required"),
-    ({"duration": 7}, "duration: Invalid enum value. Expected 5 | 10, received 7"),
-    ({"duration": "5"}, "duration: Expected integer, received string"),
-    ({"promptImage": None}, "promptImage: Required"),
-    ({"promptImage": 12}, "promptImage: Expected string | array, received number"),
-    ({"promptImage": [{"uri": image_uri(), "position": "last"}]}, "promptImage.0.position: Invalid enum value"),
-    ({"promptImage": "https://cdn.example.com/shoe.jpg"}, "promptImage: The Runway emulator does not fetch URLs"),
-    ({"promptImage": "http://cdn.example.com/shoe.jpg"}, "promptImage: Invalid asset URL. Only HTTPS URLs"),
-    ({"promptImage": "data:text/plain;base64,aGVsbG8="}, "promptImage: Unsupported asset type 'text/plain'"),
-    ({"promptImage": "data:image/png;base64,bm90IGFuIGltYWdl"}, "promptImage: The asset could not be decoded"),
-    ({"promptImage": "data:image/png;base64,@@@"}, "promptImage: Invalid data URI."),
-    ({"promptImage": "not a uri"}, "promptImage: Invalid data URI."),
-    ({"promptImage": image_uri(1500, 500)}, "promptImage: Invalid asset aspect ratio"),
-    ({"promptImage": image_uri(fmt="PNG").replace("image/png", "image/jpeg")}, "promptImage: The data URI says image/jpeg but contains a PNG"),
-    ({"promptText": "x" * 1001}, "promptText: String must contain at most 1000 character(s)"),
-    ({"promptText": "   "}, "promptText: String must contain at least 1 character(s)"),
-    ({"seed": -1}, "seed: Expected an integer from 0 to 4294967295"),
-    ({"contentModeration": {"publicFigureThreshold": "off"}}, "contentModeration.publicFigureThreshold: Invalid"),
-    ({"watermark": False}, "watermark: Unrecognized key 'watermark'"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"model": "gen9_ultra"},
+            "model: Invalid enum value. Expected 'gen4_turbo' | 'gen4.5' | 'veo3.1' | 'veo3.1_fast', received 'gen9_ultra'",
+        ),
+        ({"model": None}, "model: Required"),
+        ({"ratio": "1:1"}, "ratio: Invalid enum value. Expected '1280:720' | '720:1280'"),
+        ({"ratio": None}, "ratio: Required"),
+        ({"duration": 7}, "duration: Invalid enum value. Expected 5 | 10, received 7"),
+        ({"duration": "5"}, "duration: Expected integer, received string"),
+        ({"promptImage": None}, "promptImage: Required"),
+        ({"promptImage": 12}, "promptImage: Expected string | array, received number"),
+        ({"promptImage": [{"uri": image_uri(), "position": "last"}]}, "promptImage.0.position: Invalid enum value"),
+        ({"promptImage": "https://cdn.example.com/shoe.jpg"}, "promptImage: The Runway emulator does not fetch URLs"),
+        ({"promptImage": "http://cdn.example.com/shoe.jpg"}, "promptImage: Invalid asset URL. Only HTTPS URLs"),
+        ({"promptImage": "data:text/plain;base64,aGVsbG8="}, "promptImage: Unsupported asset type 'text/plain'"),
+        ({"promptImage": "data:image/png;base64,bm90IGFuIGltYWdl"}, "promptImage: The asset could not be decoded"),
+        ({"promptImage": "data:image/png;base64,@@@"}, "promptImage: Invalid data URI."),
+        ({"promptImage": "not a uri"}, "promptImage: Invalid data URI."),
+        ({"promptImage": image_uri(1500, 500)}, "promptImage: Invalid asset aspect ratio"),
+        (
+            {"promptImage": image_uri(fmt="PNG").replace("image/png", "image/jpeg")},
+            "promptImage: The data URI says image/jpeg but contains a PNG",
+        ),
+        ({"promptText": "x" * 1001}, "promptText: String must contain at most 1000 character(s)"),
+        ({"promptText": "   "}, "promptText: String must contain at least 1 character(s)"),
+        ({"seed": -1}, "seed: Expected an integer from 0 to 4294967295"),
+        ({"contentModeration": {"publicFigureThreshold": "off"}}, "contentModeration.publicFigureThreshold: Invalid"),
+        ({"watermark": False}, "watermark: Unrecognized key 'watermark'"),
+    ],
+)
 async def test_validation_errors_name_the_field(sdk: runwayml.AsyncRunwayML, overrides: dict, expected: str) -> None:
     message = await bad_request(sdk, body(**overrides))
     assert message.startswith(expected)
@@ -205,12 +228,13 @@ async def test_validation_error_lists_issues_and_creates_nothing(runway_emulator
 
 async def test_a_long_prompt_counts_utf16_units(sdk: runwayml.AsyncRunwayML) -> None:
     # 500 emoji are 1000 UTF-16 code units: allowed; one more character is not.
-    ok = await sdk.image_to_video.create(**create_kwargs(prompt_text="\U0001F45F" * 500))
+    ok = await sdk.image_to_video.create(**create_kwargs(prompt_text="\U0001f45f" * 500))
     assert ok.id
-    assert (await bad_request(sdk, body(promptText="\U0001F45F" * 500 + "!"))).startswith("promptText:")
+    assert (await bad_request(sdk, body(promptText="\U0001f45f" * 500 + "!"))).startswith("promptText:")
 
 
 # --- authentication and the version header ----------------------------------------------------------
+
 
 async def test_401_without_a_bearer_key(runway_emulator: str) -> None:
     async with httpx.AsyncClient(base_url=runway_emulator) as http:
@@ -235,8 +259,9 @@ async def test_the_version_header_is_required(runway_emulator: str) -> None:
     async with httpx.AsyncClient(base_url=runway_emulator, headers={"Authorization": "Bearer k"}) as http:
         missing = await http.post("/v1/image_to_video", json=body())
         assert missing.status_code == 400 and "X-Runway-Version header is required" in missing.json()["error"]
-    async with runwayml.AsyncRunwayML(api_key="k", base_url=runway_emulator, runway_version="2023-01-01",
-                                      max_retries=0) as old:
+    async with runwayml.AsyncRunwayML(
+        api_key="k", base_url=runway_emulator, runway_version="2023-01-01", max_retries=0
+    ) as old:
         with pytest.raises(runwayml.BadRequestError) as caught:
             await old.tasks.retrieve(str(uuid.uuid4()))
         assert caught.value.body["error"].startswith("API version 2023-01-01 is not supported")
@@ -252,6 +277,7 @@ async def test_unknown_routes_answer_json_404(runway_emulator: str) -> None:
 
 
 # --- faults ----------------------------------------------------------------------------------------
+
 
 async def test_fault_429_once_with_retry_after(sdk: runwayml.AsyncRunwayML) -> None:
     prompt = text("[fault:429] busy hour")
@@ -309,14 +335,16 @@ async def test_fault_output_502_then_the_file(sdk: runwayml.AsyncRunwayML) -> No
 
 async def test_fault_header_on_retrieve(runway_emulator: str, sdk: runwayml.AsyncRunwayML) -> None:
     created = await sdk.image_to_video.create(**create_kwargs())
-    async with runwayml.AsyncRunwayML(api_key="k", base_url=runway_emulator, max_retries=0,
-                                      default_headers={"x-emulator-fault": "503"}) as flaky:
+    async with runwayml.AsyncRunwayML(
+        api_key="k", base_url=runway_emulator, max_retries=0, default_headers={"x-emulator-fault": "503"}
+    ) as flaky:
         with pytest.raises(runwayml.InternalServerError) as caught:
             await flaky.tasks.retrieve(created.id)
     assert caught.value.status_code == 503
 
 
 # --- mounted in the web app ------------------------------------------------------------------------
+
 
 async def test_mounted_in_the_app_in_development(client, settings) -> None:
     headers = {"Authorization": "Bearer k", **VERSION}
@@ -345,14 +373,18 @@ def test_runs_on_its_own_port() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "app.emulators.runway", "--port", str(port),
-                                "--generation-seconds", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.emulators.runway", "--port", str(port), "--generation-seconds", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/v1/tasks/{uuid.uuid4()}",
-                                     headers={"Authorization": "Bearer k", **VERSION})
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/v1/tasks/{uuid.uuid4()}", headers={"Authorization": "Bearer k", **VERSION}
+                )
                 break
             except httpx.ConnectError:
                 assert process.poll() is None and time.monotonic() < deadline, "the emulator did not start"

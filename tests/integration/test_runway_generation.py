@@ -52,8 +52,9 @@ async def credits_of(user_id: int) -> int:
 async def test_a_gen4_turbo_video_from_a_trial_image_is_stored_as_an_mp4(runway_jobs) -> None:
     user, headers = await api_user(credits=500)
     trial = await trial_image()
-    response = await generate(runway_jobs, headers, unique_prompt("A sneaker turning slowly [fault:429]"),
-                              trial_image_id=trial.id)
+    response = await generate(
+        runway_jobs, headers, unique_prompt("A sneaker turning slowly [fault:429]"), trial_image_id=trial.id
+    )
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["credits_charged"] == 60 and body["reference_image_url"] == trial.image_url
@@ -74,8 +75,14 @@ async def test_a_gen4_turbo_video_from_a_trial_image_is_stored_as_an_mp4(runway_
 async def test_portrait_ten_seconds(runway_jobs) -> None:
     user, headers = await api_user(credits=500)
     trial = await trial_image("bottle")  # landscape: the pipeline crops it to the portrait frame
-    response = await generate(runway_jobs, headers, unique_prompt("A bottle on a shelf"), trial_image_id=trial.id,
-                              duration=10, resolution="720x1280")
+    response = await generate(
+        runway_jobs,
+        headers,
+        unique_prompt("A bottle on a shelf"),
+        trial_image_id=trial.id,
+        duration=10,
+        resolution="720x1280",
+    )
     assert response.status_code == 202, response.text
     video = await wait_for_final(response.json()["id"])
     assert video.status == "completed", video.error_message
@@ -97,8 +104,9 @@ async def test_without_a_product_photo_it_is_refused_before_any_charge(runway_jo
 async def test_a_runway_safety_failure_is_refunded(runway_jobs) -> None:
     user, headers = await api_user(credits=100)
     trial = await trial_image("lipstick")
-    response = await generate(runway_jobs, headers, unique_prompt("A lipstick ad [fault:moderation]"),
-                              trial_image_id=trial.id)
+    response = await generate(
+        runway_jobs, headers, unique_prompt("A lipstick ad [fault:moderation]"), trial_image_id=trial.id
+    )
     video = await wait_for_final(response.json()["id"])
     assert video.status == "failed" and video.error_message.startswith(MODERATION_MESSAGE)
     assert await ledger_of(video.id) == [("generation", -60, 1), ("refund", 60, 1)]

@@ -53,25 +53,43 @@ SIZES = [(m.id, size) for m in model_catalogue.for_provider("runway") for size i
 
 
 @pytest.mark.parametrize(("model", "size"), SIZES)
-async def test_every_size_of_every_model_from_a_photo(provider: RunwayProvider, tmp_path: Path, model: str,
-                                                      size: str) -> None:
+async def test_every_size_of_every_model_from_a_photo(
+    provider: RunwayProvider, tmp_path: Path, model: str, size: str
+) -> None:
     width, height = (int(v) for v in size.split("x"))
     seconds = model_catalogue.get(model).durations[0]
-    clip = await made(provider, GenerationRequest(model=model, prompt=text(), seconds=seconds, size=size,
-                                                  reference_image=jpeg(width, height),
-                                                  reference_content_type="image/jpeg"), tmp_path / "v.mp4")
+    clip = await made(
+        provider,
+        GenerationRequest(
+            model=model,
+            prompt=text(),
+            seconds=seconds,
+            size=size,
+            reference_image=jpeg(width, height),
+            reference_content_type="image/jpeg",
+        ),
+        tmp_path / "v.mp4",
+    )
     assert (clip["width"], clip["height"], round(clip["seconds"])) == (width, height, seconds)
 
 
-@pytest.mark.parametrize(("model", "size", "audio"), [
-    ("gen4.5", "1280x720", False), ("gen4.5", "720x1280", False), ("veo3.1", "1080x1920", True),
-    ("veo3.1", "1280x720", False),
-])
+@pytest.mark.parametrize(
+    ("model", "size", "audio"),
+    [
+        ("gen4.5", "1280x720", False),
+        ("gen4.5", "720x1280", False),
+        ("veo3.1", "1080x1920", True),
+        ("veo3.1", "1280x720", False),
+    ],
+)
 async def test_text_to_video(provider: RunwayProvider, tmp_path: Path, model: str, size: str, audio: bool) -> None:
     width, height = (int(v) for v in size.split("x"))
     seconds = model_catalogue.get(model).durations[0]
-    clip = await made(provider, GenerationRequest(model=model, prompt=text(), seconds=seconds, size=size,
-                                                  audio=audio), tmp_path / "v.mp4")
+    clip = await made(
+        provider,
+        GenerationRequest(model=model, prompt=text(), seconds=seconds, size=size, audio=audio),
+        tmp_path / "v.mp4",
+    )
     assert (clip["width"], clip["height"], round(clip["seconds"])) == (width, height, seconds)
     assert clip["audio"] == ("aac" if audio else None)
 
@@ -85,17 +103,36 @@ async def test_image_only_models_and_sizes_refuse_text_alone(provider: RunwayPro
 
 async def test_the_emulator_knows_each_models_limits(sdk: runwayml.AsyncRunwayML) -> None:
     refusals = [
-        (sdk.text_to_video.create, {"model": "gen4_turbo", "prompt_text": text(), "ratio": "1280:720",
-                                    "duration": 5}, "model: Invalid enum value"),
-        (sdk.text_to_video.create, {"model": "gen4.5", "prompt_text": text(), "ratio": "960:960", "duration": 5},
-         "ratio: Invalid enum value. Expected '1280:720' | '720:1280'"),
-        (sdk.text_to_video.create, {"model": "veo3.1", "prompt_text": text(), "ratio": "1280:720", "duration": 5},
-         "duration: Invalid enum value. Expected 4 | 6 | 8"),
-        (sdk.text_to_video.create, {"model": "gen4.5", "prompt_text": text(), "ratio": "1280:720", "duration": 5,
-                                    "audio": True}, "audio: Unrecognized key 'audio'"),
-        (sdk.image_to_video.create, {"model": "veo3.1", "prompt_text": text(), "ratio": "960:960",
-                                     "prompt_image": "data:image/png;base64,AAAA"},
-         "ratio: Invalid enum value. Expected '1280:720' | '720:1280' | '1080:1920' | '1920:1080'"),
+        (
+            sdk.text_to_video.create,
+            {"model": "gen4_turbo", "prompt_text": text(), "ratio": "1280:720", "duration": 5},
+            "model: Invalid enum value",
+        ),
+        (
+            sdk.text_to_video.create,
+            {"model": "gen4.5", "prompt_text": text(), "ratio": "960:960", "duration": 5},
+            "ratio: Invalid enum value. Expected '1280:720' | '720:1280'",
+        ),
+        (
+            sdk.text_to_video.create,
+            {"model": "veo3.1", "prompt_text": text(), "ratio": "1280:720", "duration": 5},
+            "duration: Invalid enum value. Expected 4 | 6 | 8",
+        ),
+        (
+            sdk.text_to_video.create,
+            {"model": "gen4.5", "prompt_text": text(), "ratio": "1280:720", "duration": 5, "audio": True},
+            "audio: Unrecognized key 'audio'",
+        ),
+        (
+            sdk.image_to_video.create,
+            {
+                "model": "veo3.1",
+                "prompt_text": text(),
+                "ratio": "960:960",
+                "prompt_image": "data:image/png;base64,AAAA",
+            },
+            "ratio: Invalid enum value. Expected '1280:720' | '720:1280' | '1080:1920' | '1920:1080'",
+        ),
     ]
     for create, kwargs, expected in refusals:
         with pytest.raises(runwayml.BadRequestError) as caught:

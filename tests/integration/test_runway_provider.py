@@ -46,8 +46,14 @@ def jpeg(width: int = 1280, height: int = 720, colour=(30, 160, 90)) -> bytes:
 
 
 def request(text: str = "A lemonade stand at noon", **overrides) -> GenerationRequest:
-    fields = {"model": "gen4_turbo", "prompt": f"{text} #{uuid.uuid4().hex[:8]}", "seconds": 5, "size": "1280x720",
-              "reference_image": jpeg(), "reference_content_type": "image/jpeg"}
+    fields = {
+        "model": "gen4_turbo",
+        "prompt": f"{text} #{uuid.uuid4().hex[:8]}",
+        "seconds": 5,
+        "size": "1280x720",
+        "reference_image": jpeg(),
+        "reference_content_type": "image/jpeg",
+    }
     return GenerationRequest(**{**fields, **overrides})
 
 
@@ -64,6 +70,7 @@ async def wait_finished(provider: RunwayProvider, job_id: str):
 
 
 # --- models, the registry, settings -----------------------------------------------------------------
+
 
 def test_the_registry_picks_runway_for_gen4_turbo(settings) -> None:
     model = registry.find_model("gen4_turbo", settings)
@@ -97,6 +104,7 @@ async def test_unavailable_in_production_without_a_secret(settings) -> None:
 
 # --- the whole flow ----------------------------------------------------------------------------------
 
+
 async def test_submit_poll_download_video_and_thumbnail(provider: RunwayProvider, tmp_path: Path) -> None:
     job_id = await provider.submit(request())
     status = await wait_finished(provider, job_id)
@@ -122,8 +130,9 @@ async def test_submit_poll_download_video_and_thumbnail(provider: RunwayProvider
 
 
 async def test_portrait_ten_seconds(provider: RunwayProvider, tmp_path: Path) -> None:
-    job_id = await provider.submit(request(size="720x1280", seconds=10, reference_image=jpeg(720, 1280),
-                                           reference_content_type=None))  # the media type is sniffed
+    job_id = await provider.submit(
+        request(size="720x1280", seconds=10, reference_image=jpeg(720, 1280), reference_content_type=None)
+    )  # the media type is sniffed
     await wait_finished(provider, job_id)
     await provider.download(job_id, "video", tmp_path / "v.mp4")
     info = probe(tmp_path / "v.mp4")
@@ -147,10 +156,14 @@ async def test_cancel_a_task_in_flight(provider: RunwayProvider) -> None:
 
 # --- statuses ----------------------------------------------------------------------------------------
 
+
 async def test_moderation_failure_is_readable(provider: RunwayProvider) -> None:
     status = await wait_finished(provider, await provider.submit(request("[fault:moderation] a shoe")))
-    assert (status.state, status.error_code, status.error_message) == ("failed", "SAFETY.INPUT.TEXT",
-                                                                      MODERATION_MESSAGE)
+    assert (status.state, status.error_code, status.error_message) == (
+        "failed",
+        "SAFETY.INPUT.TEXT",
+        MODERATION_MESSAGE,
+    )
 
 
 async def test_stuck_stays_in_progress_and_cannot_be_downloaded(provider: RunwayProvider, tmp_path: Path) -> None:
@@ -182,20 +195,24 @@ def test_every_task_status_maps() -> None:
     assert cancelled.state == "failed" and "cancelled" in cancelled.error_message
 
     def failed(code: str | None, failure: str = "Something broke.") -> tuple[str | None, str | None]:
-        status = job_status(Failed(id="t", createdAt=created, cost={"credits": 0}, failure=failure,
-                                   failureCode=code, status="FAILED"))
+        status = job_status(
+            Failed(id="t", createdAt=created, cost={"credits": 0}, failure=failure, failureCode=code, status="FAILED")
+        )
         assert status.state == "failed"
         return status.error_code, status.error_message
 
     assert failed("SAFETY.INPUT.IMAGE") == ("SAFETY.INPUT.IMAGE", MODERATION_MESSAGE)
     assert failed("INPUT_PREPROCESSING.SAFETY.TEXT")[1] == MODERATION_MESSAGE
     assert failed("ASSET.INVALID")[1] == "Runway could not use the product photo for this video."
-    assert failed("INTERNAL.BAD_OUTPUT.CODE01") == ("INTERNAL.BAD_OUTPUT.CODE01",
-                                                    "Runway could not make this video (Something broke).")
+    assert failed("INTERNAL.BAD_OUTPUT.CODE01") == (
+        "INTERNAL.BAD_OUTPUT.CODE01",
+        "Runway could not make this video (Something broke).",
+    )
     assert failed(None)[0] == "FAILED"
 
 
 # --- errors: transient or permanent ----------------------------------------------------------------
+
 
 async def test_429_is_transient_with_retry_after(provider: RunwayProvider) -> None:
     req = request("[fault:429] rush hour")
@@ -223,8 +240,9 @@ async def test_status_503_is_transient(runway_emulator: str, provider: RunwayPro
 
 
 async def test_timeouts_and_unreachable_hosts_are_transient(runway_emulator: str) -> None:
-    slow = RunwayProvider(api_key="k", base_url=runway_emulator, timeout=0.5,
-                          default_headers={"x-emulator-fault": "slow"})
+    slow = RunwayProvider(
+        api_key="k", base_url=runway_emulator, timeout=0.5, default_headers={"x-emulator-fault": "slow"}
+    )
     with pytest.raises(TransientProviderError) as caught:
         await slow.status(str(uuid.uuid4()))
     assert "timed out" in str(caught.value)
@@ -237,17 +255,23 @@ async def test_timeouts_and_unreachable_hosts_are_transient(runway_emulator: str
     assert caught.value.user_message == "The video service could not be reached; we'll keep trying."
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"prompt": "x" * 1001}, "Runway accepts descriptions of 1 to 1,000 characters."),
-    ({"size": "1000x1000"}, "Runway cannot make a video of that size."),
-    ({"seconds": 7}, "Runway cannot make a video of that length with this model."),
-    ({"model": "gen3a_turbo"}, "Runway does not offer that model."),
-    ({"reference_image": b"not a picture", "reference_content_type": "image/jpeg"},
-     "The product photo could not be used by Runway"),
-    ({"reference_image": jpeg(1500, 500)}, "The product photo could not be used by Runway"),
-])
-async def test_validation_errors_are_permanent_and_readable(provider: RunwayProvider, overrides: dict,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"prompt": "x" * 1001}, "Runway accepts descriptions of 1 to 1,000 characters."),
+        ({"size": "1000x1000"}, "Runway cannot make a video of that size."),
+        ({"seconds": 7}, "Runway cannot make a video of that length with this model."),
+        ({"model": "gen3a_turbo"}, "Runway does not offer that model."),
+        (
+            {"reference_image": b"not a picture", "reference_content_type": "image/jpeg"},
+            "The product photo could not be used by Runway",
+        ),
+        ({"reference_image": jpeg(1500, 500)}, "The product photo could not be used by Runway"),
+    ],
+)
+async def test_validation_errors_are_permanent_and_readable(
+    provider: RunwayProvider, overrides: dict, message: str
+) -> None:
     with pytest.raises(PermanentProviderError) as caught:
         await provider.submit(request(**overrides))
     assert caught.value.status_code == 400 and caught.value.user_message.startswith(message)

@@ -26,8 +26,15 @@ PREFIX = "app"
 
 
 def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
-    return {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint, "S3_REGION": "us-east-1",
-            "S3_ACCESS_KEY_ID": "test-key", "S3_SECRET_ACCESS_KEY": "test-secret", "S3_KEY_PREFIX": PREFIX}
+    return {
+        "STORAGE_BACKEND": "s3",
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "test-key",
+        "S3_SECRET_ACCESS_KEY": "test-secret",
+        "S3_KEY_PREFIX": PREFIX,
+    }
 
 
 @pytest.fixture
@@ -45,21 +52,30 @@ def bucket_keys(settings) -> list[str]:
 
 
 def files_under(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
-                  and p.relative_to(root).parts[0] != "_emulators")
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] != "_emulators"
+    )
 
 
 async def test_uploads_and_videos_live_in_the_bucket_and_media_redirects_there(client, settings, tmp_path):
     user, headers = await api_user(credits=500)
     _, stranger = await api_user()
     photo = exif_rotated_jpeg()
-    uploaded = await client.post("/api/v1/upload/image", files={"file": ("p.jpg", photo, "image/jpeg")},
-                                 headers=headers)
+    uploaded = await client.post(
+        "/api/v1/upload/image", files={"file": ("p.jpg", photo, "image/jpeg")}, headers=headers
+    )
     assert uploaded.status_code == 201, uploaded.text
     upload = uploaded.json()
 
-    body = {"prompt": unique_prompt(), "model": "sora-2", "duration": 4, "resolution": "1280x720",
-            "reference_image_id": upload["id"]}
+    body = {
+        "prompt": unique_prompt(),
+        "model": "sora-2",
+        "duration": 4,
+        "resolution": "1280x720",
+        "reference_image_id": upload["id"],
+    }
     response = await client.post("/api/v1/videos/generate", json=body, headers=headers)
     assert response.status_code == 202, response.text
     video = await wait_for_final(response.json()["id"])
@@ -139,8 +155,7 @@ async def test_readiness_includes_the_bucket(client, settings, monkeypatch):
     assert down.json()["checks"]["storage"] == "error: StorageError"
 
 
-async def test_a_failed_upload_to_storage_is_retried_without_downloading_again(client, settings, monkeypatch,
-                                                                               caplog):
+async def test_a_failed_upload_to_storage_is_retried_without_downloading_again(client, settings, monkeypatch, caplog):
     # The bucket does not exist yet when the first upload is tried; it appears during the backoff.
     late_bucket = f"{settings.s3_bucket}-late"
     monkeypatch.setenv("S3_BUCKET", late_bucket)
@@ -169,8 +184,9 @@ async def test_a_failed_upload_to_storage_is_retried_without_downloading_again(c
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     full = {**os.environ, "ADSVIDEO_ENV_FILE": "", **env}
-    return subprocess.run([sys.executable, "-m", "app", "storage", *args], env=full, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "storage", *args], env=full, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_storage_check_says_what_is_wrong(s3_server, s3_bucket, tmp_path):
@@ -185,8 +201,12 @@ def test_storage_check_says_what_is_wrong(s3_server, s3_bucket, tmp_path):
 def test_copy_local_to_s3_is_idempotent_and_resumable(s3_server, s3_bucket, tmp_path):
     media = tmp_path / "media"
     local = LocalStorage(media)
-    files = {"public/showcase/a.mp4": os.urandom(300_000), "public/trial/b.webp": b"RIFF-b",
-             "uploads/2026/11/c.jpg": b"\xff\xd8c", "videos/2026/11/d.mp4": os.urandom(9 * 1024 * 1024)}
+    files = {
+        "public/showcase/a.mp4": os.urandom(300_000),
+        "public/trial/b.webp": b"RIFF-b",
+        "uploads/2026/11/c.jpg": b"\xff\xd8c",
+        "videos/2026/11/d.mp4": os.urandom(9 * 1024 * 1024),
+    }
     for key, data in files.items():
         local.save_bytes(key, data)
     (media / "_emulators").mkdir()
@@ -198,7 +218,8 @@ def test_copy_local_to_s3_is_idempotent_and_resumable(s3_server, s3_bucket, tmp_
     assert "Copied 4 file(s)" in first.stdout
     client = s3_client(s3_server)
     assert sorted(o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"]) == sorted(
-        f"{PREFIX}/{k}" for k in files)
+        f"{PREFIX}/{k}" for k in files
+    )
     for key, data in files.items():
         assert client.get_object(Bucket=s3_bucket, Key=f"{PREFIX}/{key}")["Body"].read() == data
 
@@ -210,7 +231,8 @@ def test_copy_local_to_s3_is_idempotent_and_resumable(s3_server, s3_bucket, tmp_
     resumed = _cli(env, "copy-local-to-s3")
     assert "Copied 1 file(s)" in resumed.stdout and "3 were already there" in resumed.stdout
     assert client.head_object(Bucket=s3_bucket, Key=f"{PREFIX}/videos/2026/11/d.mp4")["ContentLength"] == len(
-        files["videos/2026/11/d.mp4"])
+        files["videos/2026/11/d.mp4"]
+    )
 
 
 def test_copy_refuses_without_a_bucket(tmp_path):

@@ -71,8 +71,12 @@ def test_a_large_file_goes_up_in_parts_and_comes_back_whole(s3_server, s3_bucket
 
 def test_uploading_a_large_file_never_holds_it_in_memory(s3_with_auth, tmp_path):
     # The server runs in its own process here, so only the client's allocations are counted.
-    store = S3Storage(bucket=s3_with_auth.bucket, endpoint_url=s3_with_auth.endpoint,
-                      access_key_id=s3_with_auth.access_key_id, secret_access_key=s3_with_auth.secret_access_key)
+    store = S3Storage(
+        bucket=s3_with_auth.bucket,
+        endpoint_url=s3_with_auth.endpoint,
+        access_key_id=s3_with_auth.access_key_id,
+        secret_access_key=s3_with_auth.secret_access_key,
+    )
     source = tmp_path / "big.mp4"
     write_random(source, 48)
     tracemalloc.start()
@@ -131,8 +135,11 @@ def test_a_key_prefix_keeps_apps_sharing_a_bucket_apart(s3_server, s3_bucket):
     assert [o.key for o in prod.list()] == ["public/trial/a.jpg"]
     assert sorted(o.key for o in staging.list("")) == ["public/trial/a.jpg", "uploads/2026/12/u.png"]
     raw = s3_client(s3_server).list_objects_v2(Bucket=s3_bucket)["Contents"]
-    assert sorted(o["Key"] for o in raw) == ["prod/public/trial/a.jpg", "staging/public/trial/a.jpg",
-                                             "staging/uploads/2026/12/u.png"]
+    assert sorted(o["Key"] for o in raw) == [
+        "prod/public/trial/a.jpg",
+        "staging/public/trial/a.jpg",
+        "staging/uploads/2026/12/u.png",
+    ]
     assert httpx.get(prod.public_url("public/trial/a.jpg")).content == b"prod"
 
     cdn = storage(s3_server, s3_bucket, key_prefix="prod", public_base_url="https://media.example.com/")

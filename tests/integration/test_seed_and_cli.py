@@ -29,7 +29,11 @@ async def test_seed_creates_demo_content_with_real_media(settings):
     plans = {u["email"]: u["subscription_plan"] for u in await Users.select(Users.email, Users.subscription_plan)}
     assert plans == {d.email: d.plan.value for d in DEMO_USERS}
     assert {c["category"] for c in await ShowcaseVideos.select(ShowcaseVideos.category)} == {
-        "Product", "Fashion", "F&B", "Beauty", "Tech"
+        "Product",
+        "Fashion",
+        "F&B",
+        "Beauty",
+        "Tech",
     }
     assert await ShowcaseVideos.count().where(ShowcaseVideos.is_hero == True) >= 1
     assert await ShowcaseVideos.count().where(ShowcaseVideos.is_featured == True) >= 1
@@ -98,7 +102,10 @@ def test_production_start_is_refused_with_the_variable_named(settings):
     env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": settings.database_url}
     result = subprocess.run(
         [sys.executable, "-c", "from app.asgi import create_app; create_app()"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

@@ -20,7 +20,7 @@ OEMBED_VIDEO_SCHEMA = {
     "properties": {
         "version": {"const": "1.0"},
         "type": {"const": "video"},
-        "html": {"type": "string", "pattern": "^<iframe [^>]*src=\"[^\"]+/embed\"[^>]*></iframe>$"},
+        "html": {"type": "string", "pattern": '^<iframe [^>]*src="[^"]+/embed"[^>]*></iframe>$'},
         "width": {"type": "integer", "minimum": 1},
         "height": {"type": "integer", "minimum": 1},
         "title": {"type": "string", "minLength": 1},
@@ -62,8 +62,13 @@ async def test_share_then_an_anonymous_visitor_watches_then_revoke_makes_it_404(
     assert "Red sneakers on a sunny beach, slow motion" in page.text
     assert owner.email not in page.text and owner.name not in page.text
     assert '<meta name="robots" content="noindex">' in page.text and page.headers["x-robots-tag"] == "noindex"
-    for tag in ('property="og:video"', 'property="og:image"', 'name="twitter:card" content="player"',
-                f'name="twitter:player" content="{body["embed_url"]}"', 'type="application/json+oembed"'):
+    for tag in (
+        'property="og:video"',
+        'property="og:image"',
+        'name="twitter:card" content="player"',
+        f'name="twitter:player" content="{body["embed_url"]}"',
+        'type="application/json+oembed"',
+    ):
         assert tag in page.text, tag
     src = re.search(r'<video id="shared-video" src="([^"]+)"', page.text).group(1)
     played = await visitor.get(src, headers={"Range": "bytes=0-99"})
@@ -85,7 +90,9 @@ async def test_only_the_owner_can_share_and_only_a_finished_video(client):
     video = await make_video(owner.id)
     pending = await make_video(owner.id, status="processing")
     assert (await client.post(f"/api/v1/videos/{video.id}/share", headers=await bearer(stranger.id))).status_code == 404
-    assert (await client.delete(f"/api/v1/videos/{video.id}/share", headers=await bearer(stranger.id))).status_code == 404
+    assert (
+        await client.delete(f"/api/v1/videos/{video.id}/share", headers=await bearer(stranger.id))
+    ).status_code == 404
     refused = await client.post(f"/api/v1/videos/{pending.id}/share", headers=await bearer(owner.id))
     assert refused.status_code == 409 and refused.json()["code"] == "video_not_finished"
     assert (await client.post(f"/api/v1/videos/{video.id}/share")).status_code == 401
@@ -132,8 +139,9 @@ async def test_publish_puts_a_video_in_the_gallery_and_an_admin_can_hide_or_prom
     video = await make_video(owner.id, prompt="Lavender candle, cozy evening")
     await sign_in(client, owner)
     headers = await csrf(client)
-    published = await client.post(f"/videos/{video.id}/publish", data={"published": "1"},
-                                  headers={**headers, "HX-Request": "true"})
+    published = await client.post(
+        f"/videos/{video.id}/publish", data={"published": "1"}, headers={**headers, "HX-Request": "true"}
+    )
     assert published.status_code == 200 and "Remove from the gallery" in published.text
     url = re.search(r'value="(http://[^"]+/s/[^"]+)"', published.text).group(1)
 
@@ -147,12 +155,16 @@ async def test_publish_puts_a_video_in_the_gallery_and_an_admin_can_hide_or_prom
     headers = await csrf(client)
     listing = await client.get("/admin/gallery/")
     item_id = re.search(r'data-gallery-item="(\d+)"', listing.text).group(1)
-    assert (await client.post(f"/admin/gallery/{item_id}/hide", headers=headers, follow_redirects=False)).status_code == 303
+    assert (
+        await client.post(f"/admin/gallery/{item_id}/hide", headers=headers, follow_redirects=False)
+    ).status_code == 303
     assert "Lavender candle" not in (await visitor.get("/gallery")).text
     assert (await visitor.get(path_of(url))).status_code == 200  # hidden from the gallery, the link still works
     assert "Hidden" in (await client.get("/admin/gallery/")).text
 
-    assert (await client.post(f"/admin/gallery/{item_id}/unhide", headers=headers, follow_redirects=False)).status_code == 303
+    assert (
+        await client.post(f"/admin/gallery/{item_id}/unhide", headers=headers, follow_redirects=False)
+    ).status_code == 303
     promoted = await client.post(f"/admin/gallery/{item_id}/promote", headers=headers, follow_redirects=False)
     assert promoted.status_code == 303
     row = await ShowcaseVideos.objects().where(ShowcaseVideos.title == "Lavender candle, cozy evening").first()
@@ -164,8 +176,9 @@ async def test_publish_puts_a_video_in_the_gallery_and_an_admin_can_hide_or_prom
 
     await sign_in(client, owner)
     assert (await client.post(f"/admin/gallery/{item_id}/hide", headers=headers)).status_code == 403
-    unpublished = await client.post(f"/videos/{video.id}/publish", data={"published": "0"}, headers=headers,
-                                    follow_redirects=False)
+    unpublished = await client.post(
+        f"/videos/{video.id}/publish", data={"published": "0"}, headers=headers, follow_redirects=False
+    )
     assert unpublished.status_code == 303
     assert "Lavender candle" not in (await visitor.get("/gallery")).text
 
@@ -193,8 +206,17 @@ async def make_rendition(video, placement: str = "9:16", width: int = 720, heigh
     video_key, poster_key = new_key("videos", ".mp4"), new_key("posters", ".jpg")
     get_storage().save_bytes(video_key, b"rendition-bytes" * 50)
     get_storage().save_bytes(poster_key, b"\xff\xd8poster")
-    row = Renditions(finishing=finishing.id, video=video.id, user=video.user, placement=placement, width=width,
-                     height=height, duration_ms=4000, video_key=video_key, poster_key=poster_key)
+    row = Renditions(
+        finishing=finishing.id,
+        video=video.id,
+        user=video.user,
+        placement=placement,
+        width=width,
+        height=height,
+        duration_ms=4000,
+        video_key=video_key,
+        poster_key=poster_key,
+    )
     await row.save()
     return row
 

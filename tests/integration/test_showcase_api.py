@@ -137,7 +137,9 @@ async def test_openapi_document_docs_and_redoc(client):
         assert path in document["paths"]
     # Every protected operation names a scheme the document defines (a typo would silently drop the lock icon).
     schemes = set(document["components"]["securitySchemes"])
-    secured = [op for item in document["paths"].values() for op in item.values() if isinstance(op, dict) and op.get("security")]
+    secured = [
+        op for item in document["paths"].values() for op in item.values() if isinstance(op, dict) and op.get("security")
+    ]
     assert secured, "no operation declares bearer security"
     assert {name for op in secured for requirement in op["security"] for name in requirement} <= schemes
     for path in ("/api/v1/auth/me", "/api/v1/users/profile", "/api/v1/videos/generate"):
@@ -178,8 +180,13 @@ async def _add_showcase_rows(n: int, start: int) -> None:
     await ShowcaseVideos.insert(
         *[
             ShowcaseVideos(
-                title=f"Extra {i}", category=("Product", "Tech", "Cars")[i % 3], video_url=f"/media/public/x{i}.mp4",
-                poster_url=f"/media/public/x{i}.jpg", is_featured=i % 2 == 0, is_hero=i % 5 == 0, order=100 + i,
+                title=f"Extra {i}",
+                category=("Product", "Tech", "Cars")[i % 3],
+                video_url=f"/media/public/x{i}.mp4",
+                poster_url=f"/media/public/x{i}.jpg",
+                is_featured=i % 2 == 0,
+                is_hero=i % 5 == 0,
+                order=100 + i,
             )
             for i in range(start, start + n)
         ]

@@ -29,8 +29,9 @@ class Receiver:
         @post("/hook", status_code=200)
         async def hook(request: Request) -> Response:
             try:
-                event = stripe.Webhook.construct_event(await request.body(),
-                                                       request.headers.get("stripe-signature"), self.secret)
+                event = stripe.Webhook.construct_event(
+                    await request.body(), request.headers.get("stripe-signature"), self.secret
+                )
             except (stripe.SignatureVerificationError, ValueError):
                 with self.lock:
                     self.rejected += 1
@@ -66,16 +67,25 @@ def sdk(root: str, key: str = "sk_test_emulator") -> stripe.StripeClient:
     return stripe.StripeClient(key, base_addresses={"api": root}, max_network_retries=0)
 
 
-def subscribe(client: stripe.StripeClient, price: str = "price_basic_test", card: str = "4242424242424242",
-              email: str = "ada@example.com"):
+def subscribe(
+    client: stripe.StripeClient,
+    price: str = "price_basic_test",
+    card: str = "4242424242424242",
+    email: str = "ada@example.com",
+):
     """A customer who went through Checkout and clicked Subscribe; returns (customer, session, redirect)."""
     customer = client.v1.customers.create({"email": email, "metadata": {"user_id": "7"}})
-    session = client.v1.checkout.sessions.create({
-        "mode": "subscription", "customer": customer.id, "line_items": [{"price": price, "quantity": 1}],
-        "success_url": "https://shop.example/billing/done?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.example/pricing", "client_reference_id": "7",
-        "subscription_data": {"metadata": {"user_id": "7"}},
-    })
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": price, "quantity": 1}],
+            "success_url": "https://shop.example/billing/done?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.example/pricing",
+            "client_reference_id": "7",
+            "subscription_data": {"metadata": {"user_id": "7"}},
+        }
+    )
     page = httpx.get(session.url)
     assert page.status_code == 200
     paid = httpx.post(session.url, data={"email": "", "card_number": card, "exp": "12 / 34", "cvc": "123"})
@@ -124,10 +134,15 @@ def test_a_credit_pack_and_its_refund(emulator):
     root, _, hook = emulator
     client = sdk(root)
     customer = client.v1.customers.create({"email": "bo@example.com"})
-    session = client.v1.checkout.sessions.create({
-        "mode": "payment", "customer": customer.id, "line_items": [{"price": "price_pack_test", "quantity": 1}],
-        "success_url": "https://shop.example/done", "metadata": {"pack": "small"},
-    })
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "customer": customer.id,
+            "line_items": [{"price": "price_pack_test", "quantity": 1}],
+            "success_url": "https://shop.example/done",
+            "metadata": {"pack": "small"},
+        }
+    )
     assert httpx.post(session.url, data={"card_number": "4242424242424242"}).status_code == 303
     session = client.v1.checkout.sessions.retrieve(session.id)
     assert session.payment_status == "paid" and session.payment_intent.startswith("pi_")
@@ -141,8 +156,9 @@ def test_a_credit_pack_and_its_refund(emulator):
     with pytest.raises(stripe.InvalidRequestError, match="already been refunded"):
         client.v1.refunds.create({"payment_intent": intent.id})
     with pytest.raises(stripe.InvalidRequestError, match="recurring price"):
-        client.v1.checkout.sessions.create({"mode": "payment", "success_url": "https://x/",
-                                            "line_items": [{"price": "price_basic_test"}]})
+        client.v1.checkout.sessions.create(
+            {"mode": "payment", "success_url": "https://x/", "line_items": [{"price": "price_basic_test"}]}
+        )
 
 
 def test_the_portal_changes_plan_cancels_and_the_period_end_ends_it(emulator):
@@ -150,8 +166,9 @@ def test_the_portal_changes_plan_cancels_and_the_period_end_ends_it(emulator):
     client = sdk(root)
     customer, session, _ = subscribe(client)
     sub_id = client.v1.checkout.sessions.retrieve(session.id).subscription
-    portal = client.v1.billing_portal.sessions.create({"customer": customer.id,
-                                                       "return_url": "https://shop.example/account"})
+    portal = client.v1.billing_portal.sessions.create(
+        {"customer": customer.id, "return_url": "https://shop.example/account"}
+    )
     with httpx.Client(follow_redirects=True) as browser:
         page = browser.get(portal.url)
         assert "Basic" in page.text and "Select Pro" in page.text
@@ -161,8 +178,10 @@ def test_the_portal_changes_plan_cancels_and_the_period_end_ends_it(emulator):
         assert sub["items"].data[0].price.id == "price_pro_test"
         upgrade = client.v1.invoices.retrieve(sub.latest_invoice)
         assert upgrade.billing_reason == "subscription_update" and upgrade.status == "paid"
-        assert {line.pricing.price_details.price for line in upgrade.lines.data} == {"price_basic_test",
-                                                                                        "price_pro_test"}
+        assert {line.pricing.price_details.price for line in upgrade.lines.data} == {
+            "price_basic_test",
+            "price_pro_test",
+        }
         updated = hook.of("customer.subscription.updated")[-1].data
         assert updated.previous_attributes["items"]["data"][0]["price"]["id"] == "price_basic_test"
 
@@ -214,8 +233,9 @@ def test_endpoints_made_through_the_api_get_their_own_secret(emulator):
     client = sdk(root)
     other = Receiver(secret="whsec_wrong")
     with serve_asgi(other.app) as other_root:
-        endpoint = client.v1.webhook_endpoints.create({"url": f"{other_root}/hook",
-                                                       "enabled_events": ["customer.created"]})
+        endpoint = client.v1.webhook_endpoints.create(
+            {"url": f"{other_root}/hook", "enabled_events": ["customer.created"]}
+        )
         assert endpoint.secret.startswith("whsec_")
         client.v1.customers.create({"email": "cy@example.com"})
         assert other.rejected == 1 and other.events == []  # signed with its own secret, not ours
@@ -229,8 +249,7 @@ def test_api_errors_are_stripes(emulator):
     with pytest.raises(stripe.AuthenticationError):
         sdk(root, "pk_test_publishable").v1.customers.list()
     with pytest.raises(stripe.AuthenticationError):
-        stripe.StripeClient("sk_test_x", base_addresses={"api": root}).v1.customers.list({},
-                                                                                           {"api_key": "sk_live_no"})
+        stripe.StripeClient("sk_test_x", base_addresses={"api": root}).v1.customers.list({}, {"api_key": "sk_live_no"})
     as_curl = httpx.get(f"{root}/v1/prices/price_pro_test", auth=("sk_test_curl", ""))  # curl -u sk_test_...:
     assert as_curl.status_code == 200 and as_curl.json()["unit_amount"] == 4900
     assert httpx.get(f"{root}/v1/prices").status_code == 401

@@ -35,7 +35,10 @@ async def test_basic_plan_sees_its_models_and_sizes_with_the_rest_disabled(clien
     assert 'id="quote-price">100 credits' in html and 'id="quote-after" class="">900' in html
     assert re.search(r'<button type="submit" id="studio-submit"\s*>', html)
     assert 'maxlength="2000"' in html and "0</span> / 2,000 characters" in html
-    assert re.search(r'<form id="studio-form"[^>]*enctype="multipart/form-data"[^>]*>\s*<input type="hidden" name="_csrf_token" value="\w+">', html)
+    assert re.search(
+        r'<form id="studio-form"[^>]*enctype="multipart/form-data"[^>]*>\s*<input type="hidden" name="_csrf_token" value="\w+">',
+        html,
+    )
 
 
 async def test_the_quote_follows_the_pickers(client, settings):
@@ -62,17 +65,22 @@ async def test_the_quote_follows_the_pickers(client, settings):
 async def test_the_submit_is_disabled_with_the_reason_and_the_fix(client, settings, kwargs, words, fix):
     await sign_in(client, await make_user(**{"credits": 1000, **kwargs}))
     html = (await client.get("/create")).text
-    blocked = re.search(r'<p class="notice notice-warn quote-blocked" id="quote-blocked">(.*?)</p>', html, re.S).group(1)
+    blocked = re.search(r'<p class="notice notice-warn quote-blocked" id="quote-blocked">(.*?)</p>', html, re.S).group(
+        1
+    )
     assert words in blocked and f'href="{fix}"' in blocked
     assert re.search(r'<button type="submit" id="studio-submit" disabled', html)
 
 
 async def test_trial_image_and_from_video_prefill_the_form(client, settings):
     user = await make_user(credits=1000, plan="pro")
-    trial = TrialImages(title="Green bottle", image_url="/media/public/trial/bottle.jpg", storage_key="public/trial/bottle.jpg")
+    trial = TrialImages(
+        title="Green bottle", image_url="/media/public/trial/bottle.jpg", storage_key="public/trial/bottle.jpg"
+    )
     await trial.save()
-    video = await make_video(user.id, prompt="Orbit around the bottle", model="sora-2-pro",
-                             reference_trial_image=trial.id)
+    video = await make_video(
+        user.id, prompt="Orbit around the bottle", model="sora-2-pro", reference_trial_image=trial.id
+    )
     await sign_in(client, user)
     html = (await client.get(f"/create?trial_image={trial.id}")).text
     assert re.search(rf'value="{trial.id}" checked', html)
@@ -86,15 +94,23 @@ async def test_plain_form_post_creates_the_video_and_redirects(client, settings)
     user = await make_user(credits=1000, plan="basic")
     await sign_in(client, user)
     token = (await csrf(client))["x-csrftoken"]
-    form = {"_csrf_token": token, "prompt": "A sneaker on wet asphalt", "model": "sora-2", "duration": "4",
-            "size": "1280x720", "trial_image_id": "", "idempotency_key": "k-1"}
+    form = {
+        "_csrf_token": token,
+        "prompt": "A sneaker on wet asphalt",
+        "model": "sora-2",
+        "duration": "4",
+        "size": "1280x720",
+        "trial_image_id": "",
+        "idempotency_key": "k-1",
+    }
     r = await client.post("/create", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     video = await Videos.objects().where(Videos.user == user.id).first()
     assert r.headers["location"] == f"/videos/{video.id}"
     assert video.prompt == "A sneaker on wet asphalt" and video.resolution == "1280x720"
     assert await CreditTransactions.exists().where(
-        (CreditTransactions.video == video.id) & (CreditTransactions.reason == LedgerReason.generation.value))
+        (CreditTransactions.video == video.id) & (CreditTransactions.reason == LedgerReason.generation.value)
+    )
     # the same form sent twice (a double click) makes one video
     again = await client.post("/create", data=form, follow_redirects=False)
     assert again.headers["location"] == f"/videos/{video.id}" and await Videos.count() == 1
@@ -105,8 +121,9 @@ async def test_plain_form_post_with_a_file_uploads_it_as_the_reference(client, s
     await sign_in(client, user)
     token = (await csrf(client))["x-csrftoken"]
     form = {"_csrf_token": token, "prompt": "Mug with steam", "model": "sora-2", "duration": "4", "size": "1280x720"}
-    r = await client.post("/create", data=form, files={"file": ("mug.jpg", jpeg(1280, 720), "image/jpeg")},
-                          follow_redirects=False)
+    r = await client.post(
+        "/create", data=form, files={"file": ("mug.jpg", jpeg(1280, 720), "image/jpeg")}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     upload = await Uploads.objects().where(Uploads.user == user.id).first()
     video = await Videos.objects().where(Videos.user == user.id).first()
@@ -128,20 +145,25 @@ async def test_a_refused_submit_shows_the_reason_in_the_form_and_charges_nothing
     user = await make_user(credits=1000, plan="basic")
     await sign_in(client, user)
     headers = {**HX, **await csrf(client)}
-    r = await client.post("/create", data={"prompt": "  ", "model": "sora-2", "duration": "4", "size": "1280x720"},
-                          headers=headers)
+    r = await client.post(
+        "/create", data={"prompt": "  ", "model": "sora-2", "duration": "4", "size": "1280x720"}, headers=headers
+    )
     assert r.status_code == 422
     assert r.text.lstrip().startswith('<form id="studio-form"') and "prompt is empty" in r.text
-    r = await client.post("/create", data={"prompt": "Pro please", "model": "sora-2-pro", "duration": "4",
-                                           "size": "1280x720"}, headers=headers)
+    r = await client.post(
+        "/create",
+        data={"prompt": "Pro please", "model": "sora-2-pro", "duration": "4", "size": "1280x720"},
+        headers=headers,
+    )
     assert r.status_code == 403 and "Pro plan" in r.text and 'href="/pricing"' in r.text
     assert await Videos.count() == 0 and await balance(user.id) == 1000
 
 
 async def test_retry_charges_again_and_updates_the_header(client, settings):
     user = await make_user(credits=1000, plan="basic")
-    video = await make_video(user.id, status="failed", error_message="Provider error", charge_seq=1,
-                             credits_charged=100)
+    video = await make_video(
+        user.id, status="failed", error_message="Provider error", charge_seq=1, credits_charged=100
+    )
     await sign_in(client, user)
     headers = {**HX, **await csrf(client)}
     r = await client.post(f"/videos/{video.id}/retry", headers=headers)

@@ -33,16 +33,25 @@ async def test_one_prompt_with_three_photos_makes_three_videos(client, settings)
     assert 'name="also_photo" value="upload:%d"' % upload.id in page and f'value="trial:{bottle.id}"' in page
 
     token = (await csrf(client))["x-csrftoken"]
-    form = {"_csrf_token": token, "prompt": "The product on a sunny table", "model": "gen4_turbo", "duration": "5",
-            "size": "1280x720", "trial_image_id": str(sneaker.id),
-            "also_photo": [f"trial:{bottle.id}", f"upload:{upload.id}"]}
+    form = {
+        "_csrf_token": token,
+        "prompt": "The product on a sunny table",
+        "model": "gen4_turbo",
+        "duration": "5",
+        "size": "1280x720",
+        "trial_image_id": str(sneaker.id),
+        "also_photo": [f"trial:{bottle.id}", f"upload:{upload.id}"],
+    }
     r = await client.post("/create", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     videos = list(await Videos.objects().where(Videos.user == user.id).order_by(Videos.id))
     assert len(videos) == 3 and len({v.batch_id for v in videos}) == 1
     assert r.headers["location"] == f"/videos/batch/{videos[0].batch_id}"
     assert [(v.reference_trial_image, v.reference_upload) for v in videos] == [
-        (sneaker.id, None), (bottle.id, None), (None, upload.id)]
+        (sneaker.id, None),
+        (bottle.id, None),
+        (None, upload.id),
+    ]
     assert await CreditTransactions.count().where(CreditTransactions.user == user.id) >= 3
     credits = (await Users.select(Users.credits).where(Users.id == user.id).first())["credits"]
     assert credits == 1_000 - 3 * 60
@@ -59,8 +68,15 @@ async def test_not_enough_credits_for_every_photo_charges_nothing(client, settin
     await sign_in(client, user)
     sneaker, bottle = await trial_image("sneaker"), await trial_image("bottle")
     token = (await csrf(client))["x-csrftoken"]
-    form = {"_csrf_token": token, "prompt": "The product on a sunny table", "model": "gen4_turbo", "duration": "5",
-            "size": "1280x720", "trial_image_id": str(sneaker.id), "also_photo": [f"trial:{bottle.id}"]}
+    form = {
+        "_csrf_token": token,
+        "prompt": "The product on a sunny table",
+        "model": "gen4_turbo",
+        "duration": "5",
+        "size": "1280x720",
+        "trial_image_id": str(sneaker.id),
+        "also_photo": [f"trial:{bottle.id}"],
+    }
     r = await client.post("/create", data=form, follow_redirects=False)
     assert r.status_code == 402 and "2 videos cost 120 credits" in r.text
     assert await Videos.count().where(Videos.user == user.id) == 0

@@ -110,7 +110,9 @@ async def test_a_60_mb_file_is_refused_by_its_size(client, auth):
 async def test_a_file_just_over_the_limit_is_refused_after_reading_the_form(client, auth, monkeypatch, settings):
     monkeypatch.setattr(settings, "max_upload_mb", 1)
     _, headers = auth
-    r = await client.post(IMAGE, files=files(jpeg(3000, 3000, colour=(1, 2, 3)) + b"\0" * (1024 * 1024)), headers=headers)
+    r = await client.post(
+        IMAGE, files=files(jpeg(3000, 3000, colour=(1, 2, 3)) + b"\0" * (1024 * 1024)), headers=headers
+    )
     assert r.status_code == 413 and "1 MB" in r.json()["detail"]
     assert await Uploads.count() == 0
 
@@ -135,8 +137,13 @@ async def test_upload_needs_a_token_but_validate_does_not_store(client, settings
 
 @pytest.mark.parametrize(
     ("width", "height", "size", "warned"),
-    [(1280, 720, "1280x720", False), (1200, 700, "1280x720", False), (720, 1280, "1280x720", True),
-     (1000, 1000, "720x1280", True), (720, 1280, "720x1280", False)],
+    [
+        (1280, 720, "1280x720", False),
+        (1200, 700, "1280x720", False),
+        (720, 1280, "1280x720", True),
+        (1000, 1000, "720x1280", True),
+        (720, 1280, "720x1280", False),
+    ],
 )
 async def test_crop_warning_when_the_shape_is_far_from_the_output(client, auth, width, height, size, warned):
     _, headers = auth

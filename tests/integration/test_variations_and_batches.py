@@ -18,8 +18,13 @@ def jobs(openai_emulator, monkeypatch, request):
 
 
 def item(prompt: str | None = None, **fields) -> dict:
-    return {"prompt": prompt or unique_prompt("A sneaker on a beach"), "model": "sora-2", "duration": 4,
-            "resolution": "720x1280", **fields}
+    return {
+        "prompt": prompt or unique_prompt("A sneaker on a beach"),
+        "model": "sora-2",
+        "duration": 4,
+        "resolution": "720x1280",
+        **fields,
+    }
 
 
 async def credits_of(user_id: int) -> int:
@@ -131,7 +136,8 @@ async def test_variations_past_the_plans_cap_wait_for_a_slot_then_finish(one_slo
     ids = [v["id"] for v in response.json()["variations"]]
     for video_id in ids:
         assert (await wait_for_final(video_id)).status == "completed"
-    waited = await VideoEvents.count().where(VideoEvents.video.is_in(ids)
-                                            & VideoEvents.message.like("Waiting for a free slot%"))
+    waited = await VideoEvents.count().where(
+        VideoEvents.video.is_in(ids) & VideoEvents.message.like("Waiting for a free slot%")
+    )
     assert waited >= 1  # the excess waited in our queue, visibly, and started as the slot freed
     assert await credits_of(user.id) == 700

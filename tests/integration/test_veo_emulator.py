@@ -51,7 +51,8 @@ def finish(sdk: genai.Client, operation: types.GenerateVideosOperation) -> types
 @pytest.mark.parametrize(("aspect_ratio", "size"), [("16:9", (1280, 720)), ("9:16", (720, 1280))])
 def test_text_to_video_in_both_ratios(sdk: genai.Client, aspect_ratio: str, size: tuple[int, int]) -> None:
     operation = sdk.models.generate_videos(
-        model=MODEL, source=types.GenerateVideosSource(prompt=text()),
+        model=MODEL,
+        source=types.GenerateVideosSource(prompt=text()),
         config=types.GenerateVideosConfig(aspect_ratio=aspect_ratio, duration_seconds=4, resolution="720p"),
     )
     assert operation.name.startswith("projects/") and f"/models/{MODEL}/operations/" in operation.name
@@ -64,12 +65,13 @@ def test_text_to_video_in_both_ratios(sdk: genai.Client, aspect_ratio: str, size
 
 
 def test_image_to_video_with_audio_has_a_soundtrack(sdk: genai.Client) -> None:
-    source = types.GenerateVideosSource(prompt=text("The bottle turns"),
-                                        image=types.Image(image_bytes=png(), mime_type="image/png"))
-    config = types.GenerateVideosConfig(aspect_ratio="9:16", duration_seconds=6, resolution="720p",
-                                        generate_audio=True, negative_prompt="blurry")
-    operation = finish(sdk, sdk.models.generate_videos(model="veo-3.1-fast-generate-001", source=source,
-                                                       config=config))
+    source = types.GenerateVideosSource(
+        prompt=text("The bottle turns"), image=types.Image(image_bytes=png(), mime_type="image/png")
+    )
+    config = types.GenerateVideosConfig(
+        aspect_ratio="9:16", duration_seconds=6, resolution="720p", generate_audio=True, negative_prompt="blurry"
+    )
+    operation = finish(sdk, sdk.models.generate_videos(model="veo-3.1-fast-generate-001", source=source, config=config))
     clip = probe(operation.result.generated_videos[0].video.video_bytes)
     assert (clip["width"], clip["height"], clip["seconds"], clip["audio"]) == (720, 1280, 6.0, "aac")
 
@@ -78,8 +80,10 @@ def test_progress_rises_while_the_operation_runs() -> None:
     with run_veo_emulator(generation_seconds=1.5) as root:
         sdk = client_for(root)
         operation = sdk.models.generate_videos(
-            model=MODEL, source=types.GenerateVideosSource(prompt=text()),
-            config=types.GenerateVideosConfig(aspect_ratio="16:9", duration_seconds=4))
+            model=MODEL,
+            source=types.GenerateVideosSource(prompt=text()),
+            config=types.GenerateVideosConfig(aspect_ratio="16:9", duration_seconds=4),
+        )
         seen = []
         while not operation.done:
             seen.append(operation.metadata["progressPercent"] if operation.metadata else 0)
@@ -90,18 +94,28 @@ def test_progress_rises_while_the_operation_runs() -> None:
 
 
 def test_safety_filter_finishes_without_videos(sdk: genai.Client) -> None:
-    operation = finish(sdk, sdk.models.generate_videos(
-        model=MODEL, source=types.GenerateVideosSource(prompt=text("[fault:safety] a lipstick")),
-        config=types.GenerateVideosConfig(duration_seconds=4)))
+    operation = finish(
+        sdk,
+        sdk.models.generate_videos(
+            model=MODEL,
+            source=types.GenerateVideosSource(prompt=text("[fault:safety] a lipstick")),
+            config=types.GenerateVideosConfig(duration_seconds=4),
+        ),
+    )
     assert operation.error is None and not operation.result.generated_videos
     assert operation.result.rai_media_filtered_count == 1
     assert operation.result.rai_media_filtered_reasons == [SAFETY_REASON]
 
 
 def test_failed_operation_carries_an_error(sdk: genai.Client) -> None:
-    operation = finish(sdk, sdk.models.generate_videos(
-        model=MODEL, source=types.GenerateVideosSource(prompt=text("[fault:failed] a mug")),
-        config=types.GenerateVideosConfig(duration_seconds=4)))
+    operation = finish(
+        sdk,
+        sdk.models.generate_videos(
+            model=MODEL,
+            source=types.GenerateVideosSource(prompt=text("[fault:failed] a mug")),
+            config=types.GenerateVideosConfig(duration_seconds=4),
+        ),
+    )
     assert operation.error["code"] == 13 and "internal error" in operation.error["message"]
 
 
@@ -117,25 +131,35 @@ def test_rate_limit_then_success(sdk: genai.Client) -> None:
 
 def test_server_errors_on_demand_for_a_fetch(veo_emulator: str) -> None:
     sdk = client_for(veo_emulator)
-    operation = sdk.models.generate_videos(model=MODEL, source=types.GenerateVideosSource(prompt=text()),
-                                           config=types.GenerateVideosConfig(duration_seconds=4))
-    faulty = genai.Client(vertexai=True, api_key="k", http_options=types.HttpOptions(
-        base_url=veo_emulator, headers={"x-emulator-fault": "503"}))
+    operation = sdk.models.generate_videos(
+        model=MODEL,
+        source=types.GenerateVideosSource(prompt=text()),
+        config=types.GenerateVideosConfig(duration_seconds=4),
+    )
+    faulty = genai.Client(
+        vertexai=True,
+        api_key="k",
+        http_options=types.HttpOptions(base_url=veo_emulator, headers={"x-emulator-fault": "503"}),
+    )
     with pytest.raises(errors.ServerError) as caught:
         faulty.operations.get(operation)
     assert caught.value.code == 503 and caught.value.status == "UNAVAILABLE"
 
 
-@pytest.mark.parametrize(("config", "expected"), [
-    ({"aspect_ratio": "1:1"}, "Unsupported aspect ratio: 1:1"),
-    ({"duration_seconds": 5}, "Unsupported output video duration 5 seconds"),
-    ({"resolution": "4k"}, "Unsupported resolution: 4k"),
-    ({"number_of_videos": 5}, "parameters.sampleCount must be an integer from 1 to 4"),
-])
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"aspect_ratio": "1:1"}, "Unsupported aspect ratio: 1:1"),
+        ({"duration_seconds": 5}, "Unsupported output video duration 5 seconds"),
+        ({"resolution": "4k"}, "Unsupported resolution: 4k"),
+        ({"number_of_videos": 5}, "parameters.sampleCount must be an integer from 1 to 4"),
+    ],
+)
 def test_invalid_parameters_answer_400_in_googles_envelope(sdk: genai.Client, config: dict, expected: str) -> None:
     with pytest.raises(errors.ClientError) as caught:
-        sdk.models.generate_videos(model=MODEL, source=types.GenerateVideosSource(prompt=text()),
-                                   config=types.GenerateVideosConfig(**config))
+        sdk.models.generate_videos(
+            model=MODEL, source=types.GenerateVideosSource(prompt=text()), config=types.GenerateVideosConfig(**config)
+        )
     assert caught.value.code == 400 and caught.value.status == "INVALID_ARGUMENT"
     assert caught.value.message.startswith(expected)
 
@@ -167,14 +191,18 @@ def test_api_keys(veo_emulator: str) -> None:
 
 # --- mounted in the web app --------------------------------------------------------------------------
 
+
 async def test_mounted_in_the_web_app_in_development(client) -> None:
     url = f"/_emulators/veo/v1beta1/publishers/google/models/{MODEL}:predictLongRunning"
     body = {"instances": [{"prompt": text("[fault:stuck] mounted")}], "parameters": {"durationSeconds": 4}}
     created = await client.post(url, json=body, headers={"x-goog-api-key": "emulator"})
     assert created.status_code == 200, created.text
     name = created.json()["name"]
-    fetched = await client.post(url.replace("predictLongRunning", "fetchPredictOperation"),
-                                json={"operationName": name}, headers={"x-goog-api-key": "emulator"})
+    fetched = await client.post(
+        url.replace("predictLongRunning", "fetchPredictOperation"),
+        json={"operationName": name},
+        headers={"x-goog-api-key": "emulator"},
+    )
     assert fetched.status_code == 200 and "done" not in fetched.json()
     assert (await client.post(url, json=body)).status_code == 401
 

@@ -41,8 +41,7 @@ async def credits_of(user_id: int) -> int:
 
 async def test_a_portrait_veo_video_with_sound_after_a_rate_limit(veo_jobs) -> None:
     user, headers = await api_user(credits=500)
-    response = await generate(veo_jobs, headers, unique_prompt("A perfume bottle in the rain [fault:429]"),
-                              audio=True)
+    response = await generate(veo_jobs, headers, unique_prompt("A perfume bottle in the rain [fault:429]"), audio=True)
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["credits_charged"] == 60 and body["audio"] is True and body["provider"] == "google"
@@ -50,7 +49,12 @@ async def test_a_portrait_veo_video_with_sound_after_a_rate_limit(veo_jobs) -> N
     assert video.status == "completed", video.error_message
     clip = probe(storage.get_storage().path(video.video_key))
     assert (clip["codec"], clip["width"], clip["height"], clip["seconds"], clip["audio"]) == (
-        "h264", 720, 1280, 4.0, "aac")
+        "h264",
+        720,
+        1280,
+        4.0,
+        "aac",
+    )
     assert distinct_steps(await steps_of(video.id)) == STEPS  # the 429 was waited out on the way
     assert video.attempts >= 1
     assert await ledger_of(video.id) == [("generation", -60, 1)]
@@ -77,7 +81,10 @@ async def test_a_veo_safety_failure_is_refunded_with_our_message(veo_jobs) -> No
 
 async def test_sound_on_a_silent_model_is_refused_before_any_charge(veo_jobs) -> None:
     user, headers = await api_user(credits=500)
-    response = await veo_jobs.post("/api/v1/videos/generate", headers=headers, json={
-        "prompt": unique_prompt(), "model": "sora-2", "duration": 4, "resolution": "1280x720", "audio": True})
+    response = await veo_jobs.post(
+        "/api/v1/videos/generate",
+        headers=headers,
+        json={"prompt": unique_prompt(), "model": "sora-2", "duration": 4, "resolution": "1280x720", "audio": True},
+    )
     assert (response.status_code, response.json()["code"]) == (422, "audio_unavailable")
     assert await credits_of(user.id) == 500

@@ -70,11 +70,18 @@ async def test_unavailable_in_production_without_a_key(settings) -> None:
     assert live.models()[0].available and live.api_key == "AIza-test" and live.base_url is None
 
 
-@pytest.mark.parametrize(("size", "with_image"), [
-    ("1280x720", False), ("720x1280", False), ("1280x720", True), ("720x1280", True),
-])
-async def test_text_and_image_to_video_in_both_ratios(provider: VeoProvider, tmp_path: Path, size: str,
-                                                      with_image: bool) -> None:
+@pytest.mark.parametrize(
+    ("size", "with_image"),
+    [
+        ("1280x720", False),
+        ("720x1280", False),
+        ("1280x720", True),
+        ("720x1280", True),
+    ],
+)
+async def test_text_and_image_to_video_in_both_ratios(
+    provider: VeoProvider, tmp_path: Path, size: str, with_image: bool
+) -> None:
     width, height = (int(v) for v in size.split("x"))
     extra = {"reference_image": jpeg(width, height), "reference_content_type": "image/jpeg"} if with_image else {}
     job_id = await provider.submit(request(size=size, **extra))
@@ -83,12 +90,18 @@ async def test_text_and_image_to_video_in_both_ratios(provider: VeoProvider, tmp
     clip = probe(tmp_path / "video.mp4")
     assert written == (tmp_path / "video.mp4").stat().st_size
     assert (clip["codec"], clip["width"], clip["height"], clip["seconds"], clip["audio"]) == (
-        "h264", width, height, 4.0, None)
+        "h264",
+        width,
+        height,
+        4.0,
+        None,
+    )
 
 
 async def test_audio_when_asked_and_a_thumbnail(provider: VeoProvider, tmp_path: Path) -> None:
-    job_id = await provider.submit(request(model="veo-3.1-fast", size="720x1280", seconds=6, audio=True,
-                                           negative_prompt="text, watermark"))
+    job_id = await provider.submit(
+        request(model="veo-3.1-fast", size="720x1280", seconds=6, audio=True, negative_prompt="text, watermark")
+    )
     await wait_finished(provider, job_id)
     await provider.download(job_id, "video", tmp_path / "video.mp4")
     assert probe(tmp_path / "video.mp4")["audio"] == "aac"
@@ -139,7 +152,8 @@ async def test_credentials_and_refusals_are_permanent() -> None:
         assert caught.value.status_code == 404
     with pytest.raises(PermanentProviderError):
         await VeoProvider(api_key="k", base_url="http://127.0.0.1:9", model_ids=MODEL_IDS).submit(
-            request(size="960x960"))
+            request(size="960x960")
+        )
 
 
 async def test_unreachable_is_transient() -> None:

@@ -71,7 +71,10 @@ async def test_video_page_shows_settings_reference_log_and_player(client, settin
     user = await make_user()
     upload = await make_upload(user.id)
     video = await make_video(
-        user.id, prompt="Bottle with condensation", reference_upload=upload.id, credits_charged=100,
+        user.id,
+        prompt="Bottle with condensation",
+        reference_upload=upload.id,
+        credits_charged=100,
         events=[("queued", "Queued", 0), ("generating", "Generating 50%", 50), ("completed", "Finished", 100)],
     )
     await sign_in(client, user)
@@ -92,8 +95,13 @@ async def test_video_page_shows_settings_reference_log_and_player(client, settin
 
 async def test_a_video_in_progress_shows_the_steps_and_no_player(client, settings):
     user = await make_user()
-    video = await make_video(user.id, status="processing", step="generating", progress=40,
-                             events=[("queued", "Queued", 0), ("submitting", "Sent to the model", 10)])
+    video = await make_video(
+        user.id,
+        status="processing",
+        step="generating",
+        progress=40,
+        events=[("queued", "Queued", 0), ("submitting", "Sent to the model", 10)],
+    )
     await sign_in(client, user)
     html = (await client.get(f"/videos/{video.id}")).text
     assert "<video" not in html
@@ -103,10 +111,12 @@ async def test_a_video_in_progress_shows_the_steps_and_no_player(client, setting
 
 async def test_a_failed_video_shows_the_reason_the_refund_and_retry(client, settings):
     user = await make_user()
-    video = await make_video(user.id, status="failed", error_message="The model refused this prompt.",
-                             credits_charged=100, charge_seq=1)
-    await CreditTransactions(user=user.id, delta=100, reason=LedgerReason.refund.value, video=video.id,
-                             charge_seq=1, balance_after=200).save()
+    video = await make_video(
+        user.id, status="failed", error_message="The model refused this prompt.", credits_charged=100, charge_seq=1
+    )
+    await CreditTransactions(
+        user=user.id, delta=100, reason=LedgerReason.refund.value, video=video.id, charge_seq=1, balance_after=200
+    ).save()
     await sign_in(client, user)
     html = (await client.get(f"/videos/{video.id}")).text
     assert "The model refused this prompt." in html
@@ -137,7 +147,7 @@ async def test_an_unfinished_video_listens_to_its_stream_and_never_polls(client,
     await sign_in(client, user)
     html = (await client.get(f"/videos/{video.id}")).text
     assert f'sse-connect="/videos/{video.id}/events"' in html and 'sse-close="done"' in html
-    assert "hx-trigger=\"every" not in html
+    assert 'hx-trigger="every' not in html
     done = await make_video(user.id)
     html = (await client.get(f"/videos/{done.id}")).text
     assert "<video" in html and "sse-connect" not in html
@@ -145,8 +155,9 @@ async def test_an_unfinished_video_listens_to_its_stream_and_never_polls(client,
 
 async def test_the_video_page_speaks_the_studios_words(client, settings):
     user = await make_user(plan="pro")
-    video = await make_video(user.id, model="sora-2-pro", resolution="720x1280",
-                             prompt="A red sneaker on wet sand, slow pan. Then a logo.")
+    video = await make_video(
+        user.id, model="sora-2-pro", resolution="720x1280", prompt="A red sneaker on wet sand, slow pan. Then a logo."
+    )
     await sign_in(client, user)
     html = (await client.get(f"/videos/{video.id}")).text
     assert "<title>A red sneaker on wet sand, slow pan — AdsVideo</title>" in html
@@ -157,36 +168,64 @@ async def test_the_video_page_speaks_the_studios_words(client, settings):
     assert download.group(2) == "a-red-sneaker-on-wet-sand-slow-pan-then-a-logo.mp4"
     saved = await client.get(download.group(1))
     assert saved.status_code == 200
-    assert saved.headers["content-disposition"] == 'attachment; filename="a-red-sneaker-on-wet-sand-slow-pan-then-a-logo.mp4"'
+    assert (
+        saved.headers["content-disposition"]
+        == 'attachment; filename="a-red-sneaker-on-wet-sand-slow-pan-then-a-logo.mp4"'
+    )
     # a name that is not a plain file name is not echoed into the header
     odd = await client.get(f"/media/{video.video_key}?download=..%2Fx%22.mp4")
     assert odd.headers["content-disposition"].startswith('attachment; filename="adsvideo-')
 
 
 def _step_states(html: str) -> dict[str, str]:
-    return {unescape(label): state for state, label in re.findall(r'<li class="step step-(\w+)"><span class="step-dot" aria-hidden="true"></span>([^<]+)', html)}
+    return {
+        unescape(label): state
+        for state, label in re.findall(
+            r'<li class="step step-(\w+)"><span class="step-dot" aria-hidden="true"></span>([^<]+)', html
+        )
+    }
 
 
 async def test_the_steps_follow_the_log_when_the_row_lags_behind(client, settings):
     """The log already says "Generating" while the row still says "submitting": Generating is current."""
     user = await make_user()
-    video = await make_video(user.id, status="processing", step="submitting", progress=40,
-                             events=[("queued", "Queued", 0), ("preparing", "Preparing", 5),
-                                     ("submitting", "Sent", 10), ("waiting", "In the queue", 15),
-                                     ("generating", "Generating 20%", 40)])
+    video = await make_video(
+        user.id,
+        status="processing",
+        step="submitting",
+        progress=40,
+        events=[
+            ("queued", "Queued", 0),
+            ("preparing", "Preparing", 5),
+            ("submitting", "Sent", 10),
+            ("waiting", "In the queue", 15),
+            ("generating", "Generating 20%", 40),
+        ],
+    )
     await sign_in(client, user)
     states = _step_states((await client.get(f"/videos/{video.id}")).text)
     assert states["Generating"] == "current"
-    assert [states[s] for s in ("Queued", "Preparing the reference image", "Submitting to the model",
-                                "Waiting in the model's queue")] == ["done"] * 4
+    assert [
+        states[s]
+        for s in ("Queued", "Preparing the reference image", "Submitting to the model", "Waiting in the model's queue")
+    ] == ["done"] * 4
     assert states["Saving the video"] == "todo" and list(states.values()).count("current") == 1
 
 
 async def test_after_a_retry_the_steps_start_again(client, settings):
     user = await make_user()
-    video = await make_video(user.id, status="pending", step="queued",
-                             events=[("queued", "Queued", 0), ("submitting", "Sent", 10), ("generating", "50%", 50),
-                                     ("failed", "The model refused this prompt.", 50), ("queued", "Queued again", 0)])
+    video = await make_video(
+        user.id,
+        status="pending",
+        step="queued",
+        events=[
+            ("queued", "Queued", 0),
+            ("submitting", "Sent", 10),
+            ("generating", "50%", 50),
+            ("failed", "The model refused this prompt.", 50),
+            ("queued", "Queued again", 0),
+        ],
+    )
     await sign_in(client, user)
     states = _step_states((await client.get(f"/videos/{video.id}")).text)
     assert states["Queued"] == "current"
@@ -202,7 +241,9 @@ async def test_the_count_follows_the_filter(client, settings):
     page = await client.get("/videos")
     assert re.search(r'id="library-count">\s*4 videos\s*<', page.text)
     fragment = await client.get("/videos?status=failed", headers=HX)
-    count = re.search(r'<p class="muted library-count" id="library-count" hx-swap-oob="true">\s*([^<]+?)\s*</p>', fragment.text)
+    count = re.search(
+        r'<p class="muted library-count" id="library-count" hx-swap-oob="true">\s*([^<]+?)\s*</p>', fragment.text
+    )
     assert count.group(1) == "1 failed video"
     full = await client.get("/videos?status=completed")
     assert re.search(r'id="library-count">\s*3 completed videos\s*<', full.text)
@@ -211,12 +252,13 @@ async def test_the_count_follows_the_filter(client, settings):
 
 async def test_a_refused_video_leads_with_change_and_try_again(client, settings):
     user = await make_user(credits=500)
-    refused = await make_video(user.id, status="failed", error_message="The prompt was refused by moderation.",
-                               credits_charged=100)
+    refused = await make_video(
+        user.id, status="failed", error_message="The prompt was refused by moderation.", credits_charged=100
+    )
     await sign_in(client, user)
     html = (await client.get(f"/videos/{refused.id}")).text
     actions = html.split('class="result-actions', 1)[1].split("</div>", 1)[0]
-    first = re.search(r'<(a|button)[^>]*>([^<]+)<', actions)
+    first = re.search(r"<(a|button)[^>]*>([^<]+)<", actions)
     assert first.group(2) == "Change and try again" and 'role="button" class="change-again"' in actions
     assert "Try the same again (100 credits)" in actions and 'class="secondary outline">Try the same again' in actions
     assert "would most likely fail the same way" in html
@@ -230,7 +272,7 @@ async def test_a_video_the_service_gave_up_on_leads_with_try_again(client, setti
     await sign_in(client, user)
     html = (await client.get(f"/videos/{busy.id}")).text
     actions = html.split('class="result-actions', 1)[1].split("</div>", 1)[0]
-    first = re.search(r'<(a|button)[^>]*>([^<]+)<', actions)
+    first = re.search(r"<(a|button)[^>]*>([^<]+)<", actions)
     assert first.group(2) == "Try again (100 credits)"
     assert "would most likely fail the same way" not in html
 
@@ -238,8 +280,13 @@ async def test_a_video_the_service_gave_up_on_leads_with_try_again(client, setti
 async def test_the_variations_page_names_model_and_size_as_the_studio_does(client, settings):
     user = await make_user(plan="pro")
     for _ in range(2):
-        await make_video(user.id, model="sora-2-pro", resolution="720x1280", group_id="g-1",
-                         prompt="A glass of iced tea on a picnic table. Summer.")
+        await make_video(
+            user.id,
+            model="sora-2-pro",
+            resolution="720x1280",
+            group_id="g-1",
+            prompt="A glass of iced tea on a picnic table. Summer.",
+        )
     await sign_in(client, user)
     html = (await client.get("/videos/group/g-1")).text
     assert "Sora 2 Pro · 4 s · 720×1280 portrait" in html and "sora-2-pro" not in html

@@ -63,6 +63,7 @@ async def test_when_private_targets_are_refused_nothing_reaches_a_loopback_recei
 
 
 async def test_an_unresolvable_host_is_refused_when_private_targets_are_refused():
-    attempt = await post_event("https://no-such-host.invalid/hooks", new_secret(), new_message_id(), BODY,
-                               allow_private=False, timeout=5)
+    attempt = await post_event(
+        "https://no-such-host.invalid/hooks", new_secret(), new_message_id(), BODY, allow_private=False, timeout=5
+    )
     assert attempt.blocked and "does not resolve" in attempt.error

@@ -35,8 +35,11 @@ async def register(client, headers, url: str, events=("video.completed", "video.
 
 
 async def deliveries_of(endpoint_id: int) -> list[WebhookDeliveries]:
-    return await WebhookDeliveries.objects().where(WebhookDeliveries.endpoint == endpoint_id).order_by(
-        WebhookDeliveries.id)
+    return (
+        await WebhookDeliveries.objects()
+        .where(WebhookDeliveries.endpoint == endpoint_id)
+        .order_by(WebhookDeliveries.id)
+    )
 
 
 async def settled(endpoint_id: int, count: int = 1):
@@ -49,11 +52,13 @@ async def test_registering_answers_an_id_and_a_secret_and_checks_the_input(fast,
     created = await register(client, headers, "https://hooks.example.com/adsvideo")
     assert created["id"] > 0 and created["secret"].startswith("whsec_")
     assert created["events"] == ["video.completed", "video.failed"] and created["enabled"] is True
-    bad = await client.post("/api/v1/webhooks", json={"url": "ftp://x.example/", "events": ["video.completed"]},
-                            headers=headers)
+    bad = await client.post(
+        "/api/v1/webhooks", json={"url": "ftp://x.example/", "events": ["video.completed"]}, headers=headers
+    )
     assert bad.status_code == 422 and "https://" in bad.json()["detail"]
-    unknown = await client.post("/api/v1/webhooks", json={"url": "https://x.example/", "events": ["video.exploded"]},
-                                headers=headers)
+    unknown = await client.post(
+        "/api/v1/webhooks", json={"url": "https://x.example/", "events": ["video.exploded"]}, headers=headers
+    )
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_event"
     _, other = await api_user()
     assert (await client.delete(f"/api/v1/webhooks/{created['id']}", headers=other)).status_code == 404
@@ -88,9 +93,13 @@ async def test_500s_are_retried_with_the_same_id_until_the_receiver_takes_it(fas
         Webhook(endpoint["secret"]).verify(request.body, request.headers)
     [row] = await wait_for(lambda: settled(endpoint["id"]), what="the delivery settled")
     assert (row.status, row.attempts) == ("succeeded", 3)
-    attempts = await WebhookAttempts.objects().where(WebhookAttempts.delivery == row.id).order_by(WebhookAttempts.number)
+    attempts = (
+        await WebhookAttempts.objects().where(WebhookAttempts.delivery == row.id).order_by(WebhookAttempts.number)
+    )
     assert [(a.number, a.status_code) for a in attempts] == [(1, 500), (2, 500), (3, 200)]
-    assert (await WebhookEndpoints.objects().where(WebhookEndpoints.id == endpoint["id"]).first()).consecutive_failures == 0
+    assert (
+        await WebhookEndpoints.objects().where(WebhookEndpoints.id == endpoint["id"]).first()
+    ).consecutive_failures == 0
 
 
 async def test_the_test_event_button_and_the_delivery_log(fast, client):
@@ -98,8 +107,12 @@ async def test_the_test_event_button_and_the_delivery_log(fast, client):
     await sign_in(client, user)
     headers = await csrf(client)
     with webhook_receiver() as receiver:
-        created = await client.post("/account/webhooks", data={"url": receiver.url, "events": "video.failed"},
-                                    headers=headers, follow_redirects=False)
+        created = await client.post(
+            "/account/webhooks",
+            data={"url": receiver.url, "events": "video.failed"},
+            headers=headers,
+            follow_redirects=False,
+        )
         assert created.status_code == 303
         detail_path = created.headers["location"]
         endpoint_id = int(detail_path.rsplit("/", 1)[1])
@@ -132,8 +145,9 @@ async def test_an_endpoint_that_keeps_failing_is_switched_off_and_its_owner_emai
     assert len(receiver.requests) == 3
     note = await Notifications.objects().where(Notifications.user == user.id).first()
     assert note.kind == "webhook_disabled" and receiver.url in note.body
-    mail = await wait_for(lambda: EmailMessages.objects().where(EmailMessages.user == user.id).first(),
-                          what="the email")
+    mail = await wait_for(
+        lambda: EmailMessages.objects().where(EmailMessages.user == user.id).first(), what="the email"
+    )
     assert mail.subject == "A webhook endpoint was switched off"
     listed = (await client.get("/api/v1/webhooks", headers=headers)).json()[0]
     assert listed["enabled"] is False
@@ -143,8 +157,12 @@ async def test_in_production_a_target_resolving_to_a_private_address_is_refused_
     user, _ = await api_user()
     with webhook_receiver() as receiver:
         # Registered when its name pointed elsewhere; now it resolves to loopback (DNS rebinding).
-        endpoint = WebhookEndpoints(user=user.id, url=receiver.url.replace("127.0.0.1", "localhost"),
-                                    events="video.completed", secret="whsec_" + "QUJD" * 8)
+        endpoint = WebhookEndpoints(
+            user=user.id,
+            url=receiver.url.replace("127.0.0.1", "localhost"),
+            events="video.completed",
+            secret="whsec_" + "QUJD" * 8,
+        )
         await endpoint.save()
         delivery_id = await dispatch._create(endpoint.id, "video.completed", {"id": 4})
         monkeypatch.setenv("APP_ENV", "production")
@@ -206,8 +224,9 @@ def redis_worker(fast, monkeypatch):
 async def test_retries_go_through_the_redis_broker_with_their_delay(redis_worker, settings):
     user = await make_user()
     with webhook_receiver(statuses=[500]) as receiver:
-        endpoint = WebhookEndpoints(user=user.id, url=receiver.url, events="video.completed",
-                                    secret="whsec_" + "QUJD" * 8)
+        endpoint = WebhookEndpoints(
+            user=user.id, url=receiver.url, events="video.completed", secret="whsec_" + "QUJD" * 8
+        )
         await endpoint.save()
         await dispatch.emit(user.id, "video.completed", {"id": 5})
         first, second = receiver.wait_for(2)
@@ -223,13 +242,15 @@ async def test_a_delivery_whose_message_was_lost_is_queued_again_by_the_reconcil
 
     user = await make_user()
     with webhook_receiver() as receiver:
-        endpoint = WebhookEndpoints(user=user.id, url=receiver.url, events="video.completed",
-                                    secret="whsec_" + "QUJD" * 8)
+        endpoint = WebhookEndpoints(
+            user=user.id, url=receiver.url, events="video.completed", secret="whsec_" + "QUJD" * 8
+        )
         await endpoint.save()
         # Written, but its message never reached the broker (a restart of the in-process one, say).
         delivery_id = await dispatch._create(endpoint.id, "video.completed", {"id": 6})
-        await WebhookDeliveries.update({WebhookDeliveries.next_attempt_at: datetime.now(UTC) - timedelta(hours=1)}).where(
-            WebhookDeliveries.id == delivery_id)
+        await WebhookDeliveries.update(
+            {WebhookDeliveries.next_attempt_at: datetime.now(UTC) - timedelta(hours=1)}
+        ).where(WebhookDeliveries.id == delivery_id)
         fresh = await dispatch._create(endpoint.id, "video.completed", {"id": 7})  # not overdue: left alone
         await reconcile()
         [request] = receiver.wait_for(1)

@@ -22,8 +22,10 @@ def production(**overrides) -> Settings:
         database_url="postgresql://u@db/app",
         stripe_secret_key="sk_live_x",
         stripe_webhook_secret="whsec_x",
-        **{f"stripe_price_{name}": f"price_{name}" for name in ("basic", "pro", "pack_small", "pack_medium",
-                                                                 "pack_large")},
+        **{
+            f"stripe_price_{name}": f"price_{name}"
+            for name in ("basic", "pro", "pack_small", "pack_medium", "pack_large")
+        },
         redis_url="redis://cache:6379/0",
     )
     values.update(overrides)
@@ -113,8 +115,13 @@ def test_production_names_every_problem_at_once(clean_env):
             secret_key="a" * 32, jwt_secret_key="a" * 32, database_url="sqlite:///./x.db", redis_url=None
         ).check_production()
     message = str(refused.value)
-    for variable in ("SECRET_KEY is too predictable", "JWT_SECRET_KEY is too predictable", "must differ",
-                     "DATABASE_URL", "REDIS_URL"):
+    for variable in (
+        "SECRET_KEY is too predictable",
+        "JWT_SECRET_KEY is too predictable",
+        "must differ",
+        "DATABASE_URL",
+        "REDIS_URL",
+    ):
         assert variable in message
 
 

@@ -12,10 +12,15 @@ from app.finishing.audio import probe_audio
 from tests.finishing_media import make_clip, tone
 
 
-@pytest.mark.parametrize(("suffix", "extension", "content_type"), [
-    (".mp3", ".mp3", "audio/mpeg"), (".ogg", ".ogg", "audio/ogg"),
-    (".wav", ".wav", "audio/wav"), (".m4a", ".m4a", "audio/mp4"),
-])
+@pytest.mark.parametrize(
+    ("suffix", "extension", "content_type"),
+    [
+        (".mp3", ".mp3", "audio/mpeg"),
+        (".ogg", ".ogg", "audio/ogg"),
+        (".wav", ".wav", "audio/wav"),
+        (".m4a", ".m4a", "audio/mp4"),
+    ],
+)
 def test_each_format_is_recognised_with_its_length(tmp_path, suffix, extension, content_type) -> None:
     info = probe_audio(tone(tmp_path / f"track{suffix}", seconds=3), max_seconds=60)
     assert info.seconds == pytest.approx(3, abs=0.1)
@@ -35,11 +40,14 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("content", [
-    b"This is a text file that someone renamed to song.mp3\n" * 40,
-    b"",
-    b"ID3" + b"\x00" * 2000,
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"This is a text file that someone renamed to song.mp3\n" * 40,
+        b"",
+        b"ID3" + b"\x00" * 2000,
+    ],
+)
 def test_what_is_not_audio_is_refused(tmp_path, content) -> None:
     fake = tmp_path / "song.mp3"
     fake.write_bytes(content)

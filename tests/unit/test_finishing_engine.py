@@ -23,8 +23,15 @@ from tests.finishing_media import (
 )
 
 PRIMARY, ACCENT, LOGO = (200, 30, 60), (255, 210, 0), (0, 200, 0)
-BRAND = Brand(name="Acme", primary=PRIMARY, accent=ACCENT, font="lato", logo=logo(LOGO),
-              cta_text="Shop now", cta_url="acme.example/shop")
+BRAND = Brand(
+    name="Acme",
+    primary=PRIMARY,
+    accent=ACCENT,
+    font="lato",
+    logo=logo(LOGO),
+    cta_text="Shop now",
+    cta_url="acme.example/shop",
+)
 SIZES = {"9:16": (720, 1280), "1:1": (720, 720), "4:5": (720, 900), "16:9": (1280, 720)}
 CAPTIONS = (Caption("Cold for a whole day"), Caption("Fits in every bag"))
 
@@ -38,11 +45,22 @@ def media(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_set(media):
     """Four placements with hook, captions, a 2 s end card and music, trimmed to 0.5–4.0 s."""
-    options = FinishOptions(placements=tuple(SIZES), hook_text="Stay cold all day", captions=CAPTIONS,
-                            end_card=EndCard(seconds=2), trim=Trim(0.5, 4.0))
+    options = FinishOptions(
+        placements=tuple(SIZES),
+        hook_text="Stay cold all day",
+        captions=CAPTIONS,
+        end_card=EndCard(seconds=2),
+        trim=Trim(0.5, 4.0),
+    )
     steps: list[tuple[int, str, float]] = []
-    result = finish(media["clip"], media["root"] / "full", options, BRAND, music=media["mp3"],
-                    progress=lambda i, p, f: steps.append((i, p, f)))
+    result = finish(
+        media["clip"],
+        media["root"] / "full",
+        options,
+        BRAND,
+        music=media["mp3"],
+        progress=lambda i, p, f: steps.append((i, p, f)),
+    )
     return result, steps
 
 
@@ -156,7 +174,7 @@ def test_music_sits_under_the_clips_own_sound(tmp_path) -> None:
         for mono in resampler.resample(frame):
             samples.extend(array("f", bytes(mono.planes[0]))[: mono.samples])
     assert len(samples) == pytest.approx(5 * 48000, abs=1024)
-    window = samples[48000:3 * 48000]
+    window = samples[48000 : 3 * 48000]
     clip_level, music_level = strength(window, 1000), strength(window, 440)
     assert clip_level > 0.1, "the clip's own sound is kept"
     assert 0.005 < music_level < clip_level / 2, "the music is there, under it"
@@ -189,8 +207,10 @@ CLIP = ClipInfo(width=1280, height=720, fps=24, seconds=4.0, has_audio=False)
         (lambda: FinishOptions(placements=("9:16",), trim=Trim(3.0, 6.0)), "invalid_trim"),
         (lambda: FinishOptions(placements=("9:16",), trim=Trim(5.0)), "invalid_trim"),
         (lambda: FinishOptions(placements=("9:16",), trim=Trim(1.0, 1.2)), "invalid_trim"),
-        (lambda: FinishOptions(placements=("9:16",), hook_text="Supercalifragilisticexpialidocious" * 2),
-         "text_too_long"),
+        (
+            lambda: FinishOptions(placements=("9:16",), hook_text="Supercalifragilisticexpialidocious" * 2),
+            "text_too_long",
+        ),
         (lambda: FinishOptions(placements=("9:16",), hook_text="word " * 30), "text_too_long"),
         (lambda: FinishOptions(placements=("9:16",), captions=(Caption("late", 4.5, 5.0),)), "invalid_captions"),
         (lambda: FinishOptions(placements=("9:16",), captions=(Caption("a", 0, 1), Caption("b"))), "invalid_captions"),

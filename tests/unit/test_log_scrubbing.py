@@ -14,7 +14,10 @@ def test_strings_lose_emails_tokens_and_credentials_but_keep_the_rest():
     assert redact.text("signed in ada@example.com") == "signed in [email]"
     assert redact.text("postgres://app:hunter22@db:5432/x") == "postgres://app:[redacted]@db:5432/x"
     assert redact.text("Authorization: Bearer abc.def-123456") == "Authorization: Bearer [redacted]"
-    assert redact.text("/auth/google/callback?code=4/0Ab&state=xyz") == "/auth/google/callback?code=[redacted]&state=[redacted]"
+    assert (
+        redact.text("/auth/google/callback?code=4/0Ab&state=xyz")
+        == "/auth/google/callback?code=[redacted]&state=[redacted]"
+    )
     assert redact.text("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_nature") == "[redacted]"
     assert redact.text("session=abc123def; csrftoken=zz99zz99") == "session=[redacted]; csrftoken=[redacted]"
     assert redact.text("video 12: generating (status_code=200)") == "video 12: generating (status_code=200)"

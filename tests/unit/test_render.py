@@ -31,8 +31,9 @@ def two_tone(width: int, height: int) -> Image.Image:
 def test_clip_has_the_requested_codec_size_and_length(seconds: int, size: str, with_reference: bool) -> None:
     width, height = map(int, size.split("x"))
     reference = two_tone(width, height) if with_reference else None
-    data, clip = render_clip_bytes(width=width, height=height, seconds=seconds,
-                                   caption="Fresh lemonade on a summer porch", image=reference)
+    data, clip = render_clip_bytes(
+        width=width, height=height, seconds=seconds, caption="Fresh lemonade on a summer porch", image=reference
+    )
 
     info = probe(data)
     assert info["codec"] == "h264"

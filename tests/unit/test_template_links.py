@@ -33,7 +33,7 @@ def _offences(text: str) -> list[str]:
 def test_the_check_catches_literal_paths():
     assert _offences('<a href="/pricing">') and _offences("<form hx-post='/create'>")
     assert _offences('{% set base = "/videos?" ~ key %}')
-    assert not _offences('<a href="{{ url_for(\'billing:pricing\') }}">') and not _offences('<a href="#showcase">')
+    assert not _offences("<a href=\"{{ url_for('billing:pricing') }}\">") and not _offences('<a href="#showcase">')
     assert not _offences('<a href="https://example.com/x">') and not _offences('<img src="//cdn.example/x.png">')
 
 
