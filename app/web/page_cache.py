@@ -20,7 +20,7 @@ PREFIXES = ("/api/v1/showcase/",)
 MAX_ENTRIES = 256
 MAX_BODY = 1024 * 1024
 
-_entries: dict[tuple, tuple[float, list[tuple[bytes, bytes]], bytes]] = {}
+_entries: dict[tuple, tuple[float, str | None, list[tuple[bytes, bytes]], bytes]] = {}
 
 
 def clear() -> None:
@@ -68,7 +68,8 @@ class PageCacheMiddleware:
         now = time.monotonic()
         hit = _entries.get(key)
         if hit is not None and now - hit[0] < self.ttl:
-            stored_at, headers, body = hit
+            stored_at, template, headers, body = hit
+            scope["path_template"] = template  # the request's metrics and log line name the route, as on a miss
             age = str(int(now - stored_at)).encode()
             await send({"type": "http.response.start", "status": 200, "headers": [*headers, (b"age", age)]})
             await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
@@ -89,7 +90,7 @@ class PageCacheMiddleware:
                     if len(body) <= MAX_BODY:
                         if len(_entries) >= MAX_ENTRIES:
                             _entries.clear()
-                        _entries[key] = (time.monotonic(), list(start["headers"]), body)
+                        _entries[key] = (time.monotonic(), scope.get("path_template"), list(start["headers"]), body)
             await send(message)
 
         await self.app(scope, receive, capture)

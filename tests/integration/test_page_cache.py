@@ -9,6 +9,7 @@ from app.showcase.seed import seed
 from app.tables import ShowcaseVideos
 from app.web import page_cache
 from tests.billing_factories import make_user
+from tests.ops_support import samples, value
 from tests.studio_factories import sign_in
 
 
@@ -66,3 +67,13 @@ async def test_conditional_and_cross_origin_requests_get_their_own_answers(clien
     assert (await client.get("/api/v1/showcase/videos", headers={"If-None-Match": etag})).status_code == 304
     other_origin = await client.get("/api/v1/showcase/videos", headers={"Origin": "https://elsewhere.example"})
     assert "age" not in other_origin.headers
+
+
+async def test_a_served_copy_is_counted_under_its_route(client, seeded):
+    def home_views(text: str) -> float:
+        return value(samples(text), "adsvideo_http_requests_total", method="GET", route="/", status="200")
+
+    before = home_views((await client.get("/metrics")).text)
+    for _ in range(3):
+        assert (await client.get("/")).status_code == 200
+    assert home_views((await client.get("/metrics")).text) - before == 3
