@@ -82,8 +82,11 @@ def pytest_collection_modifyitems(config, items):
     without a database, or one that names its backends itself, already ran the same way in the SQLite pass.
     """
     if os.environ.get("TEST_DATABASE") == "postgres":
-        config.hook.pytest_deselected(items=[item for item in items if not _uses_the_default_database(item)])
-        items[:] = [item for item in items if _uses_the_default_database(item)]
+        again, already = [], []
+        for item in items:
+            (again if _uses_the_default_database(item) else already).append(item)
+        config.hook.pytest_deselected(items=already)
+        items[:] = again
     items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 

@@ -7,6 +7,7 @@ each test signs in as its own made-up user so tests don't share state.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -94,6 +95,29 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def start_worker(env: dict[str, str], log: Path, *, threads: int = 2, command: str = "dramatiq") -> subprocess.Popen:
+    """A job worker process in its own process group: `dramatiq tasks` or the app's `worker` command."""
+    entry = ["dramatiq", "tasks"] if command == "dramatiq" else ["app", "worker"]
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", *entry, "--processes", "1", "--threads", str(threads), "--worker-shutdown-timeout",
+             "5000"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """SIGTERM to the worker's group (it hands back its jobs), then SIGKILL if it is still there after 20 s."""
+    if worker.poll() is not None:
+        return
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,6 @@ visibly and start as slots free, every video finishes, and the ledger is exact."
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,12 +14,12 @@ import pytest
 from app import db
 from app.accounts import tokens
 from app.billing import charges
-from app.config import ROOT, get_settings
+from app.config import get_settings
 from app.tables import VideoEvents, Videos
 from app.videos import slots
 from tests.billing_factories import balance, make_user
 from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import start_server, start_worker, stop_server, stop_worker
 from tests.emulators import run_openai_emulator
 from tests.services import REDIS_URL, require
 
@@ -49,26 +45,7 @@ def production_shape(tmp_path, monkeypatch):
             "MAX_QUEUED_JOBS_PER_USER": "50",
         }
         server = start_server(tmp_path, **shared)
-        with open(tmp_path / "worker.log", "wb") as log:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "dramatiq",
-                    "tasks",
-                    "--processes",
-                    "1",
-                    "--threads",
-                    "10",
-                    "--worker-shutdown-timeout",
-                    "5000",
-                ],
-                cwd=ROOT,
-                env={**server.env, **shared},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = start_worker({**server.env, **shared}, tmp_path / "worker.log", threads=10)
         for name, value in shared.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
@@ -76,12 +53,7 @@ def production_shape(tmp_path, monkeypatch):
         try:
             yield server
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+            stop_worker(worker)
             stop_server(server)
             get_settings.cache_clear()
 

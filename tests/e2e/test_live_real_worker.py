@@ -4,10 +4,6 @@ saw the request — streams every step to the browser's session and ends with th
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import uuid
 
 import httpx
@@ -16,9 +12,9 @@ import pytest
 from app import db
 from app.accounts import tokens
 from app.accounts import users as users_service
-from app.config import ROOT, get_settings
+from app.config import get_settings
 from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import start_server, start_worker, stop_server, stop_worker
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import STEPS, distinct_steps, steps_of
@@ -44,26 +40,7 @@ def production_shape(tmp_path, monkeypatch):
         first = start_server(tmp_path / "a", **shared)
         second = start_server(tmp_path / "b", **shared)
         env = {**first.env, **shared}
-        with open(tmp_path / "worker.log", "wb") as log:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "dramatiq",
-                    "tasks",
-                    "--processes",
-                    "1",
-                    "--threads",
-                    "2",
-                    "--worker-shutdown-timeout",
-                    "5000",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = start_worker(env, tmp_path / "worker.log")
         for name, value in shared.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
@@ -71,12 +48,7 @@ def production_shape(tmp_path, monkeypatch):
         try:
             yield first, second
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+            stop_worker(worker)
             stop_server(second)
             stop_server(first)
             get_settings.cache_clear()

@@ -10,11 +10,8 @@ each reach a local Sentry receiver once, tagged with their request id.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -25,9 +22,9 @@ import pytest
 from app import db
 from app.accounts import tokens
 from app.accounts import users as users_service
-from app.config import ROOT, get_settings
+from app.config import get_settings
 from tests.conftest import run_blocking
-from tests.e2e.conftest import free_port, start_server, stop_server
+from tests.e2e.conftest import free_port, start_server, start_worker, stop_server, stop_worker
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import distinct_steps
@@ -69,35 +66,11 @@ class Shape:
 
     def start_worker(self) -> None:
         env = {**self.web.env, **self.shared}
-        with open(self.worker_log, "wb") as log:
-            self.worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "app",
-                    "worker",
-                    "--processes",
-                    "1",
-                    "--threads",
-                    "2",
-                    "--worker-shutdown-timeout",
-                    "5000",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.worker = start_worker(env, self.worker_log, command="app")
 
     def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            os.killpg(self.worker.pid, signal.SIGTERM)
-            try:
-                self.worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.worker.pid, signal.SIGKILL)
-                self.worker.wait()
+        if self.worker is not None:
+            stop_worker(self.worker)
         if self.web.process.poll() is None:
             stop_server(self.web)
 
