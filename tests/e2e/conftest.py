@@ -108,8 +108,8 @@ def start_worker(env: dict[str, str], log: Path, *, threads: int = 2, command: s
         )  # fmt: skip
 
 
-def stop_worker(worker: subprocess.Popen) -> None:
-    """SIGTERM to the worker's group (it hands back its jobs), then SIGKILL if it is still there after 20 s."""
+def stop_process_group(worker: subprocess.Popen) -> None:
+    """SIGTERM to a process's group (a worker hands back its jobs), then SIGKILL if it is still there after 20 s."""
     if worker.poll() is not None:
         return
     os.killpg(worker.pid, signal.SIGTERM)

@@ -19,7 +19,7 @@ from app.tables import VideoEvents, Videos
 from app.videos import slots
 from tests.billing_factories import balance, make_user
 from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, start_worker, stop_server, stop_worker
+from tests.e2e.conftest import start_server, start_worker, stop_process_group, stop_server
 from tests.emulators import run_openai_emulator
 from tests.services import REDIS_URL, require
 
@@ -53,7 +53,7 @@ def production_shape(tmp_path, monkeypatch):
         try:
             yield server
         finally:
-            stop_worker(worker)
+            stop_process_group(worker)
             stop_server(server)
             get_settings.cache_clear()
 

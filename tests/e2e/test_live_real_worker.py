@@ -14,7 +14,7 @@ from app.accounts import tokens
 from app.accounts import users as users_service
 from app.config import get_settings
 from tests.conftest import run_blocking
-from tests.e2e.conftest import start_server, start_worker, stop_server, stop_worker
+from tests.e2e.conftest import start_server, start_worker, stop_process_group, stop_server
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import STEPS, distinct_steps, steps_of
@@ -48,7 +48,7 @@ def production_shape(tmp_path, monkeypatch):
         try:
             yield first, second
         finally:
-            stop_worker(worker)
+            stop_process_group(worker)
             stop_server(second)
             stop_server(first)
             get_settings.cache_clear()

@@ -24,7 +24,7 @@ from app.accounts import tokens
 from app.accounts import users as users_service
 from app.config import get_settings
 from tests.conftest import run_blocking
-from tests.e2e.conftest import free_port, start_server, start_worker, stop_server, stop_worker
+from tests.e2e.conftest import free_port, start_server, start_worker, stop_process_group, stop_server
 from tests.e2e.sse import EventReader, sign_in
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import distinct_steps
@@ -70,7 +70,7 @@ class Shape:
 
     def stop(self) -> None:
         if self.worker is not None:
-            stop_worker(self.worker)
+            stop_process_group(self.worker)
         if self.web.process.poll() is None:
             stop_server(self.web)
 

@@ -24,6 +24,7 @@ from app.config import ROOT
 from app.tables import Videos
 from app.videos import service as videos_service
 from tests.brokers import switch_broker, use_broker
+from tests.e2e.conftest import stop_process_group
 from tests.emulators import run_openai_emulator
 from tests.jobs_support import (
     STEPS,
@@ -72,13 +73,7 @@ def _process(args: list[str], env: dict[str, str], log_path):
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
 
 
 def _kill(proc: subprocess.Popen) -> None:
