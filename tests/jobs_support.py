@@ -64,6 +64,17 @@ async def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def slots_held(user_id: int, timeout: float = 30.0) -> int:
+    """The user's job slots still held once they are all back, or at the timeout: a run gives its slot back
+    just after it commits the end of its job, so a reader who saw that end may be a moment early."""
+    from app.videos import slots
+
+    deadline = time.monotonic() + timeout
+    while (held := await slots.in_flight(user_id)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return held
+
+
 async def steps_of(video_id: int) -> list[str]:
     rows = await VideoEvents.select(VideoEvents.step).where(VideoEvents.video == video_id).order_by(VideoEvents.id)
     return [r["step"] for r in rows]

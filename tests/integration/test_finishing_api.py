@@ -14,7 +14,7 @@ from app.finishing.captions import parse_webvtt
 from app.media.storage import get_storage
 from app.tables import AudioUploads, BrandKits, Finishings, Renditions
 from tests.finishing_media import logo, make_clip, share_near, tone
-from tests.jobs_support import api_user, wait_for
+from tests.jobs_support import api_user, slots_held, wait_for
 from tests.studio_factories import jpeg, make_video
 
 pytestmark = pytest.mark.timeout(240)
@@ -263,7 +263,7 @@ async def test_finishing_waits_for_a_free_job_slot_of_the_plan(client, clip_byte
     for busy in range(cap):
         await slots.release(slots.VIDEO, 10_000 + busy)
     assert (await finished(client, headers, video.id, finishing_id))["status"] == "completed"
-    assert await slots.in_flight(user.id) == 0, "the finishing gave its slot back"
+    assert await slots_held(user.id) == 0, "the finishing gave its slot back"
 
 
 async def test_a_finishing_whose_worker_died_is_queued_again_and_its_slot_freed(client, clip_bytes, monkeypatch):
@@ -295,6 +295,6 @@ async def test_a_finishing_whose_worker_died_is_queued_again_and_its_slot_freed(
 
     assert await jobs.reconcile() == [dead.id]
     assert (await finished(client, headers, video.id, dead.id))["status"] == "completed"
-    assert await slots.in_flight(user.id) == 0
+    assert await slots_held(user.id) == 0
     sets = (await client.get(f"/api/v1/videos/{video.id}/finishings", headers=headers)).json()
     assert [len(s["renditions"]) for s in sets] == [1, 1]
