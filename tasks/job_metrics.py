@@ -48,10 +48,11 @@ class JobMetrics(Middleware):
     def _finish(self, message: Message, outcome: str) -> None:
         with self._lock:
             started = self._started.pop(message.message_id, None)
-        metrics.JOBS.labels(message.actor_name, outcome).inc()
         if started is not None:
             metrics.JOB_DURATION.labels(message.actor_name, outcome).observe(time.perf_counter() - started)
             metrics.JOBS_RUNNING.labels(message.actor_name).dec()
+        # Counted last: a scrape that sees the job counted also sees its duration.
+        metrics.JOBS.labels(message.actor_name, outcome).inc()
         log.info(
             "job %s",
             outcome,
